@@ -1,0 +1,60 @@
+"""Reading the small JSON files users hand us (settings, subscriptions), with errors that say where and why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from migrate.errors import BadInput
+
+SECRET_KEYS = frozenset({"apiKey", "secretKey", "api_key", "secret_key", "token", "authorization", "Authorization"})
+REDACTED = "<redacted>"
+
+
+def load_json_file(path: str, what: str):
+    """Parse a JSON file; BadInput names the file, line and the parser's reason."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise BadInput(path, None, f"{what} file not found") from None
+    except OSError as exc:
+        raise BadInput(path, None, f"cannot read {what} file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise BadInput(path, None, f"{what} file is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(path, exc.lineno, f"{what} file is not valid JSON: {exc.msg} (column {exc.colno})") from None
+
+
+def settings_object(doc, path: str, what: str) -> dict:
+    """A settings object from a plain object or a Segment Public API destination document."""
+    if isinstance(doc, dict) and isinstance(doc.get("data"), dict):
+        dest = doc["data"].get("destination", doc["data"])
+        if isinstance(dest, dict) and isinstance(dest.get("settings"), dict):
+            return dest["settings"]
+    if isinstance(doc, dict) and isinstance(doc.get("destination"), dict) and isinstance(
+        doc["destination"].get("settings"), dict
+    ):
+        return doc["destination"]["settings"]
+    if not isinstance(doc, dict):
+        raise BadInput(path, None, f"{what} must be a JSON object of setting keys (got {type(doc).__name__})")
+    return doc
+
+
+def mask(value) -> str:
+    """A secret shown only by its length class and last 4 characters (already-masked values stay as they are)."""
+    if not isinstance(value, str) or not value:
+        return REDACTED
+    if "•" in value:
+        return value
+    return "••••" + value[-4:] if len(value) > 8 else REDACTED
+
+
+def redact(obj):
+    """A copy of obj with every secret-named key's value masked, at any depth."""
+    if isinstance(obj, dict):
+        return {k: (REDACTED if k in SECRET_KEYS and v is not None else redact(v)) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [redact(v) for v in obj]
+    return obj

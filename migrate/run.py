@@ -1,0 +1,95 @@
+"""`actions run`: stream events through the Actions engine and write one JSON line per event."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from migrate.canonical import records_from_requests
+from migrate.config import REDACTED, load_json_file, settings_object
+from migrate.errors import BadInput
+from migrate.events import ReadStats, read_events
+
+ACTIONS_SETTING_KEYS = ("apiKey", "secretKey", "endpoint")
+REGIONS = ("north_america", "europe")
+
+
+@dataclass
+class RunSummary:
+    events: int = 0
+    skipped: int = 0
+    fired: int = 0
+    errors: int = 0
+    requests: int = 0
+    records: int = 0
+    by_subscription: dict = field(default_factory=dict)
+
+    def line(self) -> str:
+        return (
+            f"{self.events} events read, {self.skipped} lines skipped; {self.fired} subscription runs "
+            f"({self.errors} rejected by the runtime's validation), {self.requests} requests, "
+            f"{self.records} Amplitude records"
+        )
+
+
+def load_actions_settings(path: str) -> dict:
+    """Actions destination settings from a plain object or a Public API destination document."""
+    settings = settings_object(load_json_file(path, "settings"), path, "settings")
+    for key in ("apiKey", "secretKey", "endpoint"):
+        if key in settings and not isinstance(settings[key], str):
+            raise BadInput(path, None, f"setting {key!r} must be a string (got {type(settings[key]).__name__})")
+    if "endpoint" in settings and settings["endpoint"] not in REGIONS:
+        raise BadInput(path, None, f"setting 'endpoint' must be one of {', '.join(REGIONS)}")
+    return settings
+
+
+def load_subscriptions_file(path: str | None):
+    import actions
+
+    if path is None:
+        return actions.preset_subscriptions()
+    doc = load_json_file(path, "subscriptions")
+    try:
+        return actions.load_subscriptions(doc, source=path)
+    except actions.ConfigError as exc:
+        raise BadInput(path, None, str(exc)) from None
+
+
+def redact_request(request: dict) -> dict:
+    request = dict(request)
+    if isinstance(request.get("json"), dict) and "api_key" in request["json"]:
+        request["json"] = {**request["json"], "api_key": REDACTED}
+    if isinstance(request.get("form"), dict) and "api_key" in request["form"]:
+        request["form"] = {**request["form"], "api_key": REDACTED}
+    return request
+
+
+def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, redact=False,
+                stats: ReadStats | None = None, on_skip=None) -> RunSummary:
+    import actions
+
+    settings = load_actions_settings(settings_path)
+    subscriptions = load_subscriptions_file(subscriptions_path)
+    engine = actions.Engine(settings=settings, subscriptions=subscriptions)
+    stats = stats if stats is not None else ReadStats()
+    summary = RunSummary()
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    write = out.write
+    for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip):
+        fired = engine.send(event)
+        requests = []
+        for item in fired:
+            summary.fired += 1
+            if item.get("error"):
+                summary.errors += 1
+            requests.extend(item["requests"])
+        records = records_from_requests(requests)
+        if redact:
+            fired = [{**item, "requests": [redact_request(r) for r in item["requests"]]} for item in fired]
+        summary.requests += len(requests)
+        summary.records += len(records)
+        write(dumps({"messageId": event.get("messageId"), "fired": fired, "records": records}))
+        write("\n")
+    summary.events = stats.read
+    summary.skipped = stats.skipped_count
+    return summary
