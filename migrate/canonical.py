@@ -3,7 +3,7 @@
 Classic cloud mode spoke HTTP API v1 (form `event=`), Actions speaks HTTP API v2 (JSON `events`) or
 `/batch`; both use the form-encoded `/identify`, `/groupidentify` and `/usermap` APIs. Comparing wire
 bodies would flag differences Amplitude erases on arrival, so both sides are reduced to records first,
-applying the server-side rules Amplitude documents (id-length and junk-id removal, `session_id: -1` means
+applying the server-side rules Amplitude documents (v2 id-length and junk-id removal, `session_id: -1` means
 no session, revenue = price x quantity, plain user properties are `$set`, long strings cut at 1024).
 
 A record is a plain dict:
@@ -65,6 +65,7 @@ INVALID_IDS = frozenset(
      "00000000-0000-0000-0000-000000000000", "{}", "lmy47d", "0", "-1"}
 )
 DEFAULT_MIN_ID_LENGTH = 5
+V1_MIN_ID_LENGTH = 1
 MAX_STRING = 1024
 USER_PROPERTY_OPS = ("$set", "$setOnce", "$add", "$append", "$prepend", "$unset", "$preInsert",
                      "$postInsert", "$remove", "$clearAll")
@@ -130,6 +131,10 @@ def _apply_ids(record: dict, min_len: int) -> None:
         record["rejected"] = f"no valid user_id or device_id (ids shorter than {min_len} or reserved are dropped)"
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
     """One Amplitude event (v1 or v2 wire object) as the record Amplitude stores."""
     min_len = min_id_length or DEFAULT_MIN_ID_LENGTH
@@ -159,8 +164,9 @@ def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
     if record.get("groups") == {}:
         del record["groups"]
     price, quantity = record.get("price"), record.get("quantity")
-    if "revenue" in record and isinstance(price, (int, float)) and isinstance(quantity, (int, float)):
-        record["revenue"] = price * quantity  # Amplitude recomputes revenue from price x quantity
+    if _is_number(price) and (_is_number(quantity) or "revenue" not in record):
+        # Amplitude derives revenue from price x quantity (quantity defaults to 1)
+        record["revenue"] = price * (quantity if _is_number(quantity) else 1)
     for key, value in record.items():
         if isinstance(value, str) and len(value) > MAX_STRING:
             record[key] = value[:MAX_STRING]
@@ -254,7 +260,8 @@ def records_from_request(request: dict) -> list[dict]:
         min_len = _min_id_length(body.get("options"))
         return [normalize_event(e, min_len) for e in _items(body.get("events"))]
     if endpoint == "httpapi":  # HTTP API v1: form field `event`, one object or a list
-        return [normalize_event(e) for e in _items(_form_json(request, "event"))]
+        # v1 predates the 5-character id minimum: Classic's short ids were kept (only empty ones dropped)
+        return [normalize_event(e, V1_MIN_ID_LENGTH) for e in _items(_form_json(request, "event"))]
     if endpoint == "identify":
         min_len = _min_id_length(_form_json(request, "options"))
         return [normalize_identify(i, min_len) for i in _items(_form_json(request, "identification"))]

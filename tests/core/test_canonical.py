@@ -68,3 +68,16 @@ def test_identify_group_identify_usermap():
 def test_long_strings_are_cut_at_1024():
     (r,) = records_from_requests([v2({"event_type": "x", "user_id": "user1", "event_properties": {"t": "é" * 2000}})])
     assert len(r["event_properties"]["t"]) == 1024
+
+
+def test_v1_keeps_short_ids_that_v2_drops():
+    event = {"event_type": "x", "user_id": "u1", "device_id": "dev-1"}
+    (v1,) = records_from_requests([form("https://api.amplitude.com/httpapi", api_key="k", event=event)])
+    (v2r,) = records_from_requests([v2(event)])
+    assert v1["user_id"] == "u1" and "user_id" not in v2r
+
+
+def test_revenue_is_derived_from_price_when_not_sent():
+    (a, b) = records_from_requests([v2({"event_type": "P", "user_id": "user1", "price": 3, "quantity": 2},
+                                       {"event_type": "P", "user_id": "user1", "price": 3})])
+    assert a["revenue"] == 6 and b["revenue"] == 3

@@ -1,0 +1,167 @@
+"""`amplitude-migrate classic run`: what Amplitude (Classic) sent to Amplitude for each event."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import click
+
+from migrate.canonical import records_from_requests
+from migrate.cli import InputError, events_argument, input_errors, output_stream, skip_reporter, strict_option
+from migrate.config import load_json_file
+from migrate.events import ReadStats, read_events
+
+__all__ = ["classic_group", "run_classic", "ClassicSummary"]
+
+MAX_NOTE_LINES = 20
+
+
+@dataclass
+class ClassicSummary:
+    events: int = 0
+    skipped_lines: int = 0
+    skipped_events: int = 0
+    requests: int = 0
+    records: int = 0
+    not_sent: dict = field(default_factory=dict)
+
+    def line(self) -> str:
+        text = (f"{self.events} events read, {self.skipped_lines} lines skipped, {self.skipped_events} events "
+                f"skipped by the emulator; {self.requests} requests, {self.records} Amplitude records")
+        if self.not_sent:
+            top = sorted(self.not_sent.items(), key=lambda kv: -kv[1])[:5]
+            text += "; sent nothing: " + "; ".join(f"{n} x {reason}" for reason, n in top)
+        return text
+
+
+def _parse_options(pairs) -> dict:
+    from classic import OPTIONS
+
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise InputError(f"--option {pair!r}: expected NAME=VALUE (names: {', '.join(OPTIONS)})")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _calibrate(settings, known_path, paths, options, mode):
+    from classic.calibrate import calibrate, load_known_event_types
+
+    try:
+        known = load_known_event_types(known_path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{known_path}: cannot read known event types: {exc}") from None
+    sample = []
+    if all(p != "-" for p in paths):  # a first pass over files; standard input can be read only once
+        sample = read_events(paths, stats=ReadStats())
+    chosen, choices = calibrate(settings, known, sample, options)
+    if mode != "cloud":
+        click.echo("calibration: the contested options concern cloud mode; device modes are not affected", err=True)
+    for choice in choices:
+        click.echo(choice.line(), err=True)
+    return chosen
+
+
+def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None, on_skip=None,
+                on_event_skip=None) -> ClassicSummary:
+    from migrate.run import redact_request
+
+    stats = stats if stats is not None else ReadStats()
+    summary = ClassicSummary()
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    write = out.write
+    for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip):
+        result = emulator.send(event)
+        requests = result["requests"]
+        records = result["records"]
+        if records is None:
+            records = records_from_requests(requests)
+        line = {"messageId": event.get("messageId") if isinstance(event, dict) else None,
+                "requests": [redact_request(r) for r in requests] if redact else requests,
+                "records": records}
+        if result.get("skipped"):
+            summary.skipped_events += 1
+            line["skipped"] = result["skipped"]
+            if on_event_skip is not None:
+                on_event_skip(summary.skipped_events, event, result["skipped"])
+        elif not records and result.get("note"):
+            line["note"] = result["note"]
+            summary.not_sent[result["note"]] = summary.not_sent.get(result["note"], 0) + 1
+        summary.requests += len(requests)
+        summary.records += len(records)
+        write(dumps(line))
+        write("\n")
+    summary.events = stats.read
+    summary.skipped_lines = stats.skipped_count
+    return summary
+
+
+@click.group("classic")
+def classic_group():
+    """The Amplitude (Classic) emulator: what the classic destination sent, per connection mode.
+
+    Example:
+
+        amplitude-migrate classic run --settings classic.json --mode cloud events.jsonl
+    """
+
+
+@classic_group.command("run")
+@click.option("--settings", "settings_path", required=True, type=click.Path(dir_okay=False),
+              help="Classic destination settings: a plain JSON object or a Segment Public API destination document.")
+@click.option("--mode", type=click.Choice(["cloud", "web", "ios", "android"]), default="cloud", show_default=True,
+              help="Connection mode to emulate.")
+@click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE",
+              help="A contested choice, e.g. page_naming=code2017 (see the README for names and defaults).")
+@click.option("--known-event-types", "known_path", type=click.Path(dir_okay=False),
+              help="Event types exported from your Amplitude project (text, CSV or JSON): pick, for each contested "
+                   "option, the variant whose names occur there, and report the evidence on stderr.")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write JSON lines here instead of standard output.")
+@click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output.")
+@strict_option
+@events_argument
+def classic_run(settings_path, mode, option_pairs, known_path, output_path, redact, strict, events):
+    """Run events through the classic emulator; print one JSON line per event.
+
+    Each line is {"messageId", "requests", "records"}: the HTTP requests cloud mode sends (empty for device
+    modes) and the canonical Amplitude records. A line that sends nothing carries a "note" saying why;
+    an event the emulator cannot read carries "skipped" and is counted. EVENTS are JSON Lines, JSON array
+    or Segment batch files, gzipped or not; `-` reads standard input.
+
+    Example:
+
+        amplitude-migrate classic run --settings classic.json --mode web --known-event-types types.csv -o out.jsonl events.jsonl.gz
+    """
+    from classic import Emulator, SettingsError, load_settings
+
+    with input_errors():
+        doc = load_json_file(settings_path, "settings")
+    try:
+        settings, warnings = load_settings(doc, source=settings_path)
+    except SettingsError as exc:
+        raise InputError(str(exc)) from None
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    options = _parse_options(option_pairs)
+    if known_path:
+        with input_errors():
+            options = _calibrate(settings, known_path, events, options, mode)
+    try:
+        emulator = Emulator(settings, mode=mode, options=options)
+    except SettingsError as exc:
+        raise InputError(f"{settings_path}: {exc}") from None
+
+    def report_event_skip(count, event, reason):
+        if count <= MAX_NOTE_LINES:
+            click.echo(f"skipped event {event.get('messageId') if isinstance(event, dict) else ''}: {reason}",
+                       err=True)
+
+    stats = ReadStats()
+    with input_errors(), output_stream(output_path) as out:
+        summary = run_classic(emulator, events, out, strict=strict, redact=redact, stats=stats,
+                              on_skip=skip_reporter(stats), on_event_skip=report_event_skip)
+    click.echo(summary.line(), err=True)

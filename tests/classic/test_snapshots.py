@@ -1,0 +1,20 @@
+"""Pinned outputs of a fixture corpus through all four modes (the CLI's JSON lines)."""
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from migrate.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize("mode", ["cloud", "web", "ios", "android"])
+def test_corpus_snapshot(mode, snapshot):
+    result = CliRunner().invoke(main, ["classic", "run", "--settings", str(FIXTURES / "settings.json"),
+                                       "--mode", mode, str(FIXTURES / "corpus.jsonl")])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 12
+    assert lines == snapshot
