@@ -1,0 +1,554 @@
+"""User-agent parsing as the Amplitude (Actions) destination does it.
+
+`parse_user_agent_properties` mirrors the destination's `user-agent.ts`; underneath, `parse_user_agent`
+reproduces what the user-agent parser the runtime loads (ua-parser-js 0.7.33, Amplitude's fork) reports
+for browser name/major, OS name/version and device vendor/model/type.
+
+The parser is an ordered list of rules per part (browser, os, device). Each part takes the FIRST rule
+whose pattern matches anywhere in the string, so order is behaviour: a rule placed earlier wins even
+when a later one would be "more right" (e.g. any UA containing "quest" is an Oculus headset). Only the
+families that show up in real Segment traffic are modelled; the rest are listed in
+.dev/readme/user_agent.md together with the reason.
+
+Regex dialect notes (the reference engine is JavaScript):
+* every pattern is compiled with re.ASCII | re.IGNORECASE, because JS `\\w`, `\\d`, `\\b` and `/i` are
+  ASCII-only without the `u` flag;
+* an empty capture counts as "absent" (the reference maps '' to undefined).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .jsjson import js_string
+
+__all__ = ["parse_user_agent", "parse_user_agent_properties"]
+
+_FLAGS = re.ASCII | re.IGNORECASE
+_MAX_LEN = 350  # UTF-16 code units; longer strings are cut (after dropping leading blanks)
+
+# JS `\s` (WhiteSpace + LineTerminator), used only when cutting over-long strings.
+_JS_LEADING_SPACE = re.compile(
+    "^[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Rule plumbing
+#
+# A field spec is one of:
+#   int n            -> capture group n ('' or missing -> None)
+#   "text"           -> that constant
+#   (n, fn)          -> fn(group n) when the group is non-empty, else None
+#   _Call(fn, n)     -> fn(group n) always (fn receives None for a missing group)
+
+
+class _Call:
+    __slots__ = ("fn", "group")
+
+    def __init__(self, fn, group):
+        self.fn, self.group = fn, group
+
+
+def _group(m, n):
+    # a field may name a group the pattern lacks (shared field map): that reads as absent
+    return m.group(n) if n <= m.re.groups else None
+
+
+def _field(spec, m):
+    if isinstance(spec, int):
+        return _group(m, spec) or None
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, _Call):
+        return spec.fn(_group(m, spec.group))
+    group, fn = spec
+    value = _group(m, group)
+    return fn(value) if value else None
+
+
+def _rules(*entries):
+    """entries: (pattern | tuple of patterns, {field: spec}) -> flat list of (compiled, fields)."""
+    out = []
+    for patterns, fields in entries:
+        if isinstance(patterns, str):
+            patterns = (patterns,)
+        for p in patterns:
+            out.append((re.compile(p, _FLAGS), tuple(fields.items())))
+    return out
+
+
+def _first(ua: str, rules) -> dict:
+    for rx, fields in rules:
+        m = rx.search(ua)
+        if m:
+            return {k: _field(spec, m) for k, spec in fields}
+    return {}
+
+
+def _sub(pattern, repl):
+    rx = re.compile(pattern, _FLAGS)
+    return lambda s: rx.sub(repl, s)
+
+
+_underscores_to_spaces = _sub("_", " ")
+_underscores_to_dots = _sub("_", ".")
+
+
+def _lookup(table):
+    """Case-insensitive substring lookup: the first key one of whose markers occurs in the value.
+
+    Keys are tried in the order a JS object enumerates them (integer-like keys first); '?' means
+    "known to be unknown". No hit returns the value unchanged.
+    """
+
+    def fn(value):
+        low = value.lower()
+        for key, markers in table:
+            if any(mk.lower() in low for mk in markers):
+                return None if key == "?" else key
+        return value
+
+    return fn
+
+
+# Windows "NT x.y" -> marketing name (enumeration order of the reference map: 7, 8, 10, 2000, then the rest).
+_windows_version = _lookup(
+    [
+        ("7", ["NT 6.1"]),
+        ("8", ["NT 6.2"]),
+        ("10", ["NT 6.4", "NT 10.0"]),
+        ("2000", ["NT 5.0"]),
+        ("ME", ["4.90"]),
+        ("NT 3.11", ["NT3.51"]),
+        ("NT 4.0", ["NT4.0"]),
+        ("XP", ["NT 5.1", "NT 5.2"]),
+        ("Vista", ["NT 6.0"]),
+        ("8.1", ["NT 6.3"]),
+        ("RT", ["ARM"]),
+    ]
+)
+
+# Safari before 3.0 had no Version/ token: the WebKit build tells the version. The last entry ("/")
+# matches everything else and yields no version.
+_old_safari_version = _lookup(
+    [
+        ("1.0", ["/8"]),
+        ("1.2", ["/1"]),
+        ("1.3", ["/3"]),
+        ("2.0", ["/412"]),
+        ("2.0.2", ["/416"]),
+        ("2.0.3", ["/417"]),
+        ("2.0.4", ["/419"]),
+        ("?", ["/"]),
+    ]
+)
+
+
+def _strip_leading_space(value):
+    return _JS_LEADING_SPACE.sub("", value) if isinstance(value, str) else None
+
+
+N, V = "name", "version"
+VEN, MOD, TYP = "vendor", "model", "type"
+MOBILE, TABLET, TV, CONSOLE, WEARABLE = "mobile", "tablet", "smarttv", "console", "wearable"
+
+
+# --------------------------------------------------------------------------------------------------
+# Browser
+
+_BROWSER = _rules(
+    # Chrome on iOS/Android branded tokens, Edge (desktop, iOS, Android) before anything Chrome-like
+    (r"\b(?:crmo|crios)/([\w.]+)", {V: 1, N: "Chrome"}),
+    (r"edg(?:e|ios|a)?/([\w.]+)", {V: 1, N: "Edge"}),
+    # Opera (Presto and Mini), then the Blink-based OPR token
+    (
+        (
+            r"(opera mini)/([-\w.]+)",
+            r"(opera [mobiletab]{3,6})\b.+version/([-\w.]+)",
+            r"(opera)(?:.+version/|[/ ]+)([\w.]+)",
+        ),
+        {N: 1, V: 2},
+    ),
+    (r"opios[/ ]+([\w.]+)", {V: 1, N: "Opera Mini"}),
+    (r"\bopr/([\w.]+)", {V: 1, N: "Opera"}),
+    # Browsers that report themselves as "Name/version" and whose name is taken verbatim
+    (
+        (
+            r"(kindle)/([\w.]+)",
+            r"(lunascape|maxthon|netfront|jasmine|blazer)[/ ]?([\w.]*)",
+            r"(avant |iemobile|slim)(?:browser)?[/ ]?([\w.]*)",
+            r"(ba?idubrowser)[/ ]?([\w.]+)",
+            r"(?:ms|\()(ie) ([\w.]+)",
+            r"(flock|rockmelt|midori|epiphany|silk|skyfire|ovibrowser|bolt|iron|vivaldi|iridium|phantomjs"
+            r"|bowser|quark|qupzilla|falkon|rekonq|puffin|brave|whale|qqbrowserlite|qq|duckduckgo)/([-\w.]+)",
+            r"(weibo)__([\d.]+)",
+        ),
+        {N: 1, V: 2},
+    ),
+    (r"(?:\buc? ?browser|(?:juc.+)ucweb)[/ ]?([\w.]+)", {V: 1, N: "UCBrowser"}),
+    ((r"microm.+\bqbcore/([\w.]+)", r"\bqbcore/([\w.]+).+microm"), {V: 1, N: "WeChat(Win) Desktop"}),
+    (r"micromessenger/([\w.]+)", {V: 1, N: "WeChat"}),
+    (r"konqueror/([\w.]+)", {V: 1, N: "Konqueror"}),
+    (r"trident.+rv[: ]([\w.]{1,9})\b.+like gecko", {V: 1, N: "IE"}),
+    (r"yabrowser/([\w.]+)", {V: 1, N: "Yandex"}),
+    (r"(avast|avg)/([\w.]+)", {N: (1, lambda s: s + " Secure Browser"), V: 2}),
+    (r"\bfocus/([\w.]+)", {V: 1, N: "Firefox Focus"}),
+    (r"\bopt/([\w.]+)", {V: 1, N: "Opera Touch"}),
+    (r"coc_coc\w+/([\w.]+)", {V: 1, N: "Coc Coc"}),
+    (r"dolfin/([\w.]+)", {V: 1, N: "Dolphin"}),
+    (r"coast/([\w.]+)", {V: 1, N: "Opera Coast"}),
+    (r"miuibrowser/([\w.]+)", {V: 1, N: "MIUI Browser"}),
+    (r"fxios/([-\w.]+)", {V: 1, N: "Firefox"}),
+    (r"\bqihu|(qi?ho?o?|360)browser", {N: "360 Browser"}),
+    (r"(oculus|samsung|sailfish|huawei)browser/([\w.]+)", {N: (1, lambda s: s + " Browser"), V: 2}),
+    (
+        (r"(electron)/([\w.]+) safari", r"m?(qqbrowser|baiduboxapp|2345Explorer)[/ ]?([\w.]+)"),
+        {N: 1, V: 2},
+    ),
+    (r"\[(linkedin)app\]", {N: 1}),
+    # In-app browsers (WebViews of social apps)
+    (r"((?:fban/fbios|fb_iab/fb4a)(?!.+fbav)|;fbav/([\w.]+);)", {N: "Facebook", V: 2}),
+    ((r"safari (line)/([\w.]+)", r"\b(line)/([\w.]+)/iab", r"(chromium|instagram)[/ ]([-\w.]+)"), {N: 1, V: 2}),
+    (r"\bgsa/([\w.]+) .*safari/", {V: 1, N: "GSA"}),
+    (r"headlesschrome(?:/([\w.]+)| )", {V: 1, N: "Chrome Headless"}),
+    (r" wv\).+(chrome)/([\w.]+)", {N: "Chrome WebView", V: 2}),
+    (r"droid.+ version/([\w.]+)\b.+(?:mobile safari|safari)", {V: 1, N: "Android Browser"}),
+    (r"(chrome|omniweb|arora|[tizenoka]{5} ?browser)/v?([\w.]+)", {N: 1, V: 2}),
+    # Safari family: Version/ token first, then the pre-3.0 build-number form, then bare WebKit
+    (r"version/([\w.,]+) .*mobile/\w+ (safari)", {V: 1, N: "Mobile Safari"}),
+    (r"version/([\w(.|,)]+) .*(mobile ?safari|safari)", {V: 1, N: 2}),
+    (r"webkit.+?(mobile ?safari|safari)(/[\w.]+)", {N: 1, V: (2, _old_safari_version)}),
+    (r"(webkit|khtml)/([\w.]+)", {N: 1, V: 2}),
+    # Gecko family and text browsers
+    (
+        (
+            r"(icedragon|iceweasel|camino|chimera|fennec|maemo browser|minimo|conkeror|klar)[/ ]?([\w.+]+)",
+            r"(seamonkey|k-meleon|icecat|iceape|firebird|phoenix|palemoon|basilisk|waterfox)/([-\w.]+)\Z",
+            r"(firefox)/([\w.]+)",
+            r"(mozilla)/([\w.]+) .+rv:.+gecko/\d+",
+            r"(polaris|lynx|dillo|icab|doris|amaya|w3m|netsurf|sleipnir|obigo|mosaic|(?:go|ice|up)[. ]?browser)"
+            r"[-/ ]?v?([\w.]+)",
+        ),
+        {N: 1, V: 2},
+    ),
+)
+
+_NON_VERSION_CHARS = re.compile(r"[^\d.]", re.ASCII)
+
+
+def _major(version):
+    return _NON_VERSION_CHARS.sub("", version).split(".")[0] if isinstance(version, str) else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Operating system
+
+_OS = _rules(
+    (r"microsoft (windows) (vista|xp)", {N: 1, V: 2}),
+    (
+        (
+            r"(windows) nt 6\.2; (arm)",
+            r"(windows (?:phone(?: os)?|mobile))[/ ]?([\d.\w ]*)",
+            r"(windows)[/ ]?([ntce\d. ]+\w)(?!.+xbox)",
+        ),
+        {N: 1, V: (2, _windows_version)},
+    ),
+    (r"(win(?=3|9|n)|win 9x )([nt\d.]+)", {N: "Windows", V: (2, _windows_version)}),
+    # iOS (also any CFNetwork/Darwin app UA), then macOS
+    ((r"ip[honead]{2,4}\b(?:.*os ([\w]+) like mac|; opera)", r"cfnetwork/.+darwin"), {V: (1, _underscores_to_dots), N: "iOS"}),
+    ((r"(mac os x) ?([\w. ]*)", r"(macintosh|mac_powerpc\b)(?!.+haiku)"), {N: "Mac OS", V: (2, _underscores_to_dots)}),
+    # Android and the other mobile systems
+    (r"droid ([\w.]+)\b.+(android[- ]x86|harmonyos)", {V: 1, N: 2}),
+    (
+        (
+            r"(android|webos|qnx|bada|rim tablet os|maemo|meego|sailfish)[-/ ]?([\w.]*)",
+            r"(blackberry)\w*/([\w.]*)",
+            r"(tizen|kaios)[/ ]([\w.]+)",
+            r"\((series40);",
+        ),
+        {N: 1, V: 2},
+    ),
+    (r"\(bb(10);", {V: 1, N: "BlackBerry"}),
+    (r"mozilla/[\d.]+ \((?:mobile|tablet|tv|mobile; [\w ]+); rv:.+ gecko/([\w.]+)", {V: 1, N: "Firefox OS"}),
+    ((r"web0s;.+rt(tv)", r"\b(?:hp)?wos(?:browser)?/([\w.]+)"), {V: 1, N: "webOS"}),
+    (r"crkey/([\d.]+)", {V: 1, N: "Chromecast"}),
+    (r"(cros) [\w]+ ([\w.]+\w)", {N: "Chromium OS", V: 2}),
+    # Consoles, Linux distributions, Linux itself, BSDs
+    (
+        (
+            r"(nintendo|playstation) ([wids345portablevuch]+)",
+            r"(xbox); +xbox ([^);]+)",
+            r"(mint)[/() ]?(\w*)",
+            r"([kxln]?ubuntu|debian|suse|opensuse|gentoo|arch(?= linux)|slackware|fedora|mandriva|centos|pclinuxos"
+            r"|red ?hat|zenwalk|linpus|raspbian|plan 9|minix|risc os|contiki|deepin|manjaro|elementary os|sabayon"
+            r"|linspire)(?: gnu/linux)?(?: enterprise)?(?:[- ]linux)?(?:-gnu)?[-/ ]?(?!chrom|package)([-\w.]*)",
+            r"(hurd|linux) ?([\w.]*)",
+            r"\b([-frentopcghs]{0,5}bsd|dragonfly)[/ ]?(?!amd|[ix346]{1,2}86)([\w.]*)",
+        ),
+        {N: 1, V: 2},
+    ),
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Device (vendor, model, type)
+
+_DEVICE = _rules(
+    # Samsung: tablets by model prefix, then every SM-/GT-/SCH- model as a phone
+    (
+        r"\b(sch-i[89]0\d|shw-m380s|sm-[ptx]\w{2,4}|gt-[pn]\d{2,4}|sgh-t8[56]9|nexus 10)",
+        {MOD: 1, VEN: "Samsung", TYP: TABLET},
+    ),
+    ((r"\b((?:s[cgp]h|gt|sm)-\w+|galaxy nexus)", r"samsung[- ]([-\w]+)", r"sec-(sgh\w+)"), {MOD: 1, VEN: "Samsung", TYP: MOBILE}),
+    # Apple
+    (r"((ipod|iphone)\d+,\d+)", {MOD: 1, VEN: "Apple", TYP: MOBILE}),
+    (r"(ipad\d+,\d+)", {MOD: 1, VEN: "Apple", TYP: TABLET}),
+    (r"\((ip(?:hone|od)[\w ]*);", {MOD: 1, VEN: "Apple", TYP: MOBILE}),
+    (
+        (r"\((ipad);[-\w),; ]+apple", r"applecoremedia/[\w.]+ \((ipad)", r"\b(ipad)\d\d?,\d\d?[;\]].+ios"),
+        {MOD: 1, VEN: "Apple", TYP: TABLET},
+    ),
+    (r"(macintosh);", {MOD: 1, VEN: "Apple"}),
+    # Huawei / Honor (model codes like ELE-L29, ANE-LX1; MatePad/MediaPad tablets)
+    (r"\b((?:ag[rs][23]?|bah2?|sht?|btv)-a?[lw]\d{2})\b(?!.+d/s)", {MOD: 1, VEN: "Huawei", TYP: TABLET}),
+    (
+        (r"(?:huawei|honor)([-\w ]+)[;)]", r"\b(nexus 6p|\w{2,4}e?-[atu]?[ln][\dx][012359c][adn]?)\b(?!.+d/s)"),
+        {MOD: 1, VEN: "Huawei", TYP: MOBILE},
+    ),
+    # Xiaomi: POCO, Redmi, Mi phones; Mi Pad
+    (
+        (
+            r"\b(poco[\w ]+)(?: bui|\))",
+            r"\b; (\w+) build/hm\1",
+            r"\b(hm[-_ ]?note?[_ ]?(?:\d\w)?) bui",
+            r"\b(redmi[\-_ ]?(?:note|k)?[\w_ ]+)(?: bui|\))",
+            r"\b(mi[-_ ]?(?:a\d|one|one[_ ]plus|note lte|max|cc)?[_ ]?(?:\d?\w?)[_ ]?(?:plus|se|lite)?)(?: bui|\))",
+        ),
+        {MOD: (1, _underscores_to_spaces), VEN: "Xiaomi", TYP: MOBILE},
+    ),
+    (r"\b(mi[-_ ]?(?:pad)(?:[\w_ ]+))(?: bui|\))", {MOD: (1, _underscores_to_spaces), VEN: "Xiaomi", TYP: TABLET}),
+    # BBK family: OPPO, Vivo, Realme
+    ((r"; (\w+) bui.+ oppo", r"\b(cph[12]\d{3}|p(?:af|c[al]|d\w|e[ar])[mt]\d0|x9007|a101op)\b"), {MOD: 1, VEN: "OPPO", TYP: MOBILE}),
+    ((r"vivo (\w+)(?: bui|\))", r"\b(v[12]\d{3}\w?[at])(?: bui|;)"), {MOD: 1, VEN: "Vivo", TYP: MOBILE}),
+    (r"\b(rmx[12]\d{3})(?: bui|;|\))", {MOD: 1, VEN: "Realme", TYP: MOBILE}),
+    # Motorola
+    (
+        (
+            r"\b(milestone|droid(?:[2-4x]| (?:bionic|x2|pro|razr))?:?( 4g)?)\b[\w ]+build/",
+            r"\bmot(?:orola)?[- ](\w*)",
+            r"((?:moto[\w() ]+|xt\d{3,4}|nexus 6)(?= bui|\)))",
+        ),
+        {MOD: 1, VEN: "Motorola", TYP: MOBILE},
+    ),
+    (r"\b(mz60\d|xoom[2 ]{0,2}) build/", {MOD: 1, VEN: "Motorola", TYP: TABLET}),
+    # LG
+    (r"((?=lg)?[vl]k\-?\d{3}) bui| 3\.[-\w; ]{10}lg?-([06cv9]{3,4})", {MOD: 1, VEN: "LG", TYP: TABLET}),
+    (
+        (
+            r"(lm(?:-?f100[nv]?|-[\w.]+)(?= bui|\))|nexus [45])",
+            r"\blg[-e;/ ]+((?!browser|netcast|android tv)\w+)",
+            r"\blg-?([\d\w]+) bui",
+        ),
+        {MOD: 1, VEN: "LG", TYP: MOBILE},
+    ),
+    # Lenovo tablets, Nokia
+    ((r"(ideatab[-\w ]+)", r"lenovo ?(s[56]000[-\w]+|tab(?:[\w ]+)|yt[-\d\w]{6}|tb[-\d\w]{6})"), {MOD: 1, VEN: "Lenovo", TYP: TABLET}),
+    ((r"(?:maemo|nokia).*(n900|lumia \d+)", r"nokia[-_ ]?([-\w.]*)"), {MOD: (1, _underscores_to_spaces), VEN: "Nokia", TYP: MOBILE}),
+    # Google
+    (r"(pixel c)\b", {MOD: 1, VEN: "Google", TYP: TABLET}),
+    (r"droid.+; (pixel[\daxl ]{0,6})(?: bui|\))", {MOD: 1, VEN: "Google", TYP: MOBILE}),
+    # Sony
+    (
+        r"droid.+ (a?\d[0-2]{2}so|[c-g]\d{4}|so[-gl]\w+|xq-a\w[4-7][12])(?= bui|\).+chrome/(?![1-6]{0,1}\d\.))",
+        {MOD: 1, VEN: "Sony", TYP: MOBILE},
+    ),
+    ((r"sony tablet [ps]", r"\b(?:sony)?sgp\w+(?: bui|\))"), {MOD: "Xperia Tablet", VEN: "Sony", TYP: TABLET}),
+    # OnePlus
+    ((r" (kb2005|in20[12]5|be20[12][59])\b", r"(?:one)?(?:plus)? (a\d0\d\d)(?: b|\))"), {MOD: 1, VEN: "OnePlus", TYP: MOBILE}),
+    # Amazon Kindle Fire / Echo Show, Fire Phone
+    ((r"(alexa)webm", r"(kf[a-z]{2}wi)( bui|\))", r"(kf[a-z]+)( bui|\)).+silk/"), {MOD: 1, VEN: "Amazon", TYP: TABLET}),
+    (r"((?:sd|kf)[0349hijorstuw]+)( bui|\)).+silk/", {MOD: (1, lambda s: "Fire Phone " + s), VEN: "Amazon", TYP: MOBILE}),
+    # BlackBerry
+    (r"(playbook);[-\w),; ]+(rim)", {MOD: 1, VEN: 2, TYP: TABLET}),
+    ((r"\b((?:bb[a-f]|st[hv])100-\d)", r"\(bb10; (\w+)"), {MOD: 1, VEN: "BlackBerry", TYP: MOBILE}),
+    # Asus
+    (r"(?:\b|asus_)(transfo[prime ]{4,10} \w+|eeepc|slider \w+|nexus 7|padfone|p00[cj])", {MOD: 1, VEN: "ASUS", TYP: TABLET}),
+    (r" (z[bes]6[027][012][km][ls]|zenfone \d\w?)\b", {MOD: 1, VEN: "ASUS", TYP: MOBILE}),
+    # HTC, ZTE, Alcatel & co: vendor named in the string
+    (r"(nexus 9)", {MOD: 1, VEN: "HTC", TYP: TABLET}),
+    (
+        (
+            r"(htc)[-;_ ]{1,2}([\w ]+(?=\)| bui)|\w+)",
+            r"(zte)[- ]([\w ]+?)(?: bui|/|\))",
+            r"(alcatel|geeksphone|nexian|panasonic|sony(?!-bra))[-_ ]?([-\w]*)",
+        ),
+        {VEN: 1, MOD: (2, _underscores_to_spaces), TYP: MOBILE},
+    ),
+    (r"droid.+; ([ab][1-7]-?[0178a]\d\d?)", {MOD: 1, VEN: "Acer", TYP: TABLET}),
+    ((r"droid.+; (m[1-5] note) bui", r"\bmz-([-\w]{2,})"), {MOD: 1, VEN: "Meizu", TYP: MOBILE}),
+    (r"\b(sh-?[altvz]?\d\d[a-ekm]?)", {MOD: 1, VEN: "Sharp", TYP: MOBILE}),
+    (
+        (
+            r"(blackberry|benq|palm(?=\-)|sonyericsson|acer|asus|dell|meizu|motorola|polytron)[-_ ]?([-\w]*)",
+            r"(hp) ([\w ]+\w)",
+            r"(asus)-?(\w+)",
+            r"(microsoft); (lumia[\w ]+)",
+            r"(lenovo)[-_ ]?([-\w]+)",
+            r"(jolla)",
+            r"(oppo) ?([\w ]+) bui",
+        ),
+        {VEN: 1, MOD: 2, TYP: MOBILE},
+    ),
+    (
+        (
+            r"(archos) (gamepad2?)",
+            r"(hp).+(touchpad(?!.+tablet)|tablet)",
+            r"(kindle)/([\w.]+)",
+            r"(nook)[\w ]+build/(\w+)",
+            r"(dell) (strea[kpr\d ]*[\dko])",
+            r"(le[- ]+pan)[- ]+(\w{1,9}) bui",
+            r"(trinity)[- ]*(t\d{3}) bui",
+            r"(gigaset)[- ]+(q\w{1,9}) bui",
+            r"(vodafone) ([\w ]+)(?:\)| bui)",
+        ),
+        {VEN: 1, MOD: 2, TYP: TABLET},
+    ),
+    (r"(surface duo)", {MOD: 1, VEN: "Microsoft", TYP: TABLET}),
+    (r"droid [\d.]+; (fp\du?)(?: b|\))", {MOD: 1, VEN: "Fairphone", TYP: MOBILE}),
+    # Long tail of small vendors. Most key on "<model> b(uild)", which also catches other phones'
+    # model strings, so they stay in this position even where the vendor itself is rare.
+    *[
+        (pattern, {MOD: 1, VEN: vendor, TYP: kind})
+        for pattern, vendor, kind in (
+            (r"(u304aa)", "AT&T", MOBILE),
+            (r"\bsie-(\w*)", "Siemens", MOBILE),
+            (r"\b(rct\w+) b", "RCA", TABLET),
+            (r"\b(venue[\d ]{2,7}) b", "Dell", TABLET),
+            (r"\b(q(?:mv|ta)\w+) b", "Verizon", TABLET),
+            (r"\b(?:barnes[& ]+noble |bn[rt])([\w+ ]*) b", "Barnes & Noble", TABLET),
+            (r"\b(tm\d{3}\w+) b", "NuVision", TABLET),
+            (r"\b(k88) b", "ZTE", TABLET),
+            (r"\b(nx\d{3}j) b", "ZTE", MOBILE),
+            (r"\b(gen\d{3}) b.+49h", "Swiss", MOBILE),
+            (r"\b(zur\d{3}) b", "Swiss", TABLET),
+            (r"\b((zeki)?tb.*\b) b", "Zeki", TABLET),
+        )
+    ],
+    ((r"\b([yr]\d{2}) b", r"\b(dragon[- ]+touch |dt)(\w{5}) b"), {VEN: "Dragon Touch", MOD: 2, TYP: TABLET}),
+    (r"\b(ns-?\w{0,9}) b", {MOD: 1, VEN: "Insignia", TYP: TABLET}),
+    (r"\b((nxa|next)-?\w{0,9}) b", {MOD: 1, VEN: "NextBook", TYP: TABLET}),
+    (r"\b(xtreme\_)?(v(1[045]|2[015]|[3469]0|7[05])) b", {VEN: "Voice", MOD: 2, TYP: MOBILE}),
+    (r"\b(lvtel\-)?(v1[12]) b", {VEN: "LvTel", MOD: 2, TYP: MOBILE}),
+    (r"\b(ph-1) ", {MOD: 1, VEN: "Essential", TYP: MOBILE}),
+    (r"\b(v(100md|700na|7011|917g).*\b) b", {MOD: 1, VEN: "Envizen", TYP: TABLET}),
+    (r"\b(trio[-\w. ]+) b", {MOD: 1, VEN: "MachSpeed", TYP: TABLET}),
+    (r"\btu_(1491) b", {MOD: 1, VEN: "Rotor", TYP: TABLET}),
+    (r"(shield[\w ]+) b", {MOD: 1, VEN: "Nvidia", TYP: TABLET}),
+    (r"(sprint) (\w+)", {VEN: 1, MOD: 2, TYP: MOBILE}),
+    (r"(kin\.[onetw]{3})", {MOD: (1, lambda s: s.replace(".", " ")), VEN: "Microsoft", TYP: MOBILE}),
+    # Consoles
+    ((r"(ouya)", r"(nintendo) ([wids3utch]+)"), {VEN: 1, MOD: 2, TYP: CONSOLE}),
+    (r"droid.+; (shield) bui", {MOD: 1, VEN: "Nvidia", TYP: CONSOLE}),
+    (r"(playstation [345portablevi]+)", {MOD: 1, VEN: "Sony", TYP: CONSOLE}),
+    (r"\b(xbox(?: one)?(?!; xbox))[); ]", {MOD: 1, VEN: "Microsoft", TYP: CONSOLE}),
+    # Smart TVs and streaming sticks
+    (r"smart-tv.+(samsung)", {VEN: 1, TYP: TV}),
+    (r"hbbtv.+maple;(\d+)", {MOD: (1, lambda s: "SmartTV" + s), VEN: "Samsung", TYP: TV}),
+    (r"(nux; netcast.+smarttv|lg (netcast\.tv-201\d|android tv))", {VEN: "LG", TYP: TV}),
+    (r"(apple) ?tv", {VEN: 1, MOD: "Apple TV", TYP: TV}),
+    (r"crkey", {MOD: "Chromecast", VEN: "Google", TYP: TV}),
+    (r"droid.+aft(\w)( bui|\))", {MOD: 1, VEN: "Amazon", TYP: TV}),
+    ((r"\(dtv[);].+(aquos)", r"(aquos-tv[\w ]+)\)"), {MOD: 1, VEN: "Sharp", TYP: TV}),
+    (r"(bravia[\w ]+)( bui|\))", {MOD: 1, VEN: "Sony", TYP: TV}),
+    (r"(mitv-\w{5}) bui", {MOD: 1, VEN: "Xiaomi", TYP: TV}),
+    (
+        (r"\b(roku)[\dx]*[)/]((?:dvp-)?[\d.]*)", r"hbbtv/\d+\.\d+\.\d+ +\([\w ]*; *(\w[^;]*);([^;]*)"),
+        {VEN: _Call(_strip_leading_space, 1), MOD: _Call(_strip_leading_space, 2), TYP: TV},
+    ),
+    (r"\b(android tv|smart[- ]?tv|opera tv|tv; rv:)\b", {TYP: TV}),
+    # Wearables (note: the Quest pattern also hits any UA containing "quest", e.g. "python-requests")
+    (r"((pebble))app", {VEN: 1, MOD: 2, TYP: WEARABLE}),
+    (r"droid.+; (glass) \d", {MOD: 1, VEN: "Google", TYP: WEARABLE}),
+    (r"(quest( 2)?)", {MOD: 1, VEN: "Facebook", TYP: WEARABLE}),
+    # Generic Android phones/tablets: the model is whatever precedes " Build" / ") AppleWebKit"
+    (r"droid .+?; ([^;]+?)(?: bui|\) applew).+? mobile safari", {MOD: 1, TYP: MOBILE}),
+    (r"droid .+?; ([^;]+?)(?: bui|\) applew).+?(?! mobile) safari", {MOD: 1, TYP: TABLET}),
+    (r"\b((tablet|tab)[;/]|focus/\d(?!.+mobile))", {TYP: TABLET}),
+    (r"(phone|mobile(?:[;/]| [ \w/.]*safari)|pda(?=.+windows ce))", {TYP: MOBILE}),
+    (r"(android[-\w. ]{0,9});.+buil", {MOD: 1, VEN: "Generic"}),
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Public API
+
+
+def _utf16_len(s: str) -> int:
+    return len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF)
+
+
+def _clip(ua: str) -> str:
+    """The reference cuts strings longer than 350 UTF-16 units (after removing leading blanks)."""
+    if len(ua) <= _MAX_LEN // 2 or _utf16_len(ua) <= _MAX_LEN:
+        return ua
+    ua = _JS_LEADING_SPACE.sub("", ua)
+    if ua.isascii():
+        return ua[:_MAX_LEN]
+    units = ua.encode("utf-16-le", "surrogatepass")[: 2 * _MAX_LEN]
+    return units.decode("utf-16-le", "surrogatepass")
+
+
+@lru_cache(maxsize=4096)
+def parse_user_agent(user_agent: str) -> dict:
+    """Browser, OS and device as the reference parser reports them (None where it reports undefined).
+
+    Returns {"browser": {name, version, major}, "os": {name, version}, "device": {vendor, model, type}}.
+    The result is cached and shared: treat it as read-only.
+    """
+    ua = _clip(user_agent or "")
+    b = _first(ua, _BROWSER)
+    o = _first(ua, _OS)
+    d = _first(ua, _DEVICE)
+    version = b.get(V)
+    return {
+        "browser": {"name": b.get(N), "version": version, "major": _major(version)},
+        "os": {"name": o.get(N), "version": o.get(V)},
+        "device": {"vendor": d.get(VEN), "model": d.get(MOD), "type": d.get(TYP)},
+    }
+
+
+_KEYS = ("os_name", "os_version", "device_manufacturer", "device_model", "device_type")
+
+
+def parse_user_agent_properties(user_agent, user_agent_data=None) -> dict:
+    """The destination's parseUserAgentProperties: the five Amplitude device keys from a UA string.
+
+    Empty or missing UA -> {}. Otherwise keys whose value would be undefined are left out.
+    Quirks kept on purpose: os_version is the BROWSER major version, device_model falls back to the
+    OS name, and userAgentData.platformVersion / .model (client hints) override both when present
+    (JS `??`: only None/missing falls through; an empty string is kept).
+    """
+    if not user_agent:
+        return {}
+    if not isinstance(user_agent, str):  # the parser reads String(value)
+        user_agent = js_string(user_agent)
+    parsed = parse_user_agent(user_agent)
+    browser, os_, device = parsed["browser"], parsed["os"], parsed["device"]
+    uad = user_agent_data if isinstance(user_agent_data, dict) else {}
+
+    def first(*values):
+        for v in values:
+            if v is not None:
+                return v
+        return None
+
+    values = (
+        first(os_["name"], browser["name"]),
+        first(uad.get("platformVersion"), browser["major"]),
+        device["vendor"],
+        first(uad.get("model"), device["model"], os_["name"]),
+        device["type"],
+    )
+    return {k: v for k, v in zip(_KEYS, values) if v is not None}
