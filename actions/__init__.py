@@ -1,0 +1,269 @@
+"""Amplitude (Actions) in Python: what Segment's cloud runtime sends to Amplitude for each event.
+
+    subs = load_subscriptions(obj, source="subs.json")   # runtime or Public API shape
+    engine = Engine({"apiKey": "...", "secretKey": "...", "endpoint": "north_america"}, subs)
+    for fired in engine.send(event):
+        fired["subscription"], fired["action"], fired["requests"], fired["error"]
+
+Per subscription and event, as the runtime does: the trigger (FQL) decides; the mapping is resolved against the
+event; empty values are removed and the payload validated (with AJV's coercions); the action's perform builds
+the request(s). Building requests never touches the network.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Callable, Iterable
+
+from .destination import ACTIONS, PRESETS, SETTINGS, deletion_request, authentication_request
+from .framework import ActionError, AggregateAjvError, HTTPError, compile_schema, merge_default_mapping
+
+__all__ = [
+    "ConfigError",
+    "Engine",
+    "load_subscriptions",
+    "preset_subscriptions",
+    "run_action",
+    "ACTIONS",
+    "PRESETS",
+    "SETTINGS",
+    "ActionError",
+    "AggregateAjvError",
+    "HTTPError",
+    "deletion_request",
+    "authentication_request",
+]
+
+
+class ConfigError(ValueError):
+    """A subscription list that cannot be used; the message names the file, the subscription and the fix."""
+
+
+_SCHEMAS: dict = {}
+
+
+def _schema(slug: str):
+    schema = _SCHEMAS.get(slug)
+    if schema is None:
+        schema = _SCHEMAS[slug] = compile_schema(ACTIONS[slug].FIELDS)
+    return schema
+
+
+def _slug_for(value) -> str | None:
+    """An action slug from a slug or an action title (case-insensitive)."""
+    if not isinstance(value, str):
+        return None
+    if value in ACTIONS:
+        return value
+    wanted = value.strip().lower()
+    for slug, module in ACTIONS.items():
+        if module.TITLE.lower() == wanted or slug.lower() == wanted:
+            return slug
+    return None
+
+
+def _valid_actions() -> str:
+    return ", ".join(f"{slug} ({module.TITLE})" for slug, module in ACTIONS.items())
+
+
+def _subscription_list(obj, source: str) -> list:
+    if isinstance(obj, list):
+        return obj
+    if isinstance(obj, dict):
+        for holder in (obj, obj.get("data") if isinstance(obj.get("data"), dict) else None):
+            if holder is not None and isinstance(holder.get("subscriptions"), list):
+                return holder["subscriptions"]
+        if "partnerAction" in obj or "actionSlug" in obj or "subscribe" in obj or "trigger" in obj:
+            return [obj]
+    raise ConfigError(
+        f"{source}: expected a list of subscriptions (or an object with a 'subscriptions' list), "
+        f"got {type(obj).__name__}"
+    )
+
+
+def _compile_trigger(text: str):
+    from .fql import compile_trigger
+
+    return compile_trigger(text)
+
+
+def load_subscriptions(obj, source: str = "<subscriptions>") -> list[dict]:
+    """Normalise subscriptions to {name, partnerAction, subscribe, mapping, enabled}; disabled ones are left out.
+
+    Accepts the runtime shape (`name, partnerAction, subscribe, mapping`) and the Public API shape
+    (`name, actionSlug` or an action name, `trigger, settings, enabled`). Raises ConfigError naming the source
+    and the subscription for an unknown action, a missing or unparsable trigger, or an invalid mapping.
+    """
+    out = []
+    for index, sub in enumerate(_subscription_list(obj, source), start=1):
+        where = f"{source}: subscription #{index}"
+        if not isinstance(sub, dict):
+            raise ConfigError(f"{where}: expected an object, got {type(sub).__name__}")
+        name = sub.get("name")
+        if name is not None:
+            where = f"{source}: subscription #{index} ({name!r})"
+        else:
+            name = f"subscription #{index}"
+        enabled = sub.get("enabled", True)
+        if enabled is False:
+            continue
+        raw_action = next(
+            (sub[k] for k in ("partnerAction", "actionSlug", "action", "actionName", "actionId") if k in sub),
+            None,
+        )
+        slug = _slug_for(raw_action)
+        if slug is None:
+            hint = ""
+            if raw_action == "sessionId":
+                hint = " ('sessionId' is the browser plugin's session action, which runs in the browser; remove it)"
+            raise ConfigError(f"{where}: unknown action {raw_action!r}{hint}; valid actions: {_valid_actions()}")
+        trigger = sub.get("subscribe", sub.get("trigger"))
+        if not isinstance(trigger, str) or not trigger.strip():
+            raise ConfigError(f"{where}: missing trigger (an FQL string such as 'type = \"track\"')")
+        try:
+            _compile_trigger(trigger)
+        except ImportError:
+            raise
+        except Exception as exc:  # the FQL parser's error, reworded with the subscription
+            raise ConfigError(f"{where}: trigger {trigger!r} does not parse: {exc}") from None
+        mapping = sub.get("mapping", sub.get("settings", {}))
+        if mapping is None:
+            mapping = {}
+        if not isinstance(mapping, dict):
+            raise ConfigError(f"{where}: mapping must be an object, got {type(mapping).__name__}")
+        try:
+            from .mapping_kit import validate_mapping
+
+            validate_mapping(mapping)
+        except ImportError:
+            raise
+        except Exception as exc:
+            raise ConfigError(f"{where}: invalid mapping: {exc}") from None
+        out.append({"name": name, "partnerAction": slug, "subscribe": trigger, "mapping": mapping, "enabled": True})
+    return out
+
+
+def preset_subscriptions() -> list[dict]:
+    """The destination's automatic presets (Track, Order Completed, Page, Screen, Identify Calls)."""
+    return [{**copy.deepcopy(p), "enabled": True} for p in PRESETS]
+
+
+def _error_dict(exc: BaseException) -> dict:
+    if isinstance(exc, ActionError):
+        return exc.as_dict()
+    js_name = getattr(exc, "js_name", None)  # mapping errors: a plain Error in the runtime
+    if js_name:
+        return {"name": js_name, "message": str(exc), "status": None}
+    # not an error the runtime has: say plainly that the engine itself failed on this event
+    return {"name": "InternalError", "message": f"{type(exc).__name__}: {exc}", "status": None}
+
+
+Responder = Callable[[dict], "int | tuple[int, str]"]
+
+
+def _deliver(requests: list[dict], responder: Responder | None, sent: list[dict]) -> None:
+    """Send in order as the action awaits them: a non-2xx answer raises HTTPError and stops the action."""
+    for request in requests:
+        sent.append(request)
+        if responder is None:
+            continue
+        answer = responder(request)
+        status, text = answer if isinstance(answer, tuple) else (answer, None)
+        if not 200 <= int(status) < 300:
+            raise HTTPError(int(status), text)
+
+
+class _Compiled:
+    __slots__ = ("name", "slug", "trigger", "transform", "prepare", "perform")
+
+
+class Engine:
+    """Runs events through subscriptions. Everything per subscription (trigger, mapping, schema) is compiled
+    here once; `send` does only per-event work.
+
+    settings: destination settings (apiKey, secretKey, endpoint). now: epoch ms frozen as "current time"
+    (Group Identify's default time) for reproducible output. responder: optional callable(request) -> status
+    (or (status, text)) that simulates Amplitude's answers; a non-2xx status becomes the runtime's HTTPError.
+    """
+
+    def __init__(
+        self,
+        settings: dict,
+        subscriptions: Iterable[dict],
+        now: int | None = None,
+        *,
+        responder: Responder | None = None,
+    ):
+        from .mapping_kit import compile_mapping
+
+        # the runtime hands actions the settings without subscription/oauth keys
+        self.settings = {
+            k: v for k, v in dict(settings or {}).items() if k not in ("subscription", "subscriptions", "oauth")
+        }
+        self.now = now
+        self.responder = responder
+        self._ctx = {"now": now}
+        self._subs: list[_Compiled] = []
+        for sub in subscriptions:
+            if sub.get("enabled", True) is False:
+                continue
+            slug = _slug_for(sub.get("partnerAction"))
+            if slug is None:
+                raise ConfigError(
+                    f"subscription {sub.get('name')!r}: unknown action {sub.get('partnerAction')!r}; "
+                    f"valid actions: {_valid_actions()}"
+                )
+            c = _Compiled()
+            c.name = sub.get("name")
+            c.slug = slug
+            try:
+                c.trigger = _compile_trigger(sub["subscribe"])
+            except Exception as exc:
+                raise ConfigError(f"subscription {c.name!r}: trigger does not parse: {exc}") from None
+            c.transform = compile_mapping(sub.get("mapping") or {})
+            c.prepare = _schema(slug).prepare
+            c.perform = ACTIONS[slug].perform
+            self._subs.append(c)
+
+    def send(self, event: dict) -> list[dict]:
+        """Every subscription whose trigger matches, with the requests it made and its error (or None)."""
+        fired = []
+        for sub in self._subs:
+            if not sub.trigger(event):
+                continue
+            sent: list[dict] = []
+            error = None
+            try:
+                payload = sub.prepare(sub.transform(event))
+                _deliver(sub.perform(payload, self.settings, self._ctx), self.responder, sent)
+            except Exception as exc:  # reported per subscription, as the runtime does
+                error = _error_dict(exc)
+            fired.append({"subscription": sub.name, "action": sub.slug, "requests": sent, "error": error})
+        return fired
+
+
+def run_action(
+    slug: str,
+    event: dict,
+    mapping: dict | None = None,
+    settings: dict | None = None,
+    *,
+    use_default_mappings: bool = False,
+    now: int | None = None,
+    responder: Responder | None = None,
+) -> dict:
+    """One action on one event, like the runtime's test harness (`testAction`): no trigger, optional
+    default mappings. Returns {"requests": [...], "error": None | {...}}."""
+    from .mapping_kit import transform
+
+    module = ACTIONS[slug]
+    if use_default_mappings:
+        mapping = merge_default_mapping(module.FIELDS, mapping)
+    sent: list[dict] = []
+    error = None
+    try:
+        payload = _schema(slug).prepare(transform(mapping or {}, event))
+        _deliver(module.perform(payload, dict(settings or {}), {"now": now}), responder, sent)
+    except ActionError as exc:
+        error = exc.as_dict()
+    return {"requests": sent, "error": error}

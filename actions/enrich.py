@@ -1,0 +1,248 @@
+"""Helpers the actions' perform functions share: UTM and referrer user properties, the $set-aware merge,
+platform normalisation, the `library` value, user-agent layers and time conversions.
+
+Each follows the destination's helper of the same name (`utm.ts`, `referrer.ts`, `merge-user-properties.ts`,
+`compact.ts`, `user-agent.ts`, `convert-timestamp.ts`), including JavaScript truthiness and spread rules,
+because those decide which keys reach Amplitude and in which order.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from functools import lru_cache
+
+from .jsjson import UNDEFINED
+
+__all__ = [
+    "truthy",
+    "js_spread",
+    "omit",
+    "convert_utm_properties",
+    "convert_referrer_property",
+    "merge_user_properties",
+    "compact",
+    "normalize_platform",
+    "library_value",
+    "user_agent_layer",
+    "event_time",
+    "session_time",
+    "js_round",
+    "js_multiply",
+    "UA_KEYS",
+]
+
+UA_KEYS = ("os_name", "os_version", "device_manufacturer", "device_model", "device_type")
+
+
+def truthy(value) -> bool:
+    """JavaScript truthiness: objects and arrays are truthy even when empty."""
+    if value is None or value is UNDEFINED or value is False:
+        return False
+    if isinstance(value, (dict, list)):
+        return True
+    if isinstance(value, float):
+        return value != 0 and value == value
+    return bool(value)
+
+
+def js_spread(value) -> dict:
+    """What `{...value}` copies: own enumerable keys; strings and arrays spread their indexes."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, (list, str)):
+        return {str(i): item for i, item in enumerate(value)}
+    return {}
+
+
+def omit(obj: dict, keys) -> dict:
+    return {k: v for k, v in obj.items() if k not in keys}
+
+
+def convert_utm_properties(payload: dict) -> dict:
+    """`utm_properties` -> {$set: {k: v}, $setOnce: {initial_k: v}} (no filtering at all)."""
+    utm = payload.get("utm_properties", UNDEFINED)
+    if not truthy(utm):
+        return {}
+    set_, set_once = {}, {}
+    for key, value in js_spread(utm).items():
+        set_[key] = value
+        set_once[f"initial_{key}"] = value
+    return {"$set": set_, "$setOnce": set_once}
+
+
+def convert_referrer_property(payload: dict) -> dict:
+    referrer = payload.get("referrer", UNDEFINED)
+    if not truthy(referrer):
+        return {}
+    return {"$set": {"referrer": referrer}, "$setOnce": {"initial_referrer": referrer}}
+
+
+def merge_user_properties(*objects: dict) -> dict:
+    """Left-to-right shallow merge in which `$set` and `$setOnce` merge one level deeper."""
+    prev: dict = {}
+    for cur in objects:
+        prev_set, cur_set = prev.get("$set", UNDEFINED), cur.get("$set", UNDEFINED)
+        prev_once, cur_once = prev.get("$setOnce", UNDEFINED), cur.get("$setOnce", UNDEFINED)
+        has_set = truthy(prev_set) or truthy(cur_set)
+        has_once = truthy(prev_once) or truthy(cur_once)
+        merged = {**prev, **cur}
+        if has_set:
+            merged["$set"] = {**js_spread(prev_set), **js_spread(cur_set)}
+        if has_once:
+            merged["$setOnce"] = {**js_spread(prev_once), **js_spread(cur_once)}
+        prev = merged
+    return prev
+
+
+def compact(obj) -> bool:
+    """True when the object has a value other than the empty string (null, 0, false count)."""
+    return any(not (isinstance(v, str) and v == "") for v in js_spread(obj).values())
+
+
+# JS `/ios/i` without the u flag only folds ASCII letters onto these ASCII patterns.
+_IOS = re.compile("ios", re.IGNORECASE | re.ASCII)
+_ANDROID = re.compile("android", re.IGNORECASE | re.ASCII)
+
+
+def normalize_platform(properties: dict, library) -> None:
+    """First `ios` -> `iOS`, first `android` -> `Android`; `Web` for analytics.js without a platform."""
+    platform = properties.get("platform", UNDEFINED)
+    if truthy(platform):
+        platform = _ANDROID.sub("Android", _IOS.sub("iOS", platform, count=1), count=1)
+        properties["platform"] = platform
+    if library == "analytics.js" and not truthy(platform):
+        properties["platform"] = "Web"
+
+
+def library_value(library2):
+    """`library` sent to Amplitude: the mapped value with behavior use_mapping, else 'segment'."""
+    if isinstance(library2, dict) and library2.get("behavior") == "use_mapping":
+        return library2.get("mapping", UNDEFINED)
+    return "segment"
+
+
+def _parser():
+    from .user_agent import parse_user_agent_properties
+
+    return parse_user_agent_properties
+
+
+@lru_cache(maxsize=4096)
+def _parsed_user_agent(user_agent: str, model, platform_version) -> tuple[dict, bool]:
+    data = {}
+    if model is not UNDEFINED:
+        data["model"] = model
+    if platform_version is not UNDEFINED:
+        data["platformVersion"] = platform_version
+    parsed = _parser()(user_agent, data)
+    # keep the five keys in the parser's order even when a value is undefined: a mapped field that fills
+    # one later takes that position in the JSON text (the JS parser never yields null: None is undefined)
+    layer = {key: parsed.get(key, UNDEFINED) for key in UA_KEYS}
+    for key, value in parsed.items():
+        if key not in layer:
+            layer[key] = value
+    layer = {key: UNDEFINED if value is None else value for key, value in layer.items()}
+    return layer, any(v is UNDEFINED for v in layer.values())
+
+
+def user_agent_layer(payload: dict) -> tuple[dict, bool]:
+    """The layers spread before the payload: parsed UA keys (when userAgentParsing) and `user_agent`
+    (when includeRawUserAgent). Returns (layer, may_hold_undefined)."""
+    user_agent = payload.get("userAgent", UNDEFINED)
+    layer: dict = {}
+    holes = False
+    if truthy(payload.get("userAgentParsing", UNDEFINED)) and truthy(user_agent):
+        uad = payload.get("userAgentData", UNDEFINED)
+        if isinstance(uad, dict):
+            key = (user_agent, uad.get("model", UNDEFINED), uad.get("platformVersion", UNDEFINED))
+        else:
+            key = (user_agent, UNDEFINED, UNDEFINED)
+        try:
+            cached, holes = _parsed_user_agent(*key)
+        except TypeError:  # unhashable user agent data: parse without the cache
+            cached, holes = _parsed_user_agent.__wrapped__(*key)
+        layer = cached
+    if truthy(payload.get("includeRawUserAgent", UNDEFINED)):
+        if user_agent is UNDEFINED:
+            holes = True
+        layer = {**layer, "user_agent": user_agent}
+    return layer, holes
+
+
+_DAYJS = None
+
+
+def _dayjs():
+    global _DAYJS
+    if _DAYJS is None:
+        from . import dayjs
+
+        _DAYJS = dayjs
+    return _DAYJS
+
+
+# The usual Segment timestamp, restricted so that it is valid in every reading (days 1-28, years 1970-2999):
+# its epoch ms is plain arithmetic, which skips the general date parser on the hot path.
+_PLAIN_ISO_UTC = re.compile(
+    r"(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.(\d{3}))?Z"
+)
+
+
+def plain_iso_ms(value: str):
+    """Epoch ms of a plain `YYYY-MM-DDTHH:MM:SS(.sss)Z` timestamp, or None for anything else."""
+    m = _PLAIN_ISO_UTC.fullmatch(value)
+    if m is None:
+        return None
+    y, mo, d, h, mi, s, ms = m.groups()
+    return calendar.timegm((int(y), int(mo), int(d), int(h), int(mi), int(s))) * 1000 + (int(ms) if ms else 0)
+
+
+def event_time(value):
+    """`time` -> epoch ms when truthy and dayjs-valid, else UNDEFINED (the key is left out)."""
+    if not truthy(value):
+        return UNDEFINED
+    if value.__class__ is str:
+        fast = plain_iso_ms(value)
+        if fast is not None:
+            return fast
+    ms = _dayjs().utc_ms(value)  # isValid() is exactly "valueOf() is not NaN"
+    if ms != ms:
+        return UNDEFINED
+    return _int_if_integral(ms)
+
+
+def session_time(value):
+    """`session_id` -> formatSessionId(value) when truthy and dayjs-valid, else UNDEFINED."""
+    if not truthy(value):
+        return UNDEFINED
+    dj = _dayjs()
+    ms = dj.utc_ms(value)
+    if ms != ms:
+        return UNDEFINED
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return _int_if_integral(dj.format_session_id(value))
+    return _int_if_integral(ms)  # formatSessionId is dayjs.utc(value).valueOf() for everything else
+
+
+def _int_if_integral(value):
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def js_round(value):
+    """Math.round: halves go up (towards +Infinity)."""
+    if isinstance(value, int) or not math.isfinite(value):
+        return value
+    return _int_if_integral(float(math.floor(value + 0.5)))
+
+
+def js_multiply(a, b):
+    """a * b with IEEE doubles, as JavaScript computes it."""
+    if isinstance(a, int) and isinstance(b, int):
+        product = a * b
+        if -(2**53) <= product <= 2**53:
+            return product
+    return _int_if_integral(float(a) * float(b))
