@@ -4,7 +4,8 @@ Classic cloud mode spoke HTTP API v1 (form `event=`), Actions speaks HTTP API v2
 `/batch`; both use the form-encoded `/identify`, `/groupidentify` and `/usermap` APIs. Comparing wire
 bodies would flag differences Amplitude erases on arrival, so both sides are reduced to records first,
 applying the server-side rules Amplitude documents (v2 id-length and junk-id removal, `session_id: -1` means
-no session, revenue = price x quantity, plain user properties are `$set`, long strings cut at 1024).
+no session, revenue = price x quantity, plain user properties are `$set`, language tags become
+language names, long strings cut at 1024).
 
 A record is a plain dict:
 
@@ -21,7 +22,11 @@ not store (api_key, options, unknown keys) are not part of records.
 from __future__ import annotations
 
 import json
+import re
+from functools import lru_cache
 from urllib.parse import urlsplit
+
+import pycountry
 
 from actions.jsjson import js_string
 
@@ -69,6 +74,20 @@ V1_MIN_ID_LENGTH = 1
 MAX_STRING = 1024
 USER_PROPERTY_OPS = ("$set", "$setOnce", "$add", "$append", "$prepend", "$unset", "$preInsert",
                      "$postInsert", "$remove", "$clearAll")
+
+
+_LANGUAGE_TAG = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{2,8})*")
+
+
+@lru_cache(maxsize=4096)
+def language_name(value: str) -> str:
+    """Amplitude stores language tags as language names ('en-US' -> 'English'); other values as sent."""
+    match = _LANGUAGE_TAG.fullmatch(value)
+    if not match:
+        return value
+    code = match.group(1).lower()
+    found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
+    return found.name if found is not None else value
 
 
 def _cut(value):
@@ -143,6 +162,8 @@ def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
         if key in _EVENT_SET and value is not None:
             record[key] = value
     _apply_ids(record, min_len)
+    if isinstance(record.get("language"), str):
+        record["language"] = language_name(record["language"])
     if "event_type" not in record or record["event_type"] in ("", None):
         record["rejected"] = "missing event_type"
     if record.get("session_id") == -1:
@@ -181,6 +202,8 @@ def normalize_identify(ident: dict, min_id_length: int | None = None) -> dict:
         if key in _IDENTIFY_SET and value is not None:
             record[key] = _cut(value)
     _apply_ids(record, min_len)
+    if isinstance(record.get("language"), str):
+        record["language"] = language_name(record["language"])
     if "user_properties" in record:
         folded = _fold_properties(record["user_properties"])
         if folded:

@@ -81,3 +81,10 @@ def test_revenue_is_derived_from_price_when_not_sent():
     (a, b) = records_from_requests([v2({"event_type": "P", "user_id": "user1", "price": 3, "quantity": 2},
                                        {"event_type": "P", "user_id": "user1", "price": 3})])
     assert a["revenue"] == 6 and b["revenue"] == 3
+
+
+def test_language_tags_become_names_as_amplitude_stores_them():
+    (a, b, c) = records_from_requests([v2({"event_type": "x", "user_id": "user1", "language": "pt-BR"},
+                                          {"event_type": "x", "user_id": "user1", "language": "Portuguese"},
+                                          {"event_type": "x", "user_id": "user1", "language": "Klingon-ish!"})])
+    assert a["language"] == b["language"] == "Portuguese" and c["language"] == "Klingon-ish!"
