@@ -1,0 +1,258 @@
+"""The migration workflow commands: `translate` and `compare` (thin: parse, call the library, print)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+from tabulate import tabulate
+
+from migrate.config import load_json_file
+from migrate.errors import MigrateError
+
+__all__ = ["translate_cmd", "compare_cmd"]
+
+MODES = ("cloud", "web", "ios", "android")
+EXIT_PARITY = 1
+
+
+class InputError(click.ClickException):
+    """Bad input or settings: exit code 2, one sentence on stderr."""
+
+    exit_code = 2
+
+
+def _input_error(exc: Exception) -> InputError:
+    return InputError(str(exc))
+
+
+def _library_errors():
+    """The exception classes that mean 'your input is wrong' (exit 2)."""
+    import actions
+    import classic
+
+    return (MigrateError, classic.SettingsError, actions.ConfigError)
+
+
+def _write_json(path: str | None, obj) -> None:
+    text = json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+    if path in (None, "-"):
+        sys.stdout.write(text)
+        return
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _log_table(log: list[dict]) -> str:
+    rows = [(e["key"], e["status"], _wrap(e["reason"], 90)) for e in log]
+    return tabulate(rows, headers=("setting", "status", "how / why"), tablefmt="simple")
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or ""
+
+
+@click.command("translate")
+@click.argument("classic_file", metavar="CLASSIC.json", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the subscriptions here (default: standard output).")
+@click.option("--format", "fmt", type=click.Choice(["runtime", "public-api"]), default="runtime", show_default=True,
+              help="runtime: {name, partnerAction, subscribe, mapping}; public-api: {name, actionSlug, trigger, "
+                   "settings} as the Segment Public API stores subscriptions.")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False),
+              help="Write the translation log as JSON: one entry per setting key with status and reason.")
+@click.option("--mode", type=click.Choice(MODES), default="cloud", show_default=True,
+              help="The classic connection mode you are migrating from.")
+@click.option("--page-naming", type=click.Choice(["viewed", "loaded", "code2017"]), default="viewed",
+              show_default=True, help="Which classic cloud page naming to reproduce (see `compare`).")
+def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming):
+    """Translate Amplitude (Classic) settings into Amplitude (Actions) subscriptions.
+
+    CLASSIC.json is a plain object of classic setting keys or a Segment Public API destination document
+    (settings under data.destination.settings); masked secrets stay opaque. The translation log (printed as
+    a table on standard error when the subscriptions go to standard output) accounts for every setting:
+    exact, approximated, not_migratable or default, with the reason.
+
+    Example:
+
+        amplitude-migrate translate examples/classic-settings.json -o subs.json --log translation-log.json
+    """
+    from migrate.translate import to_public_api, translate
+
+    try:
+        doc = load_json_file(classic_file, "classic settings")
+        result = translate(doc, mode=mode, page_naming=page_naming)
+    except _library_errors() as exc:
+        raise _input_error(exc) from None
+    subs = result.subscriptions if fmt == "runtime" else to_public_api(result.subscriptions)
+    _write_json(output_path, subs)
+    to_err = output_path in (None, "-")
+    click.echo(_log_table(result.log), err=to_err)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=to_err)
+    counts = {}
+    for e in result.log:
+        counts[e["status"]] = counts.get(e["status"], 0) + 1
+    click.echo(f"{len(subs)} subscriptions; settings: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
+               err=to_err)
+    if log_path:
+        _write_json(log_path, result.log)
+
+
+class _Progress:
+    """A one-line counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.last = 0.0
+
+    def __call__(self, label: str, n: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if n < 0:
+            click.echo(f"\r{label}: {-n:,} events      ", err=True)
+            return
+        if now - self.last >= 0.2:
+            self.last = now
+            click.echo(f"\r{label}: {n:,} events", err=True, nl=False)
+
+
+def _parse_options(values) -> dict:
+    out = {}
+    for item in values:
+        if "=" not in item:
+            raise InputError(f"--classic-option {item!r}: expected NAME=VALUE (for example page_naming=code2017)")
+        name, value = item.split("=", 1)
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _summary(model: dict) -> str:
+    p = model["parity"]
+    lines = [tabulate(
+        [(name, model["variants"][name]["label"], f"{v * 100:.1f}%",
+          f'{model["variants"][name]["matched"]}/{model["variants"][name]["events"]}') for name, v in p.items()],
+        headers=("variant", "subscriptions", "parity", "matched"), tablefmt="simple")]
+    cats = model["variants"]["recommended"]["categories"]
+    if cats:
+        lines.append("")
+        lines.append(tabulate([(c["title"], c["count"]) for c in cats], headers=("remaining difference", "events"),
+                              tablefmt="simple"))
+    found = [d for d in model["detections"] if d["count"]]
+    if found:
+        lines.append("")
+        lines.append(tabulate([(d["title"], d["count"]) for d in found], headers=("detection", "count"),
+                              tablefmt="simple"))
+    return "\n".join(lines)
+
+
+@click.command("compare")
+@click.option("--settings", "settings_path", required=True, type=click.Path(dir_okay=False),
+              help="Classic settings JSON (plain object or Public API destination document).")
+@click.option("--subscriptions", "subscriptions_path", type=click.Path(dir_okay=False),
+              help="Actions subscriptions to check (runtime or Public API shape). Default: the translated ones.")
+@click.option("--mode", type=click.Choice(MODES), default="cloud", show_default=True,
+              help="Classic connection mode to emulate.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False),
+              help="Write report.html, report.md, report.json and recommended-subscriptions.json here.")
+@click.option("--fail-under", type=click.FloatRange(0, 100),
+              help="Exit 1 when the parity of the compared subscriptions (yours, or the translated ones) is "
+                   "below this percentage.")
+@click.option("--classic-option", "classic_options", multiple=True, metavar="NAME=VALUE",
+              help="A contested classic behaviour, e.g. page_naming=code2017 (see `classic run --help`).")
+@click.option("--no-recommend", is_flag=True, help="Skip the recommendation passes.")
+@click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
+@click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
+def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, classic_options, no_recommend,
+                strict, events):
+    """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
+
+    Compares Classic with the untouched Actions presets, with the translated subscriptions (or yours, given
+    with --subscriptions) and with the translated subscriptions plus the recommended changes, each verified
+    by re-running the events. EVENTS are JSON Lines, JSON array or Segment batch files, gzipped or not;
+    `-` reads standard input. Exit codes: 0 ok, 1 parity below --fail-under, 2 usage or input errors.
+
+    Example:
+
+        amplitude-migrate compare --settings examples/classic-settings.json --report report examples/events.jsonl
+    """
+    from migrate.compare import compare
+
+    options = _parse_options(classic_options)
+    try:
+        settings_doc = load_json_file(settings_path, "classic settings")
+        subs_doc = load_json_file(subscriptions_path, "subscriptions") if subscriptions_path else None
+        model = compare(
+            settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
+            subscriptions_file=subscriptions_path, mode=mode, classic_options=options,
+            recommend=not no_recommend, strict=strict, progress=_Progress(sys.stderr.isatty()),
+            on_skip=lambda skip: None,
+        )
+    except _library_errors() as exc:
+        raise _input_error(exc) from None
+    secrets = _secrets(settings_doc)
+    if model["inputs"]["skipped"]:
+        click.echo(f"skipped {model['inputs']['skipped']} malformed input lines (first: "
+                   f"{_first_skip(model)})", err=True)
+    if report_dir:
+        written = _write_report(model, report_dir, secrets)
+        click.echo("report: " + ", ".join(str(p) for p in written), err=True)
+    click.echo(_terminal(model, secrets))
+    primary = model["parity"]["translated"]
+    if fail_under is not None and primary * 100 < fail_under:
+        click.echo(f"parity {primary * 100:.1f}% is below --fail-under {fail_under:g}%", err=True)
+        sys.exit(EXIT_PARITY)
+
+
+def _first_skip(model) -> str:
+    s = model["inputs"]["skipped_examples"][0]
+    return f"{s['file']}:{s['line']}: {s['reason']}"
+
+
+def _secrets(doc) -> list[str]:
+    from migrate.config import settings_object
+
+    try:
+        s = settings_object(doc, "", "")
+    except MigrateError:
+        return []
+    return [v for k, v in s.items() if k in ("apiKey", "secretKey") and isinstance(v, str) and len(v) >= 4]
+
+
+def _terminal(model: dict, secrets) -> str:
+    try:
+        from reports import render_terminal
+    except ImportError:
+        return _summary(model)
+    return render_terminal(model, secrets=secrets)
+
+
+def _write_report(model: dict, report_dir: str, secrets) -> list[Path]:
+    out = Path(report_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{report_dir}: cannot create the report directory: {exc.strerror or exc}") from None
+    try:
+        from reports import render_all
+    except ImportError:
+        render_all = None
+    if render_all is not None:
+        written = list(render_all(model, out, secrets=secrets).values())
+    else:
+        path = out / "report.json"
+        path.write_text(json.dumps(model, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        written = [path]
+    subs_path = out / "recommended-subscriptions.json"
+    subs_path.write_text(json.dumps(model["subscriptions"]["recommended"], indent=2, ensure_ascii=False) + "\n",
+                         encoding="utf-8")
+    written.append(subs_path)
+    return written

@@ -1,0 +1,584 @@
+"""Render a comparison report model as HTML, Markdown, JSON and a terminal summary.
+
+The model is the plain dict built by the compare step (shape in the team brief). Event data inside it is
+untrusted: every renderer escapes for its own medium (HTML autoescape, Markdown entity/backslash escapes,
+control characters stripped for terminals), and every renderer first runs ``scrub_secrets`` so that an
+apiKey, secretKey or token that slipped into the model never reaches an output.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+import jinja2
+from markupsafe import Markup
+from tabulate import tabulate
+
+__all__ = [
+    "MASK",
+    "VARIANTS",
+    "render_all",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "render_terminal",
+    "scrub_secrets",
+]
+
+MASK = "••••••••"
+VARIANTS = ("presets", "translated", "recommended")
+VARIANT_LABELS = {
+    "presets": "Actions presets, unchanged",
+    "translated": "Translated from your classic settings",
+    "recommended": "Translated + recommended changes",
+}
+TEMPLATES = Path(__file__).parent / "templates"
+
+# How much of the model goes on the page; report.json always holds everything.
+MAX_EXAMPLES_PER_CATEGORY = 3
+MAX_EVENT_ROWS = 40
+MAX_NAMES_PER_CATEGORY = 6
+
+
+# --------------------------------------------------------------------------------------------- secrets
+
+# Key names (lower-cased, separators removed) whose values are credentials.
+_SECRET_KEYS = {
+    "apikey", "secretkey", "secret", "token", "authorization", "password", "clientsecret", "accesstoken",
+    "refreshtoken", "authtoken", "bearertoken", "apitoken", "xapikey", "writekey", "privatekey",
+}
+_SECRET_IN_TEXT = [
+    # "Authorization: Bearer abc..." style credentials inside free text
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"),
+    # form or query encodings: api_key=..., apiKey: "...", "secretKey":"..."
+    re.compile(
+        r"""(?ix)(["']?\b(?:api[_-]?key|secret[_-]?key|access[_-]?token|token|authorization)["']?\s*[=:]\s*["']?)"""
+        r"""([^&\s"',}]+)"""
+    ),
+]
+
+
+def _is_secret_key(key: Any) -> bool:
+    if not isinstance(key, str):
+        return False
+    return re.sub(r"[^a-z0-9]", "", key.lower()) in _SECRET_KEYS
+
+
+def _mask_value(value: Any) -> Any:
+    # Empty values stay visible ("the key was not set" is useful and reveals nothing); numbers and booleans
+    # are no credentials (an event named "Token" keeps its count in events_by_name).
+    if value is None or value == "" or isinstance(value, (bool, int, float)):
+        return value
+    return MASK
+
+
+def _scrub_text(text: str, known: tuple[str, ...]) -> str:
+    for secret in known:
+        text = text.replace(secret, MASK)
+    text = _SECRET_IN_TEXT[0].sub(lambda m: f"{m.group(1)} {MASK}", text)
+    return _SECRET_IN_TEXT[1].sub(lambda m: m.group(1) + MASK, text)
+
+
+def scrub_secrets(obj: Any, known: Iterable[str] = ()) -> Any:
+    """A deep copy of ``obj`` with secrets masked.
+
+    Masks the value of any key that names a credential (apiKey, secretKey, api_key, token, authorization,
+    ...), the ``value`` of ``{"key"|"name": <credential name>, "value": ...}`` pairs (the translation log
+    and header lists have that shape), credential-looking fragments in strings, and any occurrence of the
+    ``known`` secret values. Dict keys are scrubbed too because event data can put anything there.
+    """
+    known_t = tuple(sorted({s for s in known if isinstance(s, str) and len(s) >= 4}, key=len, reverse=True))
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            names_secret = any(_is_secret_key(value.get(k)) for k in ("key", "name"))
+            out = {}
+            for k, v in value.items():
+                new_key = _scrub_text(k, known_t) if isinstance(k, str) else k
+                if _is_secret_key(k) or (names_secret and k == "value"):
+                    out[new_key] = _mask_value(v)
+                else:
+                    out[new_key] = walk(v)
+            return out
+        if isinstance(value, (list, tuple)):
+            return [walk(v) for v in value]
+        if isinstance(value, str):
+            return _scrub_text(value, known_t)
+        return copy.copy(value)
+
+    return walk(obj)
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def pct(value: Any, digits: int = 1) -> str:
+    """0.9734 -> '97.3%'; a missing or non-finite value -> 'n/a'."""
+    num = _num(value)
+    if num is None:
+        return "n/a"
+    text = f"{num * 100:.{digits}f}"
+    # Never round a partial match up to a perfect score.
+    if text == f"{100:.{digits}f}" and num < 1:
+        text = f"{math.floor(num * 100 * 10**digits) / 10**digits:.{digits}f}"
+    return text + "%"
+
+
+def grade(value: Any) -> str:
+    num = _num(value)
+    if num is None:
+        return "none"
+    if num >= 0.99:
+        return "good"
+    if num >= 0.9:
+        return "warn"
+    return "bad"
+
+
+def _json_text(value: Any, indent: int | None = 2) -> str:
+    return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
+
+
+def _finite(obj: Any) -> Any:
+    """JSON has no NaN/Infinity: such figures become null."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+_DOTTED_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+ANY_RECORD = object()  # wildcard for the record index of a path given relative to one record
+
+
+def is_note(path: Any) -> bool:
+    """Producers may put a message (an error, "(record)") among an example's paths; it is shown, not matched."""
+    return not isinstance(path, str) or not path or ": " in path or path.startswith("(")
+
+
+def _parse_paths(paths: Iterable[str]) -> list[tuple]:
+    """Deepdiff paths over the record list (``root[0]['event_type']``) or dotted paths inside any one record
+    (``event_properties.products[0].price``)."""
+    from deepdiff.path import parse_path
+
+    parsed = []
+    for path in paths or ():
+        if is_note(path):
+            continue
+        if path.startswith("root"):
+            try:
+                parsed.append(tuple(parse_path(path)))
+            except Exception:  # an unparsable path is still listed in text; it just is not highlighted
+                continue
+        else:
+            parts = [int(i) if i else key for i, key in _DOTTED_PART.findall(path)]
+            parsed.append((ANY_RECORD, *parts))
+    return parsed
+
+
+def record_lines(records: Any, paths: Iterable[str] = ()) -> list[dict]:
+    """Pretty-print ``records`` as JSON lines, marking lines inside any of the deepdiff ``paths``.
+
+    Each line is ``{"indent": int, "text": str, "hl": bool}``; a line is highlighted when its value lies
+    at or under a differing path (so an added key is marked together with its whole subtree).
+    """
+    marks = _parse_paths(paths)
+    lines: list[dict] = []
+
+    def matches(path: tuple, mark: tuple) -> bool:
+        if len(path) < len(mark):
+            return False
+        return all(m is ANY_RECORD or p == m for p, m in zip(path, mark))
+
+    def marked(path: tuple) -> bool:
+        return any(matches(path, m) for m in marks)
+
+    def emit(value: Any, path: tuple, depth: int, prefix: str, comma: str) -> None:
+        hl = marked(path)
+        if isinstance(value, dict) and value:
+            lines.append({"indent": depth, "text": prefix + "{", "hl": hl})
+            items = list(value.items())
+            for i, (k, v) in enumerate(items):
+                emit(v, path + (k,), depth + 1, _json_text(str(k)) + ": ", "," if i < len(items) - 1 else "")
+            lines.append({"indent": depth, "text": "}" + comma, "hl": hl})
+        elif isinstance(value, list) and value:
+            lines.append({"indent": depth, "text": prefix + "[", "hl": hl})
+            for i, v in enumerate(value):
+                emit(v, path + (i,), depth + 1, "", "," if i < len(value) - 1 else "")
+            lines.append({"indent": depth, "text": "]" + comma, "hl": hl})
+        else:
+            lines.append({"indent": depth, "text": prefix + _json_text(value, None) + comma, "hl": hl})
+
+    emit(records if records is not None else [], (), 0, "", "")
+    return lines
+
+
+def _bars(items: list[tuple[str, float, str, str]], *, width: int = 640, label_width: int = 250) -> dict:
+    """Geometry for a horizontal SVG bar chart. items: (label, fraction 0..1, value text, css class)."""
+    row, bar_h = 30, 18
+    bar_w = width - label_width - 70
+    rows = []
+    for i, (label, frac, text, cls) in enumerate(items):
+        frac = min(max(_num(frac) or 0.0, 0.0), 1.0)
+        rows.append(
+            {
+                "label": label if len(label) <= 38 else label[:36] + "…",
+                "full_label": label,
+                "y": i * row + 6,
+                "text_y": i * row + 6 + bar_h - 4,
+                "w": round(bar_w * frac, 1),
+                "value": text,
+                "cls": cls,
+            }
+        )
+    return {
+        "width": width,
+        "height": max(len(items), 1) * row + 8,
+        "label_width": label_width,
+        "bar_w": bar_w,
+        "bar_h": bar_h,
+        "rows": rows,
+        "ticks": [{"x": round(label_width + bar_w * t, 1), "t": t} for t in (0, 0.25, 0.5, 0.75, 1)],
+    }
+
+
+# --------------------------------------------------------------------------------------------- view model
+
+
+def _variants(model: dict) -> list[dict]:
+    out = []
+    for name in VARIANTS:
+        variant = (model.get("variants") or {}).get(name)
+        if variant is None:
+            continue
+        categories = sorted(variant.get("categories") or [], key=lambda c: (-(c.get("count") or 0), c.get("category", "")))
+        events = variant.get("events") or 0
+        cats = []
+        for cat in categories:
+            names = sorted((cat.get("events_by_name") or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+            examples = []
+            for ex in (cat.get("examples") or [])[:MAX_EXAMPLES_PER_CATEGORY]:
+                paths = list(ex.get("paths") or [])
+                examples.append(
+                    {
+                        **ex,
+                        "paths": paths,
+                        "classic_lines": record_lines(ex.get("classic"), paths),
+                        "actions_lines": record_lines(ex.get("actions"), paths),
+                    }
+                )
+            cats.append(
+                {
+                    **cat,
+                    "names": names[:MAX_NAMES_PER_CATEGORY],
+                    "more_names": max(len(names) - MAX_NAMES_PER_CATEGORY, 0),
+                    "share": (cat.get("count") or 0) / events if events else 0.0,
+                    "shown_examples": examples,
+                    "more_examples": max(len(cat.get("examples") or []) - MAX_EXAMPLES_PER_CATEGORY, 0),
+                }
+            )
+        by_event = sorted(
+            variant.get("by_event") or [],
+            key=lambda e: (_num(e.get("parity")) if _num(e.get("parity")) is not None else 2, -(e.get("events") or 0)),
+        )
+        top = max((c.get("count") or 0 for c in categories), default=0)
+        out.append(
+            {
+                "name": name,
+                "label": variant.get("label") or VARIANT_LABELS[name],
+                "parity": variant.get("parity"),
+                "events": events,
+                "matched": variant.get("matched"),
+                "categories": cats,
+                "chart": _bars(
+                    [(c["title"] or c["category"], (c.get("count") or 0) / top if top else 0, str(c.get("count") or 0), "cat") for c in cats]
+                )
+                if cats
+                else None,
+                "by_event": by_event[:MAX_EVENT_ROWS],
+                "more_events": max(len(by_event) - MAX_EVENT_ROWS, 0),
+            }
+        )
+    return out
+
+
+def _view(model: dict) -> dict:
+    parity = model.get("parity") or {}
+    variants = _variants(model)
+    labels = {v["name"]: v["label"] for v in variants}
+    parity_rows = [
+        {"name": name, "label": labels.get(name, VARIANT_LABELS[name]), "value": parity.get(name)}
+        for name in VARIANTS
+        if name in parity
+    ]
+    subs = model.get("subscriptions") or {}
+    inputs = {
+        "events_files": [], "events": 0, "skipped": 0, "skipped_examples": [], "mode": "cloud",
+        "settings_file": None, "subscriptions_file": None,
+        **(model.get("inputs") or {}),
+    }
+    return {
+        "m": {"generated_at": "", **model},
+        "tool": {"name": "amplitude-migrate", "version": "", **(model.get("tool") or {})},
+        "inputs": inputs,
+        "parity_rows": parity_rows,
+        "parity_chart": _bars([(r["label"], _num(r["value"]) or 0, pct(r["value"]), grade(r["value"])) for r in parity_rows]),
+        "variants": variants,
+        "translation_log": model.get("translation_log") or [],
+        "log_counts": _count_by(model.get("translation_log") or [], "status"),
+        "recommendations": model.get("recommendations") or [],
+        "residuals": model.get("residuals") or [],
+        "detections": model.get("detections") or [],
+        "recommended_json": _json_text(subs.get("recommended") or []),
+        "translated_json": _json_text(subs.get("translated") or []),
+        "has_recommended": bool(subs.get("recommended")),
+    }
+
+
+def _count_by(items: list[dict], key: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[str(item.get(key))] = counts.get(str(item.get(key)), 0) + 1
+    return counts
+
+
+# --------------------------------------------------------------------------------------------- renderers
+
+_html_env: jinja2.Environment | None = None
+_md_env: jinja2.Environment | None = None
+
+
+def _common(env: jinja2.Environment) -> jinja2.Environment:
+    env.filters["pct"] = pct
+    env.filters["grade"] = grade
+    env.filters["json_text"] = _json_text
+    env.tests["note"] = is_note
+    env.globals["VARIANT_LABELS"] = VARIANT_LABELS
+    return env
+
+
+def _get_html_env() -> jinja2.Environment:
+    global _html_env
+    if _html_env is None:
+        # autoescape=True regardless of template names: event data is untrusted.
+        _html_env = _common(
+            jinja2.Environment(
+                loader=jinja2.FileSystemLoader(TEMPLATES),
+                autoescape=True,
+                # A producer that omits an optional figure gets a blank, not a crash.
+                undefined=jinja2.ChainableUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+        )
+    return _html_env
+
+
+def render_html(model: dict, *, secrets: Iterable[str] = ()) -> str:
+    """A self-contained HTML page: inline CSS and SVG, no scripts, a CSP that forbids everything else."""
+    view = _view(scrub_secrets(model, secrets))
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    # The CSP allows exactly this stylesheet (by hash): no script, no remote or inline-attribute style.
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    view["css"] = Markup(css)
+    view["csp"] = (
+        f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    return _get_html_env().get_template("report.html").render(view)
+
+
+# Markdown for pull-request comments: values are escaped by default through `finalize`.
+
+class _Raw(str):
+    """Markdown produced by our own filters; passes `finalize` unescaped."""
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~!])")
+
+
+def md_escape(value: Any) -> str:
+    if isinstance(value, _Raw):
+        return value
+    if value is None:
+        return ""
+    text = _strip_controls(str(value)).replace("\n", " ").replace("\r", " ")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def md_code(value: Any) -> _Raw:
+    """Inline code span whose fence is longer than any backtick run inside."""
+    # "|" would end a table cell even inside a code span (GFM), so it is escaped there too.
+    text = _strip_controls(str(value)).replace("\n", " ").replace("|", "\\|")
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return _Raw(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def md_block(value: Any, lang: str = "json") -> _Raw:
+    text = value if isinstance(value, str) else _json_text(value)
+    text = _strip_controls(text, keep="\n")
+    fence = "`" * max(3, max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    return _Raw(f"{fence}{lang}\n{text}\n{fence}")
+
+
+def _get_md_env() -> jinja2.Environment:
+    global _md_env
+    if _md_env is None:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=False,
+            finalize=md_escape,
+            undefined=jinja2.ChainableUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        _md_env = _common(env)
+        env.filters["code"] = md_code
+        env.filters["block"] = md_block
+        env.filters["pct"] = lambda v, d=1: _Raw(pct(v, d))
+    return _md_env
+
+
+def render_markdown(model: dict, *, secrets: Iterable[str] = ()) -> str:
+    """A short summary fit for a pull-request comment."""
+    view = _view(scrub_secrets(model, secrets))
+    return _get_md_env().get_template("report.md").render(view)
+
+
+def render_json(model: dict, *, secrets: Iterable[str] = ()) -> str:
+    """Every figure of the model; top level carries ``parity: {presets, translated, recommended}``."""
+    if not isinstance(model.get("parity"), dict):
+        raise ValueError("report model has no 'parity' object")
+    missing = [k for k in VARIANTS if k not in model["parity"]]
+    if missing:
+        raise ValueError(f"report model parity lacks {', '.join(missing)}")
+    return json.dumps(_finite(scrub_secrets(model, secrets)), indent=2, ensure_ascii=False) + "\n"
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _strip_controls(text: str, keep: str = "") -> str:
+    """Terminal escapes and bidi overrides in event names must not reach a terminal or a reviewer's eye."""
+    return _CONTROLS.sub(lambda m: m.group(0) if m.group(0) in keep else "\ufffd", text)
+
+
+def _cell(value: Any, limit: int = 60) -> str:
+    text = _strip_controls(str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
+    """A plain-text summary (tables drawn by tabulate) for the compare command's output."""
+    view = _view(scrub_secrets(model, secrets))
+    inputs = view["inputs"]
+    out = []
+    out.append(
+        f"amplitude-migrate {_cell(view['tool'].get('version', ''))}: "
+        f"{inputs.get('events', 0)} events compared, {inputs.get('skipped', 0)} skipped"
+    )
+    out.append("")
+    out.append(
+        tabulate(
+            [
+                [r["label"], pct(r["value"]), _matched(view, r["name"])]
+                for r in view["parity_rows"]
+            ],
+            headers=["Actions configuration", "parity", "matched"],
+            tablefmt="simple",
+        )
+    )
+    focus = next((v for v in view["variants"] if v["name"] == "translated"), None) or (
+        view["variants"][0] if view["variants"] else None
+    )
+    if focus and focus["categories"]:
+        out.append("")
+        out.append(f"Differences ({focus['label']}):")
+        out.append(
+            tabulate(
+                [
+                    [_cell(c.get("title") or c.get("category"), 50), c.get("count", 0),
+                     _cell(", ".join(n for n, _ in c["names"][:3]), 50)]
+                    for c in focus["categories"][:10]
+                ],
+                headers=["category", "events", "event names"],
+                tablefmt="simple",
+            )
+        )
+    if view["recommendations"]:
+        out.append("")
+        out.append("Recommended changes:")
+        out.append(
+            tabulate(
+                [
+                    [_cell(r.get("title"), 60), f"{pct(r.get('parity_before'))} -> {pct(r.get('parity_after'))}"]
+                    for r in view["recommendations"]
+                ],
+                headers=["change", "parity"],
+                tablefmt="simple",
+            )
+        )
+    if view["residuals"]:
+        out.append("")
+        out.append("Remaining differences:")
+        out.append(
+            tabulate(
+                [[_cell(r.get("category"), 40), r.get("count", 0), _cell(r.get("explanation"), 70)] for r in view["residuals"]],
+                headers=["category", "events", "why"],
+                tablefmt="simple",
+            )
+        )
+    if view["detections"]:
+        out.append("")
+        out.append("Detections:")
+        out.append(
+            tabulate(
+                [[_cell(d.get("title"), 50), d.get("count", 0), _cell(d.get("detail"), 60)] for d in view["detections"]],
+                headers=["check", "count", "detail"],
+                tablefmt="simple",
+            )
+        )
+    return "\n".join(out) + "\n"
+
+
+def _matched(view: dict, name: str) -> str:
+    variant = next((v for v in view["variants"] if v["name"] == name), None)
+    if not variant:
+        return ""
+    return f"{variant.get('matched', 0)}/{variant.get('events', 0)}"
+
+
+def render_all(model: dict, report_dir: str | Path, *, secrets: Iterable[str] = ()) -> dict[str, Path]:
+    """Write report.html, report.md and report.json into ``report_dir``; return their paths by format."""
+    report_dir = Path(report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    secrets = tuple(secrets)
+    written = {}
+    for fmt, name, render in (
+        ("json", "report.json", render_json),
+        ("html", "report.html", render_html),
+        ("md", "report.md", render_markdown),
+    ):
+        path = report_dir / name
+        path.write_text(render(model, secrets=secrets), encoding="utf-8")
+        written[fmt] = path
+    return written

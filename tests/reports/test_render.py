@@ -1,0 +1,302 @@
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+import reports
+from report_model import FAKE_API_KEY, FAKE_SECRET_KEY, FAKE_TOKEN, XSS_IMG, XSS_SCRIPT, XSS_SVG, XSS_TEXTAREA
+
+SECRETS = (FAKE_API_KEY, FAKE_SECRET_KEY, FAKE_TOKEN)
+HOSTILE = (XSS_IMG, XSS_SCRIPT, XSS_TEXTAREA)
+
+
+class _Page(HTMLParser):
+    """Collects tags, attributes and text the way a browser's tokenizer sees them."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.ids, self.text, self.attrs = [], set(), [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+        self.ids.update(v for k, v in attrs if k == "id")
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html):
+    page = _Page()
+    page.feed(html)
+    page.close()
+    page.all_text = "".join(page.text)
+    return page
+
+
+# ------------------------------------------------------------------------------------------------ HTML
+
+
+def test_html_has_every_section_and_figure(make_report_model):
+    html = reports.render_html(make_report_model())
+    page = parse(html)
+    for section in ("parity", "differences", "recommendations", "residuals", "detections",
+                    "translation-log", "subscriptions", "inputs"):
+        assert section in page.ids, section
+    for name in ("presets", "translated", "recommended"):
+        assert f"parity-{name}" in page.ids
+        assert f"variant-{name}" in page.ids
+    assert "41.2%" in page.all_text and "71.8%" in page.all_text and "96.4%" in page.all_text
+    assert "Page event names differ" in page.all_text
+    assert "Classic (1 records)" in page.all_text and "Actions (1 records)" in page.all_text
+    # parity chart plus one category chart per variant with categories
+    assert page.tags.count("svg") >= 4
+    # the recommended subscriptions are copyable, exact JSON inside a read-only textarea
+    textarea = re.search(r'<textarea[^>]*id="recommended-subscriptions"[^>]*>(.*?)</textarea>', html, re.S)
+    assert textarea and "readonly" in textarea.group(0)
+    import html as html_mod
+
+    subs = json.loads(html_mod.unescape(textarea.group(1)))
+    assert subs == make_report_model()["subscriptions"]["recommended"]
+
+
+def test_html_is_self_contained_and_scriptless(make_report_model):
+    html = reports.render_html(make_report_model(hostile=True))
+    page = parse(html)
+    assert "script" not in page.tags
+    assert not any(k.startswith("on") for k, _ in page.attrs)
+    assert not any(k in ("src", "srcset", "action", "formaction") for k, _ in page.attrs)
+    assert all(v.startswith("#") for k, v in page.attrs if k == "href")
+    csp = next(v for k, v in page.attrs if k == "content" and "default-src" in (v or ""))
+    assert "default-src 'none'" in csp and "script-src" not in csp and "unsafe-inline" not in csp
+    assert "http://" not in html and "https://" not in html.replace("https://shop.example.com", "")
+
+
+def test_style_hash_in_csp_matches_the_inline_stylesheet(make_report_model):
+    import base64
+    import hashlib
+
+    html = reports.render_html(make_report_model())
+    css = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    csp = next(v for k, v in parse(html).attrs if k == "content" and "default-src" in (v or ""))
+    assert f"style-src 'sha256-{digest}'" in csp
+
+
+def test_html_escapes_hostile_event_data(make_report_model):
+    html = reports.render_html(make_report_model(hostile=True))
+    for payload in HOSTILE:
+        assert payload not in html, payload
+    assert "<img" not in html
+    assert "<script" not in html
+    assert html.count("<textarea") == html.count("</textarea>") == 2
+    page = parse(html)
+    assert "img" not in page.tags and "script" not in page.tags
+    # the payloads are still there, as text the reader can see
+    for payload in HOSTILE:
+        assert payload in page.all_text, payload
+
+
+def test_html_escapes_markup_in_svg_labels(make_report_model):
+    model = make_report_model()
+    model["variants"]["translated"]["categories"][0]["title"] = XSS_SVG
+    html = reports.render_html(model)
+    assert "<svg onload" not in html
+    assert parse(html).tags.count("svg") >= 4
+    assert "&lt;/text&gt;&lt;/svg&gt;&lt;svg onload=" in html
+
+
+def test_differing_paths_are_highlighted_on_both_sides():
+    classic = [{"kind": "event", "event_type": "Viewed Home Page", "event_properties": {"name": "Home", "category": "Docs"}}]
+    actions = [{"kind": "event", "event_type": "Viewed Home", "event_properties": {"name": "Home"}}]
+    paths = ["root[0]['event_type']", "root[0]['event_properties']['category']"]
+    c_lines = reports.record_lines(classic, paths)
+    a_lines = reports.record_lines(actions, paths)
+    assert [l["text"] for l in c_lines if l["hl"]] == ['"event_type": "Viewed Home Page",', '"category": "Docs"']
+    assert [l["text"] for l in a_lines if l["hl"]] == ['"event_type": "Viewed Home",']
+    # an added record is highlighted with its whole subtree
+    added = reports.record_lines([{"a": 1}, {"kind": "usermap", "user_id": "x"}], ["root[1]"])
+    assert [l["hl"] for l in added] == [False, False, False, False, True, True, True, True, False]
+    # an unparsable path does not break rendering
+    assert reports.record_lines([{"a": 1}], ["root[[["])[2] == {"indent": 2, "text": '"a": 1', "hl": False}
+
+
+def test_dotted_paths_apply_to_every_record_and_notes_are_not_matched():
+    records = [
+        {"event_type": "Order Completed", "event_properties": {"order_id": "o1"}},
+        {"event_type": "Product Purchased", "event_properties": {"products": [{"price": 1}, {"price": 2}]}},
+    ]
+    paths = ["event_properties.products[1].price", "event_type", "Track Calls: required field missing", "(record)"]
+    lines = reports.record_lines(records, paths)
+    assert [l["text"] for l in lines if l["hl"]] == [
+        '"event_type": "Order Completed",', '"event_type": "Product Purchased",', '"price": 2']
+    html = reports.render_html(_with_example_paths(paths))
+    assert "Differing fields:" in html and "Notes:" in html
+    assert "<code>event_properties.products[1].price</code>" in html
+    assert '<span class="note">Track Calls: required field missing</span>' in html
+
+
+def _with_example_paths(paths):
+    from report_model import make
+
+    model = make()
+    model["variants"]["translated"]["categories"][0]["examples"][0]["paths"] = paths
+    return model
+
+
+def test_missing_optional_parts_render(make_report_model):
+    model = {"parity": {"presets": 1.0, "translated": 1.0, "recommended": 1.0}}
+    html = reports.render_html(model)
+    assert "Parity" in html and "No recommendations." in html
+    assert "100.0%" in html
+    assert reports.render_markdown(model)
+    assert reports.render_terminal(model)
+
+
+def test_pct_never_rounds_up_to_perfect():
+    assert reports.pct(0.9996) == "99.9%"
+    assert reports.pct(1) == "100.0%"
+    assert reports.pct(0.7184) == "71.8%"
+    assert reports.pct(float("nan")) == "n/a"
+    assert reports.pct(None) == "n/a"
+
+
+# ------------------------------------------------------------------------------------------------ Markdown
+
+
+def _outside_code(md):
+    return re.sub(r"(`+).*?\1", "", md)
+
+
+def test_markdown_summary(make_report_model):
+    md = reports.render_markdown(make_report_model())
+    assert "| Translated from your classic settings | **71.8%** | 359/500 |" in md
+    assert "| Actions presets, unchanged | **41.2%** | 206/500 |" in md
+    assert "### Recommended changes" in md and "71.8% → 83.4%" in md
+    assert "`revenue_on_track` (14 events)" in md
+    assert "Settings translation: 2 approximated, 1 default, 5 exact, 3 not migratable." in md
+
+
+def test_markdown_escapes_hostile_data(make_report_model):
+    model = make_report_model(hostile=True)
+    model["recommendations"][1]["title"] = "ping @security-team | **[click](javascript:alert(1))**"
+    md = reports.render_markdown(model)
+    plain = _outside_code(md).replace("<sub>", "").replace("</sub>", "")
+    assert "<" not in plain and ">" not in plain
+    assert "&lt;/script&gt;&lt;script&gt;" in plain
+    assert "@security" not in plain and "&#64;security\\-team" not in plain
+    assert "\\[click\\]" in plain and "\\*\\*" in plain and "\\|" in plain
+    # event names inside table cells: code spans with any "|" escaped keep the table intact
+    for line in md.splitlines():
+        if line.startswith("| "):
+            assert len(re.findall(r"(?<!\\)\|", _outside_code(line))) in (4, 5), line
+
+
+# ------------------------------------------------------------------------------------------------ JSON
+
+
+def test_json_has_every_figure_and_top_level_parity(make_report_model):
+    model = make_report_model()
+    data = json.loads(reports.render_json(model))
+    assert data["parity"] == {"presets": 0.412, "translated": 0.718, "recommended": 0.964}
+    assert all(0 <= v <= 1 for v in data["parity"].values())
+    assert data["variants"]["translated"]["by_event"] == model["variants"]["translated"]["by_event"]
+    assert data["recommendations"][0]["change"] == model["recommendations"][0]["change"]
+    assert len(data["variants"]["translated"]["categories"][0]["examples"]) == 1
+
+
+def test_json_replaces_non_finite_numbers(make_report_model):
+    model = make_report_model()
+    model["variants"]["presets"]["by_event"][0]["parity"] = float("nan")
+    text = reports.render_json(model)
+    assert "NaN" not in text
+    assert json.loads(text)["variants"]["presets"]["by_event"][0]["parity"] is None
+
+
+def test_json_requires_the_parity_contract(make_report_model):
+    model = make_report_model()
+    del model["parity"]["recommended"]
+    with pytest.raises(ValueError, match="recommended"):
+        reports.render_json(model)
+    with pytest.raises(ValueError, match="parity"):
+        reports.render_json({})
+
+
+# ------------------------------------------------------------------------------------------------ terminal
+
+
+def test_terminal_summary_tables(make_report_model):
+    text = reports.render_terminal(make_report_model())
+    assert "500 events compared, 2 skipped" in text
+    assert re.search(r"Translated from your classic settings\s+71\.8%\s+359/500", text)
+    assert re.search(r"Classic adds 'id' to user properties\s+212", text)
+    assert "71.8% -> 83.4%" in text
+
+
+def test_terminal_strips_control_sequences(make_report_model):
+    model = make_report_model()
+    model["variants"]["translated"]["categories"][0]["events_by_name"] = {"\x1b[2J\x1b]0;owned\x07Signup": 500}
+    text = reports.render_terminal(model)
+    assert "\x1b" not in text and "\x07" not in text
+    assert "Signup" in text
+
+
+# ------------------------------------------------------------------------------------------------ secrets
+
+
+def test_no_output_contains_a_secret(make_report_model, tmp_path):
+    model = make_report_model(hostile=True)
+    outputs = {
+        "html": reports.render_html(model),
+        "md": reports.render_markdown(model),
+        "json": reports.render_json(model),
+        "terminal": reports.render_terminal(model),
+    }
+    written = reports.render_all(model, tmp_path / "report")
+    outputs.update({f"file:{k}": p.read_text(encoding="utf-8") for k, p in written.items()})
+    for name, text in outputs.items():
+        for secret in SECRETS:
+            assert secret not in text, (name, secret)
+    assert reports.MASK in outputs["json"]
+    # the model itself is not modified
+    assert model["translation_log"][0]["value"] == FAKE_API_KEY
+
+
+def test_scrub_secrets_masks_by_key_anywhere():
+    data = {
+        "settings": {"apiKey": "k1-abcdef", "secretKey": "s1-abcdef", "endpoint": "europe"},
+        "list": [{"API_KEY": "k2-abcdef"}, {"x-api-key": "k3-abcdef"}, {"Authorization": "Bearer zzzzzzzzzz"}],
+        "deep": {"a": {"b": [{"access_token": "t1-abcdef", "refreshToken": {"v": "t2"}}]}},
+        "empty": {"apiKey": "", "secretKey": None},
+        "event_properties": {"tokens_used": 3, "keyword": "shoes", "forgot_password_step": "email"},
+        "events_by_name": {"Token": 5, "Forgot Password": 2},
+    }
+    out = reports.scrub_secrets(data)
+    text = json.dumps(out)
+    for secret in ("k1-abcdef", "s1-abcdef", "k2-abcdef", "k3-abcdef", "zzzzzzzzzz", "t1-abcdef", '"t2"'):
+        assert secret not in text, secret
+    assert out["settings"]["endpoint"] == "europe"
+    assert out["empty"] == {"apiKey": "", "secretKey": None}
+    assert out["event_properties"] == data["event_properties"]
+    assert out["events_by_name"] == {"Token": 5, "Forgot Password": 2}
+    assert data["settings"]["apiKey"] == "k1-abcdef"
+
+
+def test_scrub_secrets_masks_key_value_pairs_text_and_known_values():
+    data = [
+        {"key": "apiKey", "value": "abcd1234efgh", "status": "exact"},
+        {"name": "Authorization", "value": "Basic dXNlcjpwYXNz"},
+        {"key": "endpoint", "value": "north_america"},
+        "POST api_key=abcd1234efgh&event=%7B%7D",
+        'settings were {"secretKey": "zzzz9999"}',
+        "header Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig",
+        "the key live-key-42 leaked into a message",
+        {"live-key-42": "as a dict key"},
+    ]
+    out = reports.scrub_secrets(data, known=["live-key-42"])
+    text = json.dumps(out)
+    for secret in ("abcd1234efgh", "dXNlcjpwYXNz", "zzzz9999", "eyJhbGciOiJIUzI1NiJ9", "live-key-42"):
+        assert secret not in text, secret
+    assert out[2]["value"] == "north_america"
+    assert out[3].startswith("POST api_key=" + reports.MASK + "&event=")
