@@ -117,3 +117,21 @@ def deletion_request(settings: dict, event: dict) -> dict:
         "headers": {"content-type": "application/json", **_basic_auth(settings.get("apiKey"), settings.get("secretKey"))},
         "json": {"user_ids": [event.get("userId")], "requester": "segment"},
     }
+
+
+def settings_errors(settings: dict) -> list[str]:
+    """The runtime's validation of destination settings (before any subscription runs).
+
+    Segment rejects every event of a destination whose settings fail this check, with an
+    AggregateAjvError (status 400) carrying these messages. Empty strings pass, as in the runtime.
+    """
+    from actions.framework import _compile_node
+
+    errs: list[str] = []
+    for key, spec in SETTINGS.items():
+        if spec.get("required") and key not in settings:
+            errs.append(f"The root value is missing the required field '{key}'.")
+    for key, spec in SETTINGS.items():
+        if key in settings:
+            _compile_node(spec).check(settings[key], "/" + key, errs)
+    return errs

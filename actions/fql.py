@@ -405,7 +405,7 @@ def _parse(tokens: deque):
                 _function_condition(text, nodes, tokens, negate=False)
         if kind == "operator" and text == "!":
             if not tokens:
-                raise FQLError(_TYPE_ERROR)
+                raise FQLError("'!' ends the trigger", _TYPE_ERROR)
             if tokens[0][0] == "ident" and tokens[0][1] in ("contains", "match"):
                 function = tokens.popleft()[1]
                 _function_condition(function, nodes, tokens, negate=True)
@@ -414,7 +414,10 @@ def _parse(tokens: deque):
             inner = _shift(tokens)
             while True:
                 if inner is None:
-                    raise FQLError(_TYPE_ERROR)  # no closing parenthesis at this level
+                    raise FQLError(
+                        "a '(' has no matching ')' at its level (the runtime does not support nested parentheses)",
+                        _TYPE_ERROR,
+                    )
                 if inner[0] == "parenright":
                     break
                 group.append(inner)
@@ -442,10 +445,10 @@ def parse_fql(text: str) -> dict:
     try:
         ast = _parse(deque(_normalize(lex(text))))
     except FQLError as err:
-        raise FQLError(f"invalid trigger {text!r}: {err}", err.runtime_message, text) from None
+        raise FQLError(str(err), err.runtime_message, text) from None
     if ast is None:
         raise FQLError(
-            f"invalid trigger {text!r}: no condition on a supported field (type, event, name, userId, "
+            "no condition on a supported field (type, event, name, userId, "
             "properties.*, traits.*, context.*)",
             _TYPE_ERROR,
             text,

@@ -136,8 +136,8 @@ class Day:
         event.update(call)
         event["context"] = person.context(page, campaign)
         if person.platform == "web" and person.session_ms is not None:
-            # what the Actions browser plugin adds; Classic ignores it
-            event["integrations"] = {"Actions Amplitude": {"session_id": person.session_ms}}
+            # the shop's own code passes its session start to Amplitude, as the Classic docs describe
+            event["integrations"] = {"Amplitude": {"session_id": person.session_ms}}
         event["timestamp"] = _iso(ts)
         event["originalTimestamp"] = _iso(ts - dt.timedelta(milliseconds=self.rng.randrange(20, 900)))
         event["sentAt"] = _iso(ts + dt.timedelta(milliseconds=self.rng.randrange(50, 2000)))
@@ -172,7 +172,7 @@ def _page_context(name, category, path, referrer) -> dict:
 def visit(day: Day, person: Person, start: int) -> None:
     rng, ms = day.rng, start
     web = person.platform == "web"
-    # the Actions browser plugin's session id: the session start in epoch ms
+    # the web session's start in epoch ms (sent as integrations.Amplitude.session_id)
     person.session_ms = int(DAY.timestamp() * 1000) + start if web else None
     campaign = rng.choice(CAMPAIGNS) if web and rng.random() < 0.3 else None
     referrer = rng.choice(["https://www.google.com/", "https://news.ycombinator.com/", ""])

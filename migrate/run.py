@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 
 from migrate.canonical import records_from_requests
 from migrate.config import REDACTED, load_json_file, settings_object
-from migrate.errors import BadInput
+from migrate.errors import BadInput, MigrateError
 from migrate.events import ReadStats, read_events
 
-ACTIONS_SETTING_KEYS = ("apiKey", "secretKey", "endpoint")
-REGIONS = ("north_america", "europe")
 
 
 @dataclass
@@ -34,12 +32,13 @@ class RunSummary:
 
 def load_actions_settings(path: str) -> dict:
     """Actions destination settings from a plain object or a Public API destination document."""
+    from actions.destination import settings_errors
+
     settings = settings_object(load_json_file(path, "settings"), path, "settings")
-    for key in ("apiKey", "secretKey", "endpoint"):
-        if key in settings and not isinstance(settings[key], str):
-            raise BadInput(path, None, f"setting {key!r} must be a string (got {type(settings[key]).__name__})")
-    if "endpoint" in settings and settings["endpoint"] not in REGIONS:
-        raise BadInput(path, None, f"setting 'endpoint' must be one of {', '.join(REGIONS)}")
+    errors = settings_errors(settings)
+    if errors:
+        # the runtime validates settings before any subscription: every event would fail
+        raise BadInput(path, None, "the Actions runtime rejects these settings: " + " ".join(errors))
     return settings
 
 
@@ -52,7 +51,7 @@ def load_subscriptions_file(path: str | None):
     try:
         return actions.load_subscriptions(doc, source=path)
     except actions.ConfigError as exc:
-        raise BadInput(path, None, str(exc)) from None
+        raise MigrateError(str(exc)) from None  # the message already names the file and subscription
 
 
 def redact_request(request: dict) -> dict:
