@@ -35,3 +35,9 @@ def test_readme_starts_with_the_two_commands():
     blocks = README.split("```")
     assert "amplitude-migrate compare" in blocks[1] and "pip install" in blocks[1]
     assert "pytest" in blocks[3]
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text(encoding="utf-8")
+    test_command = README.split("```")[3].strip().removeprefix("sh").strip()
+    assert test_command in ci
