@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import click
 
 from migrate.canonical import records_from_requests
 from migrate.cli import InputError, events_argument, input_errors, output_stream, skip_reporter, strict_option
-from migrate.config import load_json_file
+from migrate.config import json_text, load_json_file
 from migrate.events import ReadStats, read_events
 
 __all__ = ["classic_group", "run_classic", "ClassicSummary"]
@@ -24,6 +23,7 @@ class ClassicSummary:
     skipped_events: int = 0
     requests: int = 0
     records: int = 0
+    failed: int = 0  # events the emulator could not process (an internal error), written with "error"
     not_sent: dict = field(default_factory=dict)
 
     def line(self) -> str:
@@ -32,6 +32,8 @@ class ClassicSummary:
         if self.not_sent:
             top = sorted(self.not_sent.items(), key=lambda kv: -kv[1])[:5]
             text += "; sent nothing: " + "; ".join(f"{n} x {reason}" for reason, n in top)
+        if self.failed:
+            text += f"; {self.failed} events failed in the emulator (lines with \"error\")"
         return text
 
 
@@ -67,19 +69,25 @@ def _calibrate(settings, known_path, paths, options, mode):
 
 def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None, on_skip=None,
                 on_event_skip=None) -> ClassicSummary:
-    from migrate.run import redact_request
+    from migrate.run import engine_failure, redact_request
 
     stats = stats if stats is not None else ReadStats()
     summary = ClassicSummary()
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     write = out.write
     for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip):
-        result = emulator.send(event)
-        requests = result["requests"]
-        records = result["records"]
-        if records is None:
-            records = records_from_requests(requests)
-        line = {"messageId": event.get("messageId") if isinstance(event, dict) else None,
+        message_id = event.get("messageId") if isinstance(event, dict) else None
+        try:
+            result = emulator.send(event)
+            requests = result["requests"]
+            records = result["records"]
+            if records is None:
+                records = records_from_requests(requests)
+        except Exception as exc:  # one odd event must not stop a long run: written as data and counted
+            summary.failed += 1
+            write(json_text({"messageId": message_id, "requests": [], "records": [], "error": engine_failure(exc)}))
+            write("\n")
+            continue
+        line = {"messageId": message_id,
                 "requests": [redact_request(r) for r in requests] if redact else requests,
                 "records": records}
         if result.get("skipped"):
@@ -92,7 +100,7 @@ def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None,
             summary.not_sent[result["note"]] = summary.not_sent.get(result["note"], 0) + 1
         summary.requests += len(requests)
         summary.records += len(records)
-        write(dumps(line))
+        write(json_text(line))
         write("\n")
     summary.events = stats.read
     summary.skipped_lines = stats.skipped_count

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from migrate.config import load_json_file
+from migrate.config import json_text, load_json_file
 from migrate.errors import MigrateError
 
 __all__ = ["translate_cmd", "compare_cmd"]
@@ -38,7 +38,7 @@ def _library_errors():
 
 
 def _write_json(path: str | None, obj) -> None:
-    text = json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+    text = json_text(obj, indent=2) + "\n"
     if path in (None, "-"):
         sys.stdout.write(text)
         return
@@ -138,7 +138,7 @@ def _parse_options(values) -> dict:
 def _summary(model: dict) -> str:
     p = model["parity"]
     lines = [tabulate(
-        [(name, model["variants"][name]["label"], f"{v * 100:.1f}%",
+        [(name, model["variants"][name]["label"], "n/a" if v is None else f"{v * 100:.1f}%",
           f'{model["variants"][name]["matched"]}/{model["variants"][name]["events"]}') for name, v in p.items()],
         headers=("variant", "subscriptions", "parity", "matched"), tablefmt="simple")]
     cats = model["variants"]["recommended"]["categories"]
@@ -187,6 +187,8 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     from migrate.compare import compare
 
     options = _parse_options(classic_options)
+    if report_dir:
+        _report_dir(report_dir)  # fail before a long run, not after it
     try:
         settings_doc = load_json_file(settings_path, "classic settings")
         subs_doc = load_json_file(subscriptions_path, "subscriptions") if subscriptions_path else None
@@ -199,14 +201,22 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     except _library_errors() as exc:
         raise _input_error(exc) from None
     secrets = _secrets(settings_doc)
+    for warning in model["inputs"].get("settings_warnings") or ():
+        click.echo(f"warning: {warning}", err=True)
     if model["inputs"]["skipped"]:
         click.echo(f"skipped {model['inputs']['skipped']} malformed input lines (first: "
                    f"{_first_skip(model)})", err=True)
+    if not model["inputs"]["events"]:
+        click.echo(f"warning: no events were read from {', '.join(model['inputs']['events_files'])}: "
+                   "nothing was compared, parity is not measured", err=True)
     if report_dir:
         written = _write_report(model, report_dir, secrets)
         click.echo("report: " + ", ".join(str(p) for p in written), err=True)
     click.echo(_terminal(model, secrets))
     primary = model["parity"]["translated"]
+    if fail_under is not None and primary is None:
+        # an empty export must not pass a CI gate: no events is an input error, not 100% parity
+        raise InputError("no events to compare, so --fail-under cannot be checked: check the EVENTS files")
     if fail_under is not None and primary * 100 < fail_under:
         click.echo(f"parity {primary * 100:.1f}% is below --fail-under {fail_under:g}%", err=True)
         sys.exit(EXIT_PARITY)
@@ -235,24 +245,34 @@ def _terminal(model: dict, secrets) -> str:
     return render_terminal(model, secrets=secrets)
 
 
-def _write_report(model: dict, report_dir: str, secrets) -> list[Path]:
+def _report_dir(report_dir: str) -> Path:
     out = Path(report_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{report_dir}: cannot create the report directory: {exc.strerror or exc}") from None
+    if not os.access(out, os.W_OK):
+        raise InputError(f"{report_dir}: the report directory is not writable")
+    return out
+
+
+def _write_report(model: dict, report_dir: str, secrets) -> list[Path]:
+    out = _report_dir(report_dir)
     try:
         from reports import render_all
     except ImportError:
         render_all = None
-    if render_all is not None:
-        written = list(render_all(model, out, secrets=secrets).values())
-    else:
-        path = out / "report.json"
-        path.write_text(json.dumps(model, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        written = [path]
-    subs_path = out / "recommended-subscriptions.json"
-    subs_path.write_text(json.dumps(model["subscriptions"]["recommended"], indent=2, ensure_ascii=False) + "\n",
-                         encoding="utf-8")
+    try:
+        if render_all is not None:
+            written = list(render_all(model, out, secrets=secrets).values())
+        else:
+            path = out / "report.json"
+            path.write_text(json_text(model, indent=2) + "\n", encoding="utf-8")
+            written = [path]
+        subs_path = out / "recommended-subscriptions.json"
+        subs_path.write_text(json_text(model["subscriptions"]["recommended"], indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        where = exc.filename or report_dir
+        raise InputError(f"{where}: cannot write the report: {exc.strerror or exc}") from None
     written.append(subs_path)
     return written

@@ -129,7 +129,7 @@ def compare(
     from migrate.canonical import records_from_requests
 
     options = dict(classic_options or {})
-    settings, _warnings = classic.load_settings(classic_settings, source=settings_file)
+    settings, settings_warnings = classic.load_settings(classic_settings, source=settings_file)
     emulator = classic.Emulator(settings, mode=mode, options=options)
     naming = emulator.options.get("page_naming", "viewed")
     translation = translate(classic_settings, mode=mode, page_naming=naming)
@@ -226,6 +226,7 @@ def compare(
             "mode": mode,
             "classic_options": emulator.options,
             "settings_file": settings_file,
+            "settings_warnings": settings_warnings,
             "subscriptions_file": subscriptions_file,
         },
         "parity": {name: v["parity"] for name, v in variants.items()},

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from migrate.errors import BadInput
 
 SECRET_KEYS = frozenset({"apiKey", "secretKey", "api_key", "secret_key", "token", "authorization", "Authorization"})
 REDACTED = "<redacted>"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(obj, *, indent: int | None = None) -> str:
+    """JSON text that can always be written as UTF-8, non-ASCII kept as is.
+
+    JSON input may carry a lone surrogate as an escape ("\\ud800"); Python keeps it in the string, and
+    writing it as UTF-8 would fail mid-run. It goes back out as the same escape (what JSON.stringify does),
+    so the output stays valid JSON with the exact input value.
+    """
+    separators = (",", ":") if indent is None else None
+    text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=separators)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def load_json_file(path: str, what: str):

@@ -21,8 +21,10 @@ EPS_LIMIT = 30
 MIN_ID_LENGTH = 5
 MAX_EXAMPLES = 3
 MAX_DISTINCT = 10_000  # distinct ids/users remembered for counting; beyond it counts are lower bounds
-EPS_WINDOW_S = 120  # seconds kept per key; older buckets are dropped (events are roughly time-ordered)
-MAX_EPS_BUCKETS = 200_000
+# (id, second) counters kept at once. Full: the least busy half goes. An id over the limit is already
+# recorded in eps_peak, and an id on its way there has a high count, so neither is lost; inputs need
+# not be time-ordered. Keys are hashes (an int, not a tuple of strings) so that the cap costs little.
+MAX_EPS_BUCKETS = 50_000
 # values Amplitude's HTTP API v2 rejects as ids (ingestion spec)
 JUNK_IDS = frozenset(
     {"anonymous", "nil", "none", "null", "n/a", "na", "undefined", "unknown", "", "0", "-1", "{}", "lmy47d",
@@ -78,8 +80,7 @@ class Detections:
         self.flags = _Counter()
         self.flags_direction = {"classic_only": 0, "actions_only": 0}
         self.device = _Counter()
-        self.eps_buckets: dict[tuple, int] = {}
-        self.eps_latest = 0
+        self.eps_buckets: dict[int, int] = {}  # hash((id field, id, epoch second)) -> events
         self.eps_peak: dict[tuple, int] = {}  # (id kind, id) -> peak eps, only for ids above the limit
         self.eps_max = 0
 
@@ -160,7 +161,7 @@ class Detections:
                 value = r.get(key)
                 if value is None:
                     continue
-                bucket = (key, str(value), second)
+                bucket = hash((key, str(value), second))
                 n = self.eps_buckets.get(bucket, 0) + 1
                 self.eps_buckets[bucket] = n
                 self.eps_max = max(self.eps_max, n)
@@ -168,17 +169,12 @@ class Detections:
                     ident = (key, str(value))
                     if ident in self.eps_peak or len(self.eps_peak) < 100:
                         self.eps_peak[ident] = max(self.eps_peak.get(ident, 0), n)
-            if second > self.eps_latest:
-                self.eps_latest = second
         if len(self.eps_buckets) > MAX_EPS_BUCKETS:
             self._prune_eps()
 
     def _prune_eps(self):
-        horizon = self.eps_latest - EPS_WINDOW_S
-        self.eps_buckets = {k: v for k, v in self.eps_buckets.items() if k[2] >= horizon}
-        if len(self.eps_buckets) > MAX_EPS_BUCKETS:  # even the recent window is too big: keep the busiest half
-            keep = sorted(self.eps_buckets.items(), key=lambda kv: -kv[1])[: MAX_EPS_BUCKETS // 2]
-            self.eps_buckets = dict(keep)
+        keep = sorted(self.eps_buckets.items(), key=lambda kv: -kv[1])[: MAX_EPS_BUCKETS // 2]
+        self.eps_buckets = dict(keep)
 
     # -- report ---------------------------------------------------------------------------------------
     def to_list(self) -> list[dict]:

@@ -5,7 +5,8 @@ Three small roles, in order:
 * `normalize_record`: rewrite a record into what Amplitude would actually keep, so that differences
   Amplitude erases on ingestion do not count (the rules are listed in `EQUIVALENCE_RULES`);
 * `align`: pair the two record lists (kind + event type first, then leftovers as renames);
-* `diff_event`: a fast strict equality check, and deepdiff (tree view) only for pairs that differ.
+* `diff_event`: a fast strict equality check; differing records are walked key by key, with deepdiff
+  (tree view) for the lists that differ.
 
 Every difference gets one category from `categorize`; the categories and their explanations live in
 `migrate.findings`. Wire-only fields (keys Amplitude does not store) are reported but do not break parity.
@@ -264,21 +265,47 @@ def diff_records(classic: dict, actions: dict) -> list[Difference]:
         actions = {k: v for k, v in actions.items() if k != "device_id"}
     if same(classic, actions):
         return out
+    # Dicts are walked here key by key (cheap); deepdiff (tree view) only compares lists that differ,
+    # because walking every equal field through deepdiff costs most of a compare run.
+    _walk(kind, event_type, [], classic, actions, out)
+    return out
+
+
+_MISSING = object()
+
+
+def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out: list[Difference]) -> None:
+    keys = list(classic)
+    keys.extend(k for k in actions if k not in classic)
+    for key in keys:
+        c, a = classic.get(key, _MISSING), actions.get(key, _MISSING)
+        if c is not _MISSING and a is not _MISSING and same(c, a):
+            continue
+        path = [*parts, key]
+        if isinstance(c, dict) and isinstance(a, dict):
+            _walk(kind, event_type, path, c, a, out)
+        elif isinstance(c, list) and isinstance(a, list):
+            out.extend(_list_differences(kind, event_type, path, c, a))
+        else:
+            category, counts = categorize(kind, event_type, path)
+            out.append(Difference(category, format_path(path), None if c is _MISSING else c,
+                                  None if a is _MISSING else a, counts))
+
+
+def _list_differences(kind: str, event_type, parts: list, classic: list, actions: list) -> list[Difference]:
     # integral floats are already ints (normalize_record), so deepdiff's own type check is the strict one
     tree = DeepDiff(classic, actions, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
-    if not tree:  # cannot happen with JSON data; keep the difference visible rather than lose it
-        for key in sorted(set(classic) | set(actions)):
-            if not same(classic.get(key), actions.get(key)):
-                category, counts = categorize(kind, event_type, [key])
-                out.append(Difference(category, key, classic.get(key), actions.get(key), counts))
-        return out
+    out = []
     for levels in tree.values():
         for level in levels:
-            parts = level.path(output_format="list")
-            category, counts = categorize(kind, event_type, parts)
+            path = [*parts, *level.path(output_format="list")]
+            category, counts = categorize(kind, event_type, path)
             t1 = None if _absent(level.t1) else level.t1
             t2 = None if _absent(level.t2) else level.t2
-            out.append(Difference(category, format_path(parts), t1, t2, counts))
+            out.append(Difference(category, format_path(path), t1, t2, counts))
+    if not out:  # cannot happen with JSON data; keep the difference visible rather than lose it
+        category, counts = categorize(kind, event_type, parts)
+        out.append(Difference(category, format_path(parts), classic, actions, counts))
     return out
 
 

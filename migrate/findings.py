@@ -15,6 +15,7 @@ __all__ = ["CATEGORIES", "Finding", "VariantFindings", "event_name", "category_t
 
 MAX_EXAMPLES = 3
 MAX_EVENT_NAMES = 500
+MAX_NAME_LENGTH = 200  # characters of an event name kept for the per-name tables
 OTHER = "(other)"
 
 # category -> (title, what it means for a migrating team)
@@ -102,15 +103,20 @@ def category_explanation(category: str) -> str:
 
 
 def event_name(event: dict) -> str:
-    """The name an input event is reported under: the track name, or the call type for other calls."""
+    """The name an input event is reported under: the track name, or the call type for other calls.
+
+    Names are cut at MAX_NAME_LENGTH characters: the per-name tables stay small even when an event name
+    is a whole document, and the report stays readable."""
     kind = event.get("type")
     if kind == "track":
         name = event.get("event")
-        return name if isinstance(name, str) and name else "(track without a name)"
-    if kind in ("page", "screen"):
+        name = name if isinstance(name, str) and name else "(track without a name)"
+    elif kind in ("page", "screen"):
         name = event.get("name")
-        return f"{kind}: {name}" if isinstance(name, str) and name else str(kind)
-    return str(kind) if kind else "(no type)"
+        name = f"{kind}: {name}" if isinstance(name, str) and name else str(kind)
+    else:
+        name = str(kind) if kind else "(no type)"
+    return name if len(name) <= MAX_NAME_LENGTH else name[: MAX_NAME_LENGTH - 1] + "…"
 
 
 @dataclass
@@ -182,8 +188,9 @@ class VariantFindings:
                 )
 
     @property
-    def parity(self) -> float:
-        return self.matched / self.events if self.events else 1.0
+    def parity(self) -> float | None:
+        # no events, no measurement: None (shown as "n/a"), never a perfect score
+        return self.matched / self.events if self.events else None
 
     def categories(self) -> list[Finding]:
         order = list(CATEGORIES)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from migrate.canonical import records_from_requests
-from migrate.config import REDACTED, load_json_file, settings_object
+from migrate.config import REDACTED, json_text, load_json_file, settings_object
 from migrate.errors import BadInput, MigrateError
 from migrate.events import ReadStats, read_events
 
@@ -20,14 +19,23 @@ class RunSummary:
     errors: int = 0
     requests: int = 0
     records: int = 0
+    failed: int = 0  # events the engine could not process (an internal error), written with "error"
     by_subscription: dict = field(default_factory=dict)
 
     def line(self) -> str:
-        return (
+        text = (
             f"{self.events} events read, {self.skipped} lines skipped; {self.fired} subscription runs "
             f"({self.errors} rejected by the runtime's validation), {self.requests} requests, "
             f"{self.records} Amplitude records"
         )
+        if self.failed:
+            text += f"; {self.failed} events failed in the engine (lines with \"error\")"
+        return text
+
+
+def engine_failure(exc: Exception) -> dict:
+    """An unexpected exception on one event, as data: a long run goes on and the line says what happened."""
+    return {"name": type(exc).__name__, "message": str(exc)}
 
 
 def load_actions_settings(path: str) -> dict:
@@ -72,22 +80,29 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
     engine = actions.Engine(settings=settings, subscriptions=subscriptions)
     stats = stats if stats is not None else ReadStats()
     summary = RunSummary()
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     write = out.write
     for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip):
-        fired = engine.send(event)
-        requests = []
+        try:
+            fired = engine.send(event)
+            requests = []
+            for item in fired:
+                requests.extend(item["requests"])
+            records = records_from_requests(requests)
+        except Exception as exc:  # one odd event must not stop a long run: written as data and counted
+            summary.failed += 1
+            write(json_text({"messageId": event.get("messageId"), "fired": [], "records": [],
+                             "error": engine_failure(exc)}))
+            write("\n")
+            continue
         for item in fired:
             summary.fired += 1
             if item.get("error"):
                 summary.errors += 1
-            requests.extend(item["requests"])
-        records = records_from_requests(requests)
         if redact:
             fired = [{**item, "requests": [redact_request(r) for r in item["requests"]]} for item in fired]
         summary.requests += len(requests)
         summary.records += len(records)
-        write(dumps({"messageId": event.get("messageId"), "fired": fired, "records": records}))
+        write(json_text({"messageId": event.get("messageId"), "fired": fired, "records": records}))
         write("\n")
     summary.events = stats.read
     summary.skipped = stats.skipped_count

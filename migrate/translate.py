@@ -449,6 +449,15 @@ def _group_subscription(s: dict, mode: str, log: _Log) -> dict:
     return _sub("Group Identify User", "groupIdentifyUser", 'type = "group"', mapping)
 
 
+def _addressable(trait: str) -> bool:
+    """Whether @path "$.traits.<trait>" reaches exactly that trait: not for an empty name, nor for dots,
+    brackets or quotes, which the runtime's path syntax reads as structure."""
+    from actions.mapping_kit import get_path
+
+    marker = object()
+    return get_path({"traits": {trait: marker}}, f"traits.{trait}") is marker
+
+
 def _identify_traits(identify: dict, s: dict, mode: str, log: _Log) -> None:
     ops = []  # (operation, traits) in Classic's precedence: $add wins over $setOnce
     ops.append(("$add", list(s["traitsToIncrement"])))
@@ -458,13 +467,13 @@ def _identify_traits(identify: dict, s: dict, mode: str, log: _Log) -> None:
     ops.append(("$prepend", list(s["traitsToPrepend"]) if cloud_only else []))
     used: set[str] = set()
     user_properties: dict = {"$set": path("$.traits")}
-    listed = [t for _, traits in ops for t in traits if "." not in t]
+    listed = [t for _, traits in ops for t in traits if _addressable(t)]
     if listed:  # a trait with an operation is not also $set (Classic sent it once)
         user_properties["$set"] = merge(path("$.traits"), {t: UNSET for t in dict.fromkeys(listed)})
     for op, traits in ops:
         entries = {}
         for trait in traits:
-            if trait in used or "." in trait:
+            if trait in used or not _addressable(trait):
                 continue
             used.add(trait)
             entries[trait] = path(f"$.traits.{trait}")
@@ -472,9 +481,11 @@ def _identify_traits(identify: dict, s: dict, mode: str, log: _Log) -> None:
             user_properties[op] = entries
     if len(user_properties) > 1:
         identify["mapping"]["user_properties"] = user_properties
-    why = ("Identify Calls user_properties mapped as operations: {op: {trait: traits.<trait>}} and $set <- the "
-           "other traits (@merge removes the listed ones). Segment's table says 'Not supported with Actions'; "
-           "identifyUser's free-form user_properties can carry the operation.")
+    def why(op: str) -> str:
+        return (f"Identify Calls user_properties mapped as operations: {{{op}: {{trait: traits.<trait>}}}} and $set "
+                "<- the other traits (@merge removes the listed ones). Segment's table says 'Not supported with "
+                "Actions'; identifyUser's free-form user_properties can carry the operation.")
+
     for key, op in (("traitsToIncrement", "$add"), ("traitsToSetOnce", "$setOnce"), ("traitsToAppend", "$append"),
                     ("traitsToPrepend", "$prepend")):
         value = s[key]
@@ -483,12 +494,12 @@ def _identify_traits(identify: dict, s: dict, mode: str, log: _Log) -> None:
         elif key in ("traitsToAppend", "traitsToPrepend") and not cloud_only:
             log(key, NOT_MIGRATABLE, f"read by cloud mode only; no effect in {mode} device-mode.")
         else:
-            dotted = [t for t in value if "." in t]
-            extra = (f" Traits with a dot in the name cannot be addressed by @path and stay plain $set: "
-                     f"{', '.join(dotted)}." if dotted else "")
+            dotted = [t for t in value if not _addressable(t)]
+            extra = (" Traits whose names @path cannot address (a dot, bracket or quote, or an empty name) stay "
+                     f"plain $set: {', '.join(repr(t) for t in dotted)}." if dotted else "")
             device = "" if cloud_only else (" Device-mode SDKs also dropped listed traits whose values they "
                                             "could not apply (e.g. a non-numeric $add); Actions sends them.")
-            log(key, EXACT if cloud_only and not dotted else APPROX, why.replace("op", op, 1) + extra + device)
+            log(key, EXACT if cloud_only and not dotted else APPROX, why(op) + extra + device)
 
 
 def _log_simple(s: dict, mode: str, log: _Log, utm: bool, referrer: bool) -> None:

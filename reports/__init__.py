@@ -401,7 +401,7 @@ def render_html(model: dict, *, secrets: Iterable[str] = ()) -> str:
         f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; "
         "base-uri 'none'; form-action 'none'"
     )
-    return _get_html_env().get_template("report.html").render(view)
+    return _printable(_get_html_env().get_template("report.html").render(view))
 
 
 # Markdown for pull-request comments: values are escaped by default through `finalize`.
@@ -461,7 +461,7 @@ def _get_md_env() -> jinja2.Environment:
 def render_markdown(model: dict, *, secrets: Iterable[str] = ()) -> str:
     """A short summary fit for a pull-request comment."""
     view = _view(scrub_secrets(model, secrets))
-    return _get_md_env().get_template("report.md").render(view)
+    return _printable(_get_md_env().get_template("report.md").render(view))
 
 
 def render_json(model: dict, *, secrets: Iterable[str] = ()) -> str:
@@ -471,10 +471,18 @@ def render_json(model: dict, *, secrets: Iterable[str] = ()) -> str:
     missing = [k for k in VARIANTS if k not in model["parity"]]
     if missing:
         raise ValueError(f"report model parity lacks {', '.join(missing)}")
-    return json.dumps(_finite(scrub_secrets(model, secrets)), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(_finite(scrub_secrets(model, secrets)), indent=2, ensure_ascii=False) + "\n"
+    return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates: JSON input may carry them as escapes ("\\ud800"), but no UTF-8 file or terminal can hold
+# them. Text renderers show U+FFFD; report.json writes them back as escapes, keeping the exact value.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _printable(text: str) -> str:
+    return _SURROGATES.sub("\ufffd", text)
 
 
 def _strip_controls(text: str, keep: str = "") -> str:
@@ -557,7 +565,7 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
                 tablefmt="simple",
             )
         )
-    return "\n".join(out) + "\n"
+    return _printable("\n".join(out) + "\n")
 
 
 def _matched(view: dict, name: str) -> str:
