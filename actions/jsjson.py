@@ -174,7 +174,16 @@ def dumps(value) -> str:
     out: list[str] = []
     if not _dump(value, out):
         raise ValueError("JSON.stringify(undefined) has no text")
-    return "".join(out)
+    # well-formed JSON.stringify writes lone surrogates as \udXXX escapes
+    return _LONE_SURROGATE.sub(_escape_lone, "".join(out))
+
+
+# In a Python str from JSON every surrogate code point is a lone one (pairs decode to one character).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_lone(match) -> str:
+    return "\\u%04x" % ord(match.group())
 
 
 _SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789*-._")
@@ -183,7 +192,8 @@ _SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 def _form_encode(text: str) -> str:
     # application/x-www-form-urlencoded byte serializer (WHATWG URL standard)
     parts = []
-    for b in text.encode("utf-8", "surrogatepass"):
+    # URLSearchParams holds USVStrings: a lone surrogate becomes U+FFFD before UTF-8 encoding
+    for b in _LONE_SURROGATE.sub("\ufffd", text).encode("utf-8"):
         if b in _SAFE:
             parts.append(chr(b))
         elif b == 0x20:

@@ -36,3 +36,9 @@ def test_js_string():
 def test_url_search_params_matches_whatwg_encoding():
     text = url_search_params({"api_key": "a b~*@é", "identification": '{"x":1}', "options": UNDEFINED})
     assert text == "api_key=a+b%7E*%40%C3%A9&identification=%7B%22x%22%3A1%7D&options=undefined"
+
+
+def test_lone_surrogates_like_node():
+    # Node 20: JSON.stringify({a: "x\ud800"}) and new URLSearchParams({a: "x\ud800"}).toString()
+    assert dumps({"a": "x\ud800", "b": "😀"}) == '{"a":"x\\ud800","b":"😀"}'
+    assert url_search_params({"a": "x\ud800"}) == "a=x%EF%BF%BD"
