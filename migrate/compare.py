@@ -230,6 +230,7 @@ def compare(
             "subscriptions_file": subscriptions_file,
         },
         "parity": {name: v["parity"] for name, v in variants.items()},
+        "parity_core": {name: v["parity_core"] for name, v in variants.items()},
         "variants": variants,
         "translation_log": translation.log,
         "translation_notes": translation.notes,

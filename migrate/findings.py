@@ -14,6 +14,10 @@ from migrate.differ import EventDiff
 __all__ = ["CATEGORIES", "Finding", "VariantFindings", "event_name", "category_title", "category_explanation"]
 
 MAX_EXAMPLES = 3
+# Device, platform, library and location metadata: the second parity figure ignores these categories,
+# because Classic cloud derived them by rules no Actions mapping can express (user-agent split, locale
+# country) while the fields charts are built on (names, ids, properties, revenue, sessions) can match.
+METADATA_CATEGORIES = frozenset({"platform_fields", "other_fields"})
 MAX_EVENT_NAMES = 500
 MAX_NAME_LENGTH = 200  # characters of an event name kept for the per-name tables
 OTHER = "(other)"
@@ -145,6 +149,7 @@ class VariantFindings:
         self.max_examples = max_examples
         self.events = 0
         self.matched = 0
+        self.matched_core = 0
         self.findings: dict[str, Finding] = {}
         self.by_event: dict[str, list[int]] = {}  # name -> [events, matched]
         # path -> count, per category: tells recommendations which fields differ
@@ -160,6 +165,8 @@ class VariantFindings:
         self.events += 1
         slot = self.by_event.setdefault(self._name_slot(self.by_event, name), [0, 0])
         slot[0] += 1
+        if not any(d.counts and d.category not in METADATA_CATEGORIES for d in outcome.differences):
+            self.matched_core += 1
         if outcome.matched:
             self.matched += 1
             slot[1] += 1
@@ -192,6 +199,11 @@ class VariantFindings:
         # no events, no measurement: None (shown as "n/a"), never a perfect score
         return self.matched / self.events if self.events else None
 
+    @property
+    def parity_core(self) -> float | None:
+        """Parity with device, platform, library and location metadata ignored."""
+        return self.matched_core / self.events if self.events else None
+
     def categories(self) -> list[Finding]:
         order = list(CATEGORIES)
         return sorted(
@@ -203,6 +215,8 @@ class VariantFindings:
         return {
             "label": self.label,
             "parity": self.parity,
+            "parity_core": self.parity_core,
+            "matched_core": self.matched_core,
             "events": self.events,
             "matched": self.matched,
             "categories": [f.to_dict() for f in self.categories()],

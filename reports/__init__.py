@@ -322,8 +322,10 @@ def _view(model: dict) -> dict:
     parity = model.get("parity") or {}
     variants = _variants(model)
     labels = {v["name"]: v["label"] for v in variants}
+    core = model.get("parity_core") or {}
     parity_rows = [
-        {"name": name, "label": labels.get(name, VARIANT_LABELS[name]), "value": parity.get(name)}
+        {"name": name, "label": labels.get(name, VARIANT_LABELS[name]), "value": parity.get(name),
+         "core": core.get(name)}
         for name in VARIANTS
         if name in parity
     ]
@@ -508,10 +510,10 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
     out.append(
         tabulate(
             [
-                [r["label"], pct(r["value"]), _matched(view, r["name"])]
+                [r["label"], pct(r["value"]), _matched(view, r["name"]), pct(r.get("core"))]
                 for r in view["parity_rows"]
             ],
-            headers=["Actions configuration", "parity", "matched"],
+            headers=["Actions configuration", "parity", "matched", "without device/location metadata"],
             tablefmt="simple",
         )
     )

@@ -439,3 +439,16 @@ def test_report_write_error_is_one_line(tmp_path):
     assert result.exit_code == 2, result.output
     assert "report.html: cannot write the report" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+
+def test_core_parity_ignores_only_device_and_location_metadata():
+    from migrate.differ import Difference, EventDiff
+    from migrate.findings import VariantFindings
+
+    v = VariantFindings("t")
+    for cats in [(), ("platform_fields",), ("other_fields", "platform_fields"), ("event_renamed",),
+                 ("platform_fields", "user_properties")]:
+        v.add({"type": "track", "event": "E"}, EventDiff([Difference(c, "x") for c in cats]), [], [])
+    assert (v.matched, v.matched_core, v.events) == (1, 3, 5)
+    assert v.to_dict()["parity_core"] == 0.6
