@@ -12,6 +12,7 @@ from .enrich import (
     truthy,
     user_agent_layer,
 )
+from . import fields
 from .fields import field
 from .framework import form_request
 from .jsjson import UNDEFINED, dumps
@@ -147,64 +148,11 @@ FIELDS: dict[str, dict] = {
         'string',
         description='Amplitude will deduplicate subsequent events sent with this ID we have already seen before within the past 7 days. Amplitude recommends generating a UUID or using some combination of device ID, user ID, event type, event ID, and time.',
     ),
-    'userAgent': field(
-        'User Agent',
-        'string',
-        description='The user agent of the device sending the event.',
-        default={'@path': '$.context.userAgent'},
-    ),
-    'userAgentParsing': field(
-        'User Agent Parsing',
-        'boolean',
-        description='Enabling this setting will set the Device manufacturer, Device Model and OS Name properties based on the user agent string provided in the userAgent field',
-        default=True,
-    ),
-    'includeRawUserAgent': field(
-        'Include Raw User Agent',
-        'boolean',
-        description='Enabling this setting will send user_agent based on the raw user agent string provided in the userAgent field',
-        default=False,
-    ),
-    'utm_properties': field(
-        'UTM Properties',
-        'object',
-        description='UTM Tracking Properties',
-        properties={
-            'utm_source': field(
-                'UTM Source',
-                'string',
-            ),
-            'utm_medium': field(
-                'UTM Medium',
-                'string',
-            ),
-            'utm_campaign': field(
-                'UTM Campaign',
-                'string',
-            ),
-            'utm_term': field(
-                'UTM Term',
-                'string',
-            ),
-            'utm_content': field(
-                'UTM Content',
-                'string',
-            ),
-        },
-        default={
-            'utm_source': {'@path': '$.context.campaign.source'},
-            'utm_medium': {'@path': '$.context.campaign.medium'},
-            'utm_campaign': {'@path': '$.context.campaign.name'},
-            'utm_term': {'@path': '$.context.campaign.term'},
-            'utm_content': {'@path': '$.context.campaign.content'},
-        },
-    ),
-    'referrer': field(
-        'Referrer',
-        'string',
-        description='The referrer of the web request. Sent to Amplitude as both last touch “referrer” and first touch “initial_referrer”',
-        default={'@path': '$.context.page.referrer'},
-    ),
+    'userAgent': fields.USER_AGENT,
+    'userAgentParsing': fields.USER_AGENT_PARSING,
+    'includeRawUserAgent': fields.INCLUDE_RAW_USER_AGENT,
+    'utm_properties': fields.UTM_PROPERTIES,
+    'referrer': fields.REFERRER,
     'min_id_length': field(
         'Minimum ID Length',
         'integer',
@@ -217,25 +165,7 @@ FIELDS: dict[str, dict] = {
         description='The name of the library that generated the event.',
         default={'@path': '$.context.library.name'},
     ),
-    'userAgentData': field(
-        'User Agent Data',
-        'object',
-        description='The user agent data of device sending the event',
-        properties={
-            'model': field(
-                'Model',
-                'string',
-            ),
-            'platformVersion': field(
-                'PlatformVersion',
-                'string',
-            ),
-        },
-        default={
-            'model': {'@path': '$.context.userAgentData.model'},
-            'platformVersion': {'@path': '$.context.userAgentData.platformVersion'},
-        },
-    ),
+    'userAgentData': fields.USER_AGENT_DATA,
 }
 
 _DROPPED = frozenset(
