@@ -11,7 +11,7 @@ from typing import Any
 
 from . import facade as F
 from .pages import android_screen
-from .sdk import SDK_DEVICE_ID, records_from_calls
+from .sdk import SDK_DEVICE_ID, mobile_context_fields, records_from_calls
 
 __all__ = ["compile_device", "send_device"]
 
@@ -167,15 +167,8 @@ def _bases(event: dict, cfg: dict) -> tuple[dict, dict]:
     ad_id = device.get("advertisingId")
     base["device_id"] = ad_id if s["useAdvertisingIdForDeviceId"] and F.truthy(ad_id) else SDK_DEVICE_ID
     ident = dict(base)
-    extra: dict = {"platform": "Android", "library": LIBRARY, "os_name": "android"}
-    for key, value in (("app_version", F.proxy(ctx, "app.version")), ("os_version", F.proxy(ctx, "os.version")),
-                       ("device_brand", device.get("brand")), ("device_manufacturer", device.get("manufacturer")),
-                       ("device_model", device.get("model")), ("carrier", F.proxy(ctx, "network.carrier"))):
-        if value is not None:
-            extra[key] = value
-    locale = ctx.get("locale")
-    if isinstance(locale, str) and locale:
-        extra["language"] = locale.replace("_", "-").split("-")[0]
+    extra = mobile_context_fields(ctx, device, {"platform": "Android", "library": LIBRARY, "os_name": "android"},
+                                  ("brand", "manufacturer", "model"))
     base.update(extra)
     ident.update(extra)
     ms = F.time_ms(event.get("timestamp"))

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import facade as F
 from .pages import ios_screen
-from .sdk import SDK_DEVICE_ID, records_from_calls
+from .sdk import SDK_DEVICE_ID, mobile_context_fields, records_from_calls
 
 __all__ = ["compile_device", "send_device"]
 
@@ -117,14 +117,9 @@ def _bases(event: dict, cfg: dict) -> tuple[dict, dict]:
     ad_id = device.get("advertisingId")
     base["device_id"] = ad_id if s["useAdvertisingIdForDeviceId"] and F.truthy(ad_id) else SDK_DEVICE_ID
     ident = dict(base)
-    extra: dict = {"platform": "iOS", "library": LIBRARY, "os_name": "ios", "device_manufacturer": "Apple"}
-    for key, value in (("app_version", F.proxy(ctx, "app.version")), ("os_version", F.proxy(ctx, "os.version")),
-                       ("device_model", device.get("model")), ("carrier", F.proxy(ctx, "network.carrier"))):
-        if value is not None:
-            extra[key] = value
-    locale = ctx.get("locale")
-    if isinstance(locale, str) and locale:
-        extra["language"] = locale.replace("_", "-").split("-")[0]
+    extra = mobile_context_fields(
+        ctx, device, {"platform": "iOS", "library": LIBRARY, "os_name": "ios", "device_manufacturer": "Apple"}, ("model",)
+    )
     base.update(extra)
     ident.update(extra)
     ms = F.time_ms(event.get("timestamp"))

@@ -19,10 +19,28 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["records_from_calls", "SDK_DEVICE_ID", "MAX_STRING"]
+from . import facade as F
+
+__all__ = ["records_from_calls", "mobile_context_fields", "SDK_DEVICE_ID", "MAX_STRING"]
 
 SDK_DEVICE_ID = "<sdk-device-id>"
 MAX_STRING = 4096  # the JS SDK truncates longer property strings
+
+
+def mobile_context_fields(ctx: dict, device: dict, fixed: dict, device_keys: tuple[str, ...]) -> dict:
+    """What a mobile SDK records from its own device context: `fixed` values, then the context's app and
+    OS versions, the listed `device_*` fields and the carrier (when present), then the locale's language."""
+    out = dict(fixed)
+    pairs = [("app_version", F.proxy(ctx, "app.version")), ("os_version", F.proxy(ctx, "os.version"))]
+    pairs += [(f"device_{key}", device.get(key)) for key in device_keys]
+    pairs.append(("carrier", F.proxy(ctx, "network.carrier")))
+    for key, value in pairs:
+        if value is not None:
+            out[key] = value
+    locale = ctx.get("locale")
+    if isinstance(locale, str) and locale:
+        out["language"] = locale.replace("_", "-").split("-")[0]
+    return out
 
 
 def _number(value: Any) -> bool:
