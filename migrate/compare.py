@@ -25,7 +25,8 @@ from migrate.detect import Detections
 from migrate.differ import Difference, EventDiff, diff_event
 from migrate.events import ReadStats, read_events
 from migrate.findings import VariantFindings
-from migrate.recommend import Evidence, candidates, residuals
+from migrate.recommend import Evidence, better, candidates, recommendation_entries, residuals
+from migrate.recommend import stats as verdict_stats
 from migrate.runner import Runner
 from migrate.translate import translate
 
@@ -175,22 +176,15 @@ def compare(
             _run_pass(paths, runner, step_aggs, label="pass 2/2: verifying recommendations", progress=progress)
             before, previous = translated.parity, translated
             kept_rules = []
-            for i, (rule, subs, change) in enumerate(steps):
+            for i, (rule, subs, changes) in enumerate(steps):
                 current = step_aggs[f"step{i}"]
                 after = current.parity
-                keep = after >= before or rule.parity_neutral
-                recs.append({
-                    "category": rule.category,
-                    "title": rule.title,
-                    "description": rule.description,
-                    "change": change,
-                    "parity_before": before,
-                    "parity_after": after,
+                keep = better(verdict_stats(previous), verdict_stats(current)) or rule.parity_neutral
+                recs.extend(recommendation_entries(
+                    rule, changes, parity_before=before, parity_after=after,
                     # parity moves only when a whole event matches; the category count shows the fix itself
-                    "category_events_before": _count(previous, rule.category),
-                    "category_events_after": _count(current, rule.category),
-                    "kept": keep,
-                })
+                    category_events_before=_count(previous, rule.category),
+                    category_events_after=_count(current, rule.category), kept=keep))
                 if keep:
                     kept_rules.append(rule)
                 before, previous = after, current
@@ -235,7 +229,7 @@ def compare(
         "translation_log": translation.log,
         "translation_notes": translation.notes,
         "recommendations": recs,
-        "residuals": residuals(recommended),
+        "residuals": residuals(recommended, mode),
         "detections": detection_list,
         "subscriptions": {"translated": primary_subs, "recommended": recommended_subs},
     }

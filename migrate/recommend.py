@@ -1,10 +1,13 @@
 """Recommendations: each difference category the comparison finds maps to a concrete change to the
-subscriptions (a mapping patch or a new subscription). `compare` applies them one after another, re-runs the
-events and keeps a change only when it does not lower parity, so every recommendation carries the parity
-before and after it was applied. What remains is explained in `residuals`.
+subscriptions (a mapping patch or a trigger change). `compare` applies them one after another, re-runs the
+events and keeps a change only when `better` says it does not make the charts worse (chart parity first, then
+events lost, exact parity and errors), so every recommendation carries the figures before and after it was
+applied. What remains is explained in `residuals`.
 
 A rule is plain data plus two functions: `applies(evidence)` looks at the findings (categories, the paths
-that differ, detections) and `apply(subscriptions)` returns the patched copy and a description of the change.
+that differ, detections) and `apply(subscriptions)` returns the patched copy and the changes it made, one
+entry per subscription with every field as before -> after (`recommendation_entries` turns them into the
+report's recommendations: one subscription each).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from typing import Callable
 from migrate.findings import VariantFindings, category_explanation
 from migrate.translate import UNSET, add_to_merge, amplitude_option, if_exists
 
-__all__ = ["Rule", "Evidence", "RULES", "candidates", "residuals", "EVENT_ACTIONS"]
+__all__ = ["Rule", "Evidence", "RULES", "candidates", "residuals", "EVENT_ACTIONS", "better", "stats",
+           "recommendation_entries", "field_changes"]
 
 EVENT_ACTIONS = ("logEvent", "logEventV2", "logPurchase")
 ID_ACTIONS = EVENT_ACTIONS + ("identifyUser", "groupIdentifyUser", "mapUser")
@@ -68,17 +72,40 @@ def _merge(*objects) -> dict:
     return {"@merge": {"objects": list(objects), "direction": "right"}}
 
 
-def _patched(subs, actions, change: Callable[[dict], dict | None], kind="patch"):
-    """Apply `change(mapping)` (returns the patch it made, or None) to the subscriptions of `actions`."""
+_ABSENT = object()
+
+
+def field_changes(before: dict, after: dict) -> list[dict]:
+    """The fields of one subscription that differ, as {"field", "before", "after"} (None = absent): the
+    trigger as `subscribe`, mapping fields as `mapping.<key>`, in the mapping's order."""
+    out = []
+    for key in ("subscribe", "enabled", "partnerAction"):
+        if before.get(key, _ABSENT) != after.get(key, _ABSENT):
+            out.append({"field": key, "before": before.get(key), "after": after.get(key)})
+    old, new = before.get("mapping") or {}, after.get("mapping") or {}
+    for key in list(old) + [k for k in new if k not in old]:
+        a, b = old.get(key, _ABSENT), new.get(key, _ABSENT)
+        if a != b:
+            out.append({"field": f"mapping.{key}", "before": None if a is _ABSENT else copy.deepcopy(a),
+                        "after": None if b is _ABSENT else copy.deepcopy(b)})
+    return out
+
+
+def _patched(subs, actions, change: Callable[[dict, dict], object], names=None):
+    """Apply `change(mapping, subscription)` (it edits them in place) to the subscriptions of `actions`
+    (and, when given, only those named in `names`). Returns the patched copy and one change entry per
+    subscription that changed."""
     out = copy.deepcopy(subs)
-    touched, patch = [], {}
+    changes = []
     for sub in out:
-        if sub.get("partnerAction") in actions:
-            made = change(sub.setdefault("mapping", {}), sub)
-            if made:
-                touched.append(sub["name"])
-                patch.update(made)
-    return out, {"kind": kind, "subscription": ", ".join(touched), "patch": patch}
+        if sub.get("partnerAction") not in actions or (names is not None and sub.get("name") not in names):
+            continue
+        before = copy.deepcopy(sub)
+        change(sub.setdefault("mapping", {}), sub)
+        fields = field_changes(before, sub)
+        if fields:
+            changes.append({"kind": "patch", "subscription": sub["name"], "changes": fields})
+    return out, changes
 
 
 # -- user properties ----------------------------------------------------------------------------------
@@ -160,13 +187,22 @@ REVENUE_KEYS = ("price", "quantity", "productId", "revenueType")
 
 
 def _apply_event_properties(subs, ev):
+    cloud = ev.mode == "cloud"
+
     def change(m, sub):
         trigger = sub.get("subscribe", "")
-        extra = {"event_id": UNSET, "amplitude_event_type": UNSET}
-        if 'type = "page"' in trigger or 'type = "screen"' in trigger:
-            extra["category"] = if_exists("$.category", _path("$.category"), _path("$.properties.category"))
-            extra["name"] = if_exists("$.name", _path("$.name"), _path("$.properties.name"))
+        extra = {"event_id": UNSET, "amplitude_event_type": UNSET} if cloud else {}
+        page = 'type = "page"' in trigger or 'type = "screen"' in trigger
+        if page and (cloud or ev.has_path("event_properties", "event_properties.name", "event_properties.category")):
+            # Classic added a truthy top-level category and name to the properties of page and screen events
+            extra["category"] = _blank_or("$.category", _path("$.category"), _path("$.properties.category"))
+            extra["name"] = _blank_or("$.name", _path("$.name"), _path("$.properties.name"))
+        if not extra:
+            return
         value = add_to_merge(m.get("event_properties"), extra, _path("$.properties"))
+        if not cloud:
+            m["event_properties"] = value
+            return
         if sub["partnerAction"] == "logPurchase":
             value = add_to_merge(value, {"products": UNSET})  # Classic sent the order without its products
         if 'type = "track"' in trigger:
@@ -180,10 +216,15 @@ def _apply_event_properties(subs, ev):
 
 def _address(traits: str, field: str) -> dict:
     """Classic's address lookup: traits.address.X, traits.X, properties.address.X, properties.X. Classic
-    never read context.location; for country it used the locale, which only context.location.country
-    approximates (city and region stay absent, as in Classic)."""
-    chain = if_exists("$.context.location.country", _path("$.context.location.country")) \
-        if field == "country" else None
+    never read context.location itself, but it sent a country whenever the call had a locale, and a call
+    with no location field at all left Amplitude to derive country, region and city itself; so the last
+    fallback is context.location.X when the call has no locale (city and region) or always (country, the
+    nearest stand-in for the locale's country)."""
+    location = _path(f"$.context.location.{field}")
+    if field == "country":
+        chain = if_exists(f"$.context.location.{field}", location)
+    else:
+        chain = {"@if": {"exists": _path("$.context.locale"), "else": location}}
     for p in (f"$.properties.{field}", f"$.properties.address.{field}", f"$.{traits}.{field}",
               f"$.{traits}.address.{field}"):
         chain = if_exists(p, _path(p), chain)
@@ -206,17 +247,44 @@ def _lower(p: str) -> dict:
     return {"@case": {"operator": "lower", "value": _path(p)}}
 
 
+# Classic's library -> platform table. A lookup through @transform: the table and the library name form a new
+# object and a @path built with @template reads the entry ("analytics.js" is split at its dot by the path
+# syntax, hence the nesting; the `platform` leaf makes a missing or partial name resolve to nothing).
+PLATFORM_TABLE = {"analytics": {"js": {"platform": "Web"}}, "analytics-ios": {"platform": "iOS"},
+                  "analytics-android": {"platform": "Android"}}
+
+
+def lookup(table: dict, key: dict, leaf: str) -> dict:
+    """`table[key][leaf]` as a mapping: key is any directive (a path, a lower-cased path ...)."""
+    return {"@transform": {"apply": {"table": copy.deepcopy(table), "key": key},
+                           "mapping": {"@path": {"@template": "table.{{key}}." + leaf}}}}
+
+
+def _blank_or(p: str, then, otherwise=None) -> dict:
+    """`then` when the value at `p` is present and not blank ("", 0, false), else `otherwise`: Classic's
+    truthiness checks as the runtime's @if `blank` test."""
+    body = {"blank": _path(p), "then": then}
+    if otherwise is not None:
+        body["else"] = otherwise
+    return {"@if": body}
+
+
+def platform_mapping() -> dict:
+    by_library = lookup(PLATFORM_TABLE, _path("$.context.library.name"), "platform")
+    rest = _blank_or("$.context.device.type", _lower("$.context.device.type"),
+                     _blank_or("$.context.os.name", _lower("$.context.os.name"),
+                               _lower("$.context.library.name")))
+    return {"@if": {"exists": by_library, "then": by_library, "else": rest}}
+
+
 def _apply_platform(subs, ev):
     # Classic: Web/iOS/Android from the library name, else device.type, else the lower-cased OS name, else the
-    # library name. Browser sources always carry a user agent, so "Web" stands in for the analytics.js lookup;
-    # Actions itself rewrites ios/android to iOS/Android.
-    value = if_exists("$.context.device.type", _lower("$.context.device.type"),
-                      if_exists("$.context.os.name", _lower("$.context.os.name"),
-                                if_exists("$.context.userAgent", "Web", _lower("$.context.library.name"))))
+    # library name; Actions itself rewrites ios/android to iOS/Android. A server library that forwards a
+    # browser's user agent keeps its own name, as in Classic.
+    value = platform_mapping()
 
     def change(m, sub):
         m["platform"] = copy.deepcopy(value)
-        return {"platform": value}
 
     return _patched(subs, EVENT_ACTIONS + ("identifyUser",), change)
 
@@ -237,6 +305,55 @@ def _apply_revenue(subs, ev):
         return {"revenue": m["revenue"], "price": m["price"], "quantity": m["quantity"]}
 
     return _patched(subs, ("logPurchase",), change)
+
+
+TRACK_WITHOUT_REVENUE = " and properties.revenue = null"
+TRACK_WITH_REVENUE = 'type = "track" and (event = "Order Completed" or properties.revenue != null)'
+
+
+def _revenue_tracks(ev: Evidence) -> bool:
+    return ev.mode == "cloud" and any(n != "Order Completed" for n in ev.names("revenue")) and \
+        (ev.has_path("revenue", "revenue") or ev.has_path("revenue", "price"))
+
+
+def _apply_revenue_tracks(subs, ev):
+    """Tracks with a revenue go through Log Purchase (which sends revenue fields) instead of Log Event
+    (which removes them), and Track Calls excludes them so that each call is sent once."""
+    def change(m, sub):
+        trigger = sub.get("subscribe", "")
+        if sub["partnerAction"] == "logPurchase" and trigger == 'type = "track" and event = "Order Completed"':
+            sub["subscribe"] = TRACK_WITH_REVENUE
+        elif sub["partnerAction"] == "logEventV2" and trigger.startswith('type = "track"') and \
+                "properties.revenue" not in trigger and "(" not in trigger:
+            sub["subscribe"] = trigger + TRACK_WITHOUT_REVENUE
+
+    return _patched(subs, ("logEventV2", "logPurchase"), change)
+
+
+def _categorized(kind: str) -> Callable[[Evidence], bool]:
+    noun = "Screens" if kind == "screen" else "Pages"
+
+    def applies(ev: Evidence) -> bool:
+        return ev.mode in ("cloud", "web") and ev.has_text("error", f"Categorized {noun}:")
+
+    return applies
+
+
+CATEGORY_TRIGGER = ' and properties.category != null and properties.category != ""'
+
+
+def _apply_categorized(kind: str):
+    noun = "Screens" if kind == "screen" else "Pages"
+
+    def apply(subs, ev):
+        def change(m, sub):
+            trigger = sub.get("subscribe", "")
+            if "properties.category" not in trigger:
+                sub["subscribe"] = trigger + CATEGORY_TRIGGER
+
+        return _patched(subs, ("logEventV2", "logEvent"), change, names=(f"Categorized {noun}",))
+
+    return apply
 
 
 def _apply_groups(subs, ev):
@@ -272,7 +389,8 @@ def _apply_min_id_length(subs, ev):
         m["min_id_length"] = 1
         return {"min_id_length": 1}
 
-    return _patched(subs, ID_ACTIONS, change)
+    # events only: Classic's /identify calls lost short ids too, so identify and group identify stay as they were
+    return _patched(subs, EVENT_ACTIONS, change)
 
 
 def _apply_batch(subs, ev):
@@ -311,7 +429,8 @@ RULES: list[Rule] = [
     Rule("user_properties", "user_properties", "User properties as Classic sent them",
          "Classic cloud sent user properties on every call: identify traits (or context.traits on other calls) "
          "plus id = userId, utm_* from context.campaign as plain properties, and integrations.Amplitude.groups. "
-         "Map user_properties with @merge of the same sources (and drop the generated initial_utm_* $setOnce).",
+         "Map user_properties with @merge of the same sources (and drop the generated initial_utm_* $setOnce). "
+         "In web device-mode the SDK sent no user properties with events, so the event mappings drop theirs.",
          lambda ev: bool(ev.paths("user_properties")), _apply_user_properties),
     Rule("session_id", "session", "session_id from the classic integrations option",
          "Classic cloud read integrations.Amplitude.session_id; map session_id to fall back to it.",
@@ -321,25 +440,51 @@ RULES: list[Rule] = [
          "library2.behavior to \"auto\" to send \"segment\".",
          lambda ev: ev.mode == "cloud" and ev.has_path("platform_fields", "library"), _apply_library),
     Rule("event_properties", "event_properties", "Event properties cleaned as Classic did",
-         "Classic removed event_id and amplitude_event_type from event properties (and, with a revenue, price, "
-         "quantity, productId and revenueType), sent the Order Completed event without its products and added "
-         "the page name and category to page events. event_properties becomes an @merge that does the same "
-         "(a key mapped to a path no event has is removed).",
-         lambda ev: bool(ev.paths("event_properties")) and ev.mode == "cloud", _apply_event_properties),
+         "Cloud: Classic removed event_id and amplitude_event_type from event properties (and, with a revenue, "
+         "price, quantity, productId and revenueType), sent the Order Completed event without its products and "
+         "added a non-empty page name and category to page events. event_properties becomes an @merge that does "
+         "the same (a key mapped to a path no event has is removed). Web: the integration added the page name "
+         "and category to page events; the same @merge adds them.",
+         lambda ev: bool(ev.paths("event_properties")) and (
+             ev.mode == "cloud" or ev.has_path("event_properties", "event_properties.name",
+                                               "event_properties.category")),
+         _apply_event_properties),
     Rule("location", "other_fields", "Country, city and region from address traits",
-         "Classic read country/city/region from the address traits (traits.address.*, traits.*) and properties; "
-         "Actions maps context.location.*. The mapping tries Classic's sources first.",
+         "Classic read country/city/region from the address traits (traits.address.*, traits.*) and properties, "
+         "and sent a country whenever the call had a locale. The mapping tries Classic's sources first, then "
+         "context.location (city and region only for calls without a locale, where Amplitude would otherwise "
+         "derive them from the ip as it did for Classic).",
          lambda ev: ev.mode == "cloud" and ev.has_path("other_fields", "country", "city", "region"),
          _apply_location),
     Rule("platform", "platform_fields", "platform as Classic derived it",
-         "Classic derived platform from the library (analytics.js -> Web ...), else context.device.type, else "
-         "the lower-cased OS or library name; Actions maps context.device.type only.",
+         "Classic derived platform from the library name (analytics.js -> Web, analytics-ios -> iOS, "
+         "analytics-android -> Android), else a non-empty context.device.type, else the lower-cased OS name, "
+         "else the library name; Actions maps context.device.type only. The mapping looks the library name up "
+         "in that table (@transform with a @path built by @template), then falls back the same way, so a server "
+         "library that forwards a browser's user agent keeps its own name.",
          lambda ev: ev.mode == "cloud" and ev.has_path("platform_fields", "platform"), _apply_platform),
+    Rule("revenue_tracks", "revenue", "Tracks with a revenue through Log Purchase",
+         "Classic cloud sent revenue, price and quantity on ANY track with a revenue (for example a renewal); "
+         "Track Calls (Log Event) removes the revenue keys. Order Completed Calls (Log Purchase) also takes "
+         "tracks with `properties.revenue != null`, and Track Calls excludes them (`properties.revenue = null`): "
+         "each call is still sent once.",
+         _revenue_tracks, _apply_revenue_tracks),
     Rule("revenue", "revenue", "Revenue fields as Classic computed them",
          "Classic parsed \"$19.99\" revenue strings (Actions rejects the whole Order Completed), fell back to "
          "`total`, and sent price = revenue, quantity = 1 when no price was given.",
          lambda ev: ev.mode == "cloud" and (ev.has_path("revenue", "price", "quantity", "revenue")
                                             or ev.has_text("error", "Revenue")), _apply_revenue),
+    Rule("categorized_pages", "error", "Categorized Pages fire only for calls with a category",
+         "Classic sent \"Viewed <category> Page\" only for page calls with a non-empty category. The trigger "
+         "language cannot read the call's top-level `category`, so the subscription fires for every page call "
+         "and the event_type gate rejects the uncategorized ones (a validation error in Segment's delivery view, "
+         "nothing sent). Triggering on `properties.category` (analytics.js copies the category there) sends "
+         "nothing and logs nothing for calls without one; kept only when no categorized call is lost.",
+         _categorized("page"), _apply_categorized("page")),
+    Rule("categorized_screens", "error", "Categorized Screens fire only for calls with a category",
+         "As for pages: the trigger tests `properties.category`, so screen calls without a category do not fire "
+         "the subscription (no validation error); kept only when no categorized call is lost.",
+         _categorized("screen"), _apply_categorized("screen")),
     Rule("groups", "group", "Event-level groups from integrations.Amplitude.groups",
          "Classic sent integrations.Amplitude.groups as the event's groups; map groups to it.",
          lambda ev: ev.has_path("group", "groups"), _apply_groups),
@@ -354,9 +499,10 @@ RULES: list[Rule] = [
          "Without insert_id Amplitude cannot deduplicate retries or events sent by both destinations during "
          "the cutover. Map insert_id to messageId.",
          lambda ev: True, _apply_insert_id, parity_neutral=True),
-    Rule("min_id_length", "user_id", "Keep short user and device ids (min_id_length)",
-         "HTTP API v2 drops user_id/device_id values shorter than 5 characters (Classic's v1 kept them, its "
-         "/identify did not); map min_id_length: 1 so Amplitude keeps them.",
+    Rule("min_id_length", "user_id", "Keep short user and device ids on events (min_id_length)",
+         "HTTP API v2 drops user_id/device_id values shorter than 5 characters (Classic's v1 /httpapi kept "
+         "them); map min_id_length: 1 on the event subscriptions so Amplitude keeps them. Identify and group "
+         "identify calls stay as they are: Classic's /identify lost those ids as well.",
          lambda ev: ev.detection("short_ids") > 0, _apply_min_id_length, parity_neutral=True),
     Rule("batch_endpoint", "wire_only", "Use the batch endpoint",
          "Some users or devices exceed 30 events/second: /2/httpapi answers 429. The batch endpoint allows "
@@ -365,66 +511,116 @@ RULES: list[Rule] = [
 ]
 
 
-def candidates(subs: list[dict], evidence: Evidence) -> list[tuple[Rule, list[dict], dict]]:
-    """The rules that apply, each with the cumulative subscriptions after it and the change it made.
-    A rule whose change touches nothing is left out."""
+def candidates(subs: list[dict], evidence: Evidence) -> list[tuple[Rule, list[dict], list[dict]]]:
+    """The rules that apply, each with the cumulative subscriptions after it and the changes it made (one
+    entry per subscription). A rule whose change touches nothing is left out."""
     out = []
     current = subs
     for rule in RULES:
         if not rule.applies(evidence):
             continue
-        patched, change = rule.apply(current, evidence)
-        if not change["subscription"]:
+        patched, changes = rule.apply(current, evidence)
+        if not changes:
             continue
-        out.append((rule, patched, change))
+        out.append((rule, patched, changes))
         current = patched
     return out
+
+
+# -- verification ---------------------------------------------------------------------------------------
+
+def stats(findings) -> dict:
+    """The figures `better` judges by, from a VariantFindings: events, events whose chart-relevant content
+    matches (chart parity), events whose every stored field matches, events with a lost record, errors."""
+    def count(category):
+        f = findings.findings.get(category)
+        return f.count if f else 0
+
+    chart = getattr(findings, "matched_chart", None)
+    if chart is None:
+        chart = getattr(findings, "matched_core", findings.matched)
+    return {"events": findings.events, "chart": chart, "exact": findings.matched,
+            "lost": count("event_missing") + count("rejected"), "errors": count("error")}
+
+
+def better(before: dict, after: dict) -> bool:
+    """Whether a change (figures `before` -> `after`, as `stats` gives them) should be kept: chart parity
+    decides; at equal chart parity fewer lost events, then exact parity, then fewer errors. A change that
+    turns lost events into events sent with small differences is therefore kept, and a change that makes
+    nothing worse is kept too."""
+    def key(s):
+        return (s["chart"], -s["lost"], s["exact"], -s["errors"])
+
+    return key(after) >= key(before)
+
+
+def recommendation_entries(rule: Rule, changes: list[dict], **figures) -> list[dict]:
+    """The report's recommendations for one verified rule: one per subscription it changes, each with its
+    fields as before -> after, and the rule's verified figures (`figures`: parity_before, parity_after,
+    kept, ...)."""
+    return [{
+        "rule": rule.key,
+        "category": rule.category,
+        "title": rule.title,
+        "description": rule.description,
+        "subscription": change["subscription"],
+        "kind": change["kind"],
+        "changes": change["changes"],
+        "change": change,
+        **figures,
+    } for change in changes]
 
 
 # -- what remains ------------------------------------------------------------------------------------
 
 # (category, field) -> why it remains after the recommendations; field None = the category in general
 RESIDUAL_REASONS: dict[tuple[str, str | None], str] = {
-    ("platform_fields", "os_name"): "Classic cloud parsed the user agent into the browser name and version "
-    "(os_name \"Mobile Safari\", os_version = browser major) for analytics.js events; Actions' parser sends the "
-    "OS name. No mapping directive can parse a user agent.",
-    ("platform_fields", "os_version"): "os_version: Classic used the browser major version from the user "
-    "agent or context.os.version; Actions prefers context.os.version, else the parsed browser version.",
-    ("platform_fields", "device_model"): "device_model: Classic used the OS family parsed from the user agent "
-    "for analytics.js; Actions uses context.device.model or the parsed device/OS.",
-    ("platform_fields", "platform"): "platform: Classic derived it from the library name (analytics.js -> Web, "
-    "analytics-ios -> iOS ...) or the lower-cased OS/library name; Actions uses context.device.type (plus Web "
-    "for analytics.js). No directive can look a library name up in a table.",
+    ("platform_fields", "os_name"): "os_name: Classic cloud sent the browser name parsed from the user agent "
+    "(\"Chrome\", \"Mobile Safari\") for analytics.js events; Actions sends the OS name. Mapping os_name to "
+    "context.userAgent sends the whole user-agent string: the directives find, replace and look up literal "
+    "text, none extracts a browser name from a string.",
+    ("platform_fields", "os_version"): "os_version: Classic sent the browser's major version from the user "
+    "agent for analytics.js (else context.os.version); Actions prefers context.os.version, else the parsed "
+    "browser version.",
+    ("platform_fields", "device_model"): "device_model: Classic sent the OS family parsed from the user agent "
+    "for analytics.js; Actions uses context.device.model or the parsed device.",
+    ("platform_fields", "platform"): "platform: values the recommended library table and fall-backs still "
+    "give differently (for example a device.type other than web/ios/android in another case).",
     ("platform_fields", "library"): "library: the group identify call of Actions always sends \"segment\"; "
-    "Classic sent no library there.",
+    "Classic sent no library there (Amplitude stores none for group identify either).",
     ("platform_fields", "device_manufacturer"): "device_manufacturer: Actions also fills it from the parsed "
     "user agent; Classic only from context.device.manufacturer.",
-    ("other_fields", "country"): "country: Classic derived it from context.locale (\"en-US\" -> \"United "
-    "States\") or the address traits; Actions maps context.location.country. No directive maps locales.",
-    ("other_fields", "city"): "city/region: Classic read the address traits and properties; Actions maps "
-    "context.location.",
-    ("other_fields", "region"): "region: Classic read the address traits and properties; Actions maps "
-    "context.location.region.",
+    ("other_fields", "country"): "country: Classic derived it from context.locale (\"pt-BR\" -> \"Brazil\"). "
+    "A mapping could only do that with a lookup table of every locale your sources send (an @transform "
+    "with a @path built by @template, as the platform recommendation does for three libraries); the tool "
+    "does not generate one, so the recommended mapping sends context.location.country instead.",
+    ("other_fields", "city"): "city/region: Classic read only the address traits and properties; calls with "
+    "a locale but no address therefore had no city or region in Classic, while Actions sends context.location.",
+    ("other_fields", "region"): "region: Classic read only the address traits and properties (see city).",
     ("other_fields", "language"): "language: Classic sent the English name of context.locale; Amplitude "
     "normalises tags to names, so only tags it does not know differ.",
-    ("other_fields", "idfa"): "idfa/adid: Classic sent idfa only for iOS and adid only for Android; Actions "
-    "maps both from the advertising id (FQL and directives cannot compare the OS name).",
-    ("other_fields", "adid"): "idfa/adid: Classic sent idfa only for iOS and adid only for Android; Actions "
-    "maps both from the advertising id.",
-    ("event_properties", None): "Classic removed country, language, event_id and amplitude_event_type (and, "
-    "with revenue, price/quantity/productId/revenueType) from event properties, and dropped `products` from the "
-    "Order Completed event; no directive can remove keys from an object.",
-    ("revenue", None): "Classic cloud sent revenue fields on ANY track with a revenue; Actions sends revenue only "
-    "through Log Purchase (Order Completed), which also defaults revenueType to \"Purchase\" (HTTP API v1 -> v2 "
-    "semantics of the destination).",
+    ("other_fields", "idfa"): "idfa/adid: Classic sent the advertising id as idfa only when the OS name is "
+    "iOS and as adid only when it is Android; the Actions default maps both from the advertising id. A "
+    "trigger can test the OS name (`context.os.name = \"iOS\"`, case-sensitive) and a mapping can look the "
+    "lower-cased OS name up, but the tool does not recommend it: both are breakdown fields.",
+    ("other_fields", "adid"): "idfa/adid: see idfa.",
+    ("event_properties", None): "Event properties Classic built from outside the call's properties (the "
+    "integration's own additions in device-mode, query parameters) or that the @merge does not cover for "
+    "these events.",
+    ("revenue", "revenueType"): "revenueType: Log Purchase sends revenueType \"Purchase\" when the call has none; "
+    "Classic sent none (a breakdown field only).",
+    ("revenue", None): "Revenue the mappings do not reproduce: device-mode SDKs sent revenue as a separate "
+    "`revenue_amount` event (logRevenueV2), which one subscription cannot produce next to the event itself.",
     ("product_purchased", None): "Log Purchase builds Product Purchased events with revenue = price x quantity "
     "and revenueType \"Purchase\"; Classic copied the order's revenue type and sent no revenue without "
-    "trackRevenuePerProduct.",
+    "trackRevenuePerProduct. Device-mode SDKs sent no Product Purchased events.",
     ("group", None): "Actions' Group Identify User always posts /groupidentify (group properties) and adds the "
-    "group type as a user property; Classic did so only with Group Type/Value Trait configured.",
+    "group type as a user property; Classic did so only with Group Type/Value Trait configured (and the "
+    "device-mode SDKs never posted /groupidentify).",
     ("user_properties", None): "User properties Classic shaped in ways no mapping reproduces: device-mode SDKs "
-    "recorded no user properties on events and sent referrer/UTM through separate identify calls; cloud "
-    "Classic's user properties differ where traits and context.traits disagree.",
+    "sent referrer and UTM through separate identify calls (with referring_domain, which no directive can cut "
+    "out of a URL) and one identify per trait change; cloud Classic's user properties differ where traits "
+    "and context.traits disagree.",
     ("device_id", None): "Device-mode Classic used the id the Amplitude SDK generated on the device; "
     "server-side Actions cannot know it. Users get new device ids after the switch.",
     ("event_missing", None): "Classic sent records Actions does not: events whose integrations flags disable "
@@ -433,24 +629,38 @@ RESIDUAL_REASONS: dict[tuple[str, str | None], str] = {
     ("event_extra", None): "Actions sends records Classic did not: events whose integrations flags disable "
     "\"Amplitude\" but not \"Actions Amplitude\" (see the integrations_flags detection), or Group Identify's "
     "/groupidentify call.",
-    ("event_renamed", None): "Event names that the trigger/template language cannot reproduce exactly (for "
-    "example empty-string names or categories, which Classic treated as absent).",
+    ("event_renamed", None): "Event names the subscriptions still produce differently (device-mode revenue "
+    "events, page names the event_type template renders otherwise).",
     ("session", None): "session_id: the events carry integrations[\"Actions Amplitude\"].session_id (set by the "
     "Actions browser session plugin), which Classic cloud never read, so Classic sent them without a session "
     "(-1). Actions keeps these sessions: an intended improvement, left in on purpose. Where only "
     "integrations.Amplitude.session_id is set, the translated mapping already falls back to it.",
     ("time", None): "time: Actions drops unparseable timestamps and reads numeric strings differently.",
-    ("error", None): "Page and screen calls without a top-level category stop at the Categorized subscription's "
-    "event_type gate (nothing is sent, as in Classic, but Segment logs a validation error), and subscriptions "
-    "whose required field was empty. Errors do not count against parity.",
-    ("user_id", "user_id"): "user_id: min_id_length keeps user ids shorter than 5 characters that Classic's "
-    "/identify (and HTTP API v2 by default) dropped: Actions now keeps data Classic lost.",
+    ("error", None): "Calls a subscription fires for but rejects before sending (nothing is sent, as in "
+    "Classic, but Segment's delivery view shows a validation error for each): page and screen calls without "
+    "a top-level category at the Categorized subscription's event_type gate, where no trigger can test that "
+    "field (the trigger language reads only type, event, name, userId, properties, traits and context), and "
+    "subscriptions whose required field was empty. Errors do not count against parity.",
+    ("user_id", "user_id"): "user_id: ids Amplitude drops on one side only (shorter than 5 characters, or junk "
+    "values), see the short_ids detection.",
     ("rejected", None): "Records Amplitude refuses on one side only (ids it drops, missing event_type).",
 }
 
+# Differences no mapping can remove in device modes, and the change outside the mappings that closes them.
+OUTSIDE_MAPPINGS: dict[str, str] = {
+    "device_id": "Keep the SDK's device id: send it with every call (for example in context.device.id, or the "
+    "Amplitude device id the SDK stored, through a source middleware) or accept new device ids after the switch.",
+    "session": "Add the Actions Amplitude session plugin (web: the \"Amplitude (Actions)\" browser plugin "
+    "with sessions; mobile: the Amplitude session plugin of analytics-swift / analytics-kotlin), which "
+    "writes integrations[\"Actions Amplitude\"].session_id that the mappings already read.",
+}
+DEVICE_MODES = ("web", "ios", "android")
 
-def residuals(findings: VariantFindings) -> list[dict]:
-    """Categories still present after the recommendations, each with why it remains."""
+
+def residuals(findings: VariantFindings, mode: str | None = None) -> list[dict]:
+    """Categories still present after the recommendations, each with why it remains. In a device mode, the
+    SDK-generated device ids and sessions carry `outside_mappings`: the change outside Segment's mappings
+    that would close them (counted apart from what mappings can fix)."""
     out = []
     for f in findings.categories():
         fields = []
@@ -471,5 +681,11 @@ def residuals(findings: VariantFindings) -> list[dict]:
         if f.category == "wire_only":
             reasons = ["Not stored by Amplitude as analysis data (insert_id deduplicates only): no effect on "
                        "your charts, not counted against parity."]
-        out.append({"category": f.category, "count": f.count, "fields": fields[:8], "explanation": " ".join(reasons)})
+        entry = {"category": f.category, "count": f.count, "fields": fields[:8], "explanation": " ".join(reasons)}
+        if mode in DEVICE_MODES and f.category in OUTSIDE_MAPPINGS:
+            entry["outside_mappings"] = OUTSIDE_MAPPINGS[f.category]
+            if f.category == "session":
+                entry["explanation"] = ("session_id: the device-mode SDK created sessions on the device; the events "
+                                        "carry no session id Actions can read.")
+        out.append(entry)
     return out
