@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from migrate.findings import VariantFindings, category_explanation
-from migrate.translate import UNSET, add_to_merge, amplitude_option, if_exists
+from migrate.translate import UNSET, add_to_merge, amplitude_option, if_blank, if_exists
 
 __all__ = ["Rule", "Evidence", "RULES", "candidates", "residuals", "EVENT_ACTIONS", "better", "stats",
            "recommendation_entries", "field_changes"]
@@ -165,9 +165,13 @@ def _apply_user_properties(subs, ev):
             for key in ("setAlways", "setOnce", "utm_properties", "referrer"):
                 m.pop(key, None)  # utm now comes in through the merge, as plain properties
             return {f"{action}.user_properties": value}
-        if ev.mode == "web" and "user_properties" in m:
-            m.pop("user_properties")  # the SDK sent no user properties with events
-            return {f"{action}.user_properties": None}
+        if ev.mode == "web":
+            m.pop("user_properties", None)  # the SDK sent no user properties with events
+            if 'type = "page"' not in sub.get("subscribe", ""):
+                # the SDK sent referrer (and UTM) user properties with a separate identify on page loads only;
+                # on page events the mapping keeps them, the nearest a single subscription gets to that call
+                m.pop("setOnce", None)
+                m.pop("setAlways", None)
         return None
 
     return _patched(subs, ("identifyUser",) + EVENT_ACTIONS, change)
@@ -197,6 +201,9 @@ def _apply_event_properties(subs, ev):
             # Classic added a truthy top-level category and name to the properties of page and screen events
             extra["category"] = _blank_or("$.category", _path("$.category"), _path("$.properties.category"))
             extra["name"] = _blank_or("$.name", _path("$.name"), _path("$.properties.name"))
+        if not cloud and sub["partnerAction"] == "logPurchase" and \
+                ev.has_path("event_properties", "event_properties.products"):
+            extra["products"] = UNSET  # the SDK logged the order without its products array
         if not extra:
             return
         value = add_to_merge(m.get("event_properties"), extra, _path("$.properties"))
@@ -260,13 +267,7 @@ def lookup(table: dict, key: dict, leaf: str) -> dict:
                            "mapping": {"@path": {"@template": "table.{{key}}." + leaf}}}}
 
 
-def _blank_or(p: str, then, otherwise=None) -> dict:
-    """`then` when the value at `p` is present and not blank ("", 0, false), else `otherwise`: Classic's
-    truthiness checks as the runtime's @if `blank` test."""
-    body = {"blank": _path(p), "then": then}
-    if otherwise is not None:
-        body["else"] = otherwise
-    return {"@if": body}
+_blank_or = if_blank  # Classic's truthiness checks as the runtime's @if `blank` test
 
 
 def platform_mapping() -> dict:
@@ -389,8 +390,8 @@ def _apply_min_id_length(subs, ev):
         m["min_id_length"] = 1
         return {"min_id_length": 1}
 
-    # events only: Classic's /identify calls lost short ids too, so identify and group identify stay as they were
-    return _patched(subs, EVENT_ACTIONS, change)
+    # cloud: events only, since Classic's /identify calls lost short ids too; the device-mode SDKs kept them
+    return _patched(subs, EVENT_ACTIONS if ev.mode == "cloud" else ID_ACTIONS, change)
 
 
 def _apply_batch(subs, ev):
@@ -430,7 +431,8 @@ RULES: list[Rule] = [
          "Classic cloud sent user properties on every call: identify traits (or context.traits on other calls) "
          "plus id = userId, utm_* from context.campaign as plain properties, and integrations.Amplitude.groups. "
          "Map user_properties with @merge of the same sources (and drop the generated initial_utm_* $setOnce). "
-         "In web device-mode the SDK sent no user properties with events, so the event mappings drop theirs.",
+         "In web device-mode the SDK sent no user properties with events (referrer and UTM came with a separate "
+         "identify on page loads), so the event mappings drop theirs, outside page events also setOnce/setAlways.",
          lambda ev: bool(ev.paths("user_properties")), _apply_user_properties),
     Rule("session_id", "session", "session_id from the classic integrations option",
          "Classic cloud read integrations.Amplitude.session_id; map session_id to fall back to it.",
@@ -444,10 +446,10 @@ RULES: list[Rule] = [
          "price, quantity, productId and revenueType), sent the Order Completed event without its products and "
          "added a non-empty page name and category to page events. event_properties becomes an @merge that does "
          "the same (a key mapped to a path no event has is removed). Web: the integration added the page name "
-         "and category to page events; the same @merge adds them.",
+         "and category to page events and logged Order Completed without its products; the same @merge does so.",
          lambda ev: bool(ev.paths("event_properties")) and (
              ev.mode == "cloud" or ev.has_path("event_properties", "event_properties.name",
-                                               "event_properties.category")),
+                                               "event_properties.category", "event_properties.products")),
          _apply_event_properties),
     Rule("location", "other_fields", "Country, city and region from address traits",
          "Classic read country/city/region from the address traits (traits.address.*, traits.*) and properties, "
@@ -501,8 +503,8 @@ RULES: list[Rule] = [
          lambda ev: True, _apply_insert_id, parity_neutral=True),
     Rule("min_id_length", "user_id", "Keep short user and device ids on events (min_id_length)",
          "HTTP API v2 drops user_id/device_id values shorter than 5 characters (Classic's v1 /httpapi kept "
-         "them); map min_id_length: 1 on the event subscriptions so Amplitude keeps them. Identify and group "
-         "identify calls stay as they are: Classic's /identify lost those ids as well.",
+         "them); map min_id_length: 1 so Amplitude keeps them: on the event subscriptions in cloud mode (Classic's "
+         "/identify lost those ids as well), on every subscription in device modes (the SDKs kept them).",
          lambda ev: ev.detection("short_ids") > 0, _apply_min_id_length, parity_neutral=True),
     Rule("batch_endpoint", "wire_only", "Use the batch endpoint",
          "Some users or devices exceed 30 events/second: /2/httpapi answers 429. The batch endpoint allows "

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from classic.settings import ENDPOINTS, SETTINGS
 
-__all__ = ["Translation", "translate", "UNSET", "add_to_merge", "amplitude_option", "merge", "if_exists", "path", "to_public_api", "MODES", "PAGE_NAMING", "SEGMENT_GROUP", "mask_settings"]
+__all__ = ["Translation", "translate", "UNSET", "add_to_merge", "amplitude_option", "merge", "if_exists", "path", "to_public_api", "if_blank", "NAMED", "UNNAMED", "MODES", "PAGE_NAMING", "SEGMENT_GROUP", "mask_settings"]
 
 MODES = ("cloud", "web", "ios", "android")
 PAGE_NAMING = ("viewed", "loaded", "code2017")
@@ -59,6 +59,20 @@ def if_exists(p: str, then, otherwise=None) -> dict:
     if otherwise is not None:
         body["else"] = otherwise
     return {"@if": body}
+
+
+def if_blank(p: str, then, otherwise=None) -> dict:
+    """`then` when the value at `p` is present and not blank, else `otherwise`. The runtime's @if `blank`
+    test treats "", 0 and false as blank: Classic's truthiness checks (names, categories, group traits)."""
+    body = {"blank": path(p), "then": then}
+    if otherwise is not None:
+        body["else"] = otherwise
+    return {"@if": body}
+
+
+# Trigger tails for Classic's "has a name" test (a truthiness check: an empty name counts as none).
+NAMED = ' and name != null and name != ""'
+UNNAMED = ' and (name = null or name = "")'
 
 
 def template(text: str) -> dict:
@@ -154,10 +168,11 @@ def _from_preset(preset: dict, name: str | None = None, subscribe: str | None = 
 
 
 def category_gate(event_type) -> dict:
-    """event_type only when the call has a top-level category. The trigger language cannot test that field,
-    so a call without one resolves no event_type and the runtime rejects it before sending: exactly
-    Classic's gate, at the cost of one validation error per such call in Segment's delivery overview."""
-    return if_exists("$.category", event_type)
+    """event_type only when the call has a non-empty top-level category. The trigger language cannot test
+    that field, so a call without one resolves no event_type and the runtime rejects it before sending:
+    exactly Classic's gate, at the cost of one validation error per such call in Segment's delivery
+    overview (the recommendations narrow the trigger to `properties.category` where that loses nothing)."""
+    return if_blank("$.category", event_type)
 
 
 def _page_subscriptions(base: dict, kind: str, s: dict, mode: str, naming: str) -> list[dict]:
@@ -167,14 +182,14 @@ def _page_subscriptions(base: dict, kind: str, s: dict, mode: str, naming: str) 
     noun = "Screen" if kind == "screen" else "Page"
     plural = f"{noun}s"
     trigger = f'type = "{kind}"'
-    full_name = if_exists("$.category", template(f"Viewed {{{{category}}}} {{{{name}}}} {noun}"),
-                          template(f"Viewed {{{{name}}}} {noun}"))
+    full_name = if_blank("$.category", template(f"Viewed {{{{category}}}} {{{{name}}}} {noun}"),
+                         template(f"Viewed {{{{name}}}} {noun}"))
     subs: list[dict] = []
     if mode in ("cloud", "web") and naming != "code2017":
         verb = "Loaded" if naming == "loaded" else "Viewed"
         if naming == "loaded":
-            full_name = if_exists("$.category", template(f"Loaded {{{{category}}}} {{{{name}}}} {noun}"),
-                                  template(f"Loaded {{{{name}}}} {noun}"))
+            full_name = if_blank("$.category", template(f"Loaded {{{{category}}}} {{{{name}}}} {noun}"),
+                                 template(f"Loaded {{{{name}}}} {noun}"))
         if s["trackAllPages"]:
             subs.append(_from_preset(base, f"All {plural} (Loaded a {noun})", trigger,
                                      event_type=f"Loaded a {noun}"))
@@ -182,18 +197,18 @@ def _page_subscriptions(base: dict, kind: str, s: dict, mode: str, naming: str) 
             subs.append(_from_preset(base, f"Categorized {plural}", trigger,
                                      event_type=category_gate(template(f"{verb} {{{{category}}}} {noun}"))))
         if s["trackNamedPages"]:
-            subs.append(_from_preset(base, f"Named {plural}", f"{trigger} and name != null", event_type=full_name))
+            subs.append(_from_preset(base, f"Named {plural}", trigger + NAMED, event_type=full_name))
     elif mode in ("cloud", "web"):  # code2017: at most one event per call, so the triggers exclude each other
         if s["trackAllPages"] or s["trackNamedPages"]:
-            subs.append(_from_preset(base, f"Named {plural}", f"{trigger} and name != null", event_type=full_name))
+            subs.append(_from_preset(base, f"Named {plural}", trigger + NAMED, event_type=full_name))
         elif s["trackCategorizedPages"]:
-            subs.append(_from_preset(base, f"Named {plural}", f"{trigger} and name != null",
+            subs.append(_from_preset(base, f"Named {plural}", trigger + NAMED,
                                      event_type=category_gate(full_name)))
         if s["trackAllPages"]:
-            subs.append(_from_preset(base, f"Unnamed {plural} (Loaded a {noun})", f"{trigger} and name = null",
+            subs.append(_from_preset(base, f"Unnamed {plural} (Loaded a {noun})", trigger + UNNAMED,
                                      event_type=f"Loaded a {noun}"))
         elif s["trackCategorizedPages"]:
-            subs.append(_from_preset(base, f"Unnamed {plural} (Loaded a {noun})", f"{trigger} and name = null",
+            subs.append(_from_preset(base, f"Unnamed {plural} (Loaded a {noun})", trigger + UNNAMED,
                                      event_type=category_gate(f"Loaded a {noun}")))
     elif mode == "android" and kind == "screen":  # an exclusive chain: one event at most
         with_name = merge(path("$.properties"), {"name": path("$.name")})
@@ -201,19 +216,19 @@ def _page_subscriptions(base: dict, kind: str, s: dict, mode: str, naming: str) 
             subs.append(_from_preset(base, "All Screens (Loaded a Screen)", trigger, event_type="Loaded a Screen",
                                      event_properties=with_name))
         elif s["trackAllPages"]:
-            subs.append(_from_preset(base, "All Screens", trigger, event_type=if_exists(
+            subs.append(_from_preset(base, "All Screens", trigger, event_type=if_blank(
                 "$.name", template("Viewed {{name}} Screen"),
                 if_exists("$.category", template("Viewed {{category}} Screen"), "Viewed null Screen"))))
         else:
             if s["trackCategorizedPages"] and s["trackNamedPages"]:
-                subs.append(_from_preset(base, "Categorized or Named Screens", trigger, event_type=if_exists(
+                subs.append(_from_preset(base, "Categorized or Named Screens", trigger, event_type=if_blank(
                     "$.category", template("Viewed {{category}} Screen"),
-                    if_exists("$.name", template("Viewed {{name}} Screen")))))
+                    if_blank("$.name", template("Viewed {{name}} Screen")))))
             elif s["trackCategorizedPages"]:
                 subs.append(_from_preset(base, "Categorized Screens", trigger,
                                          event_type=category_gate(template("Viewed {{category}} Screen"))))
             elif s["trackNamedPages"]:
-                subs.append(_from_preset(base, "Named Screens", f"{trigger} and name != null",
+                subs.append(_from_preset(base, "Named Screens", trigger + NAMED,
                                          event_type=template("Viewed {{name}} Screen")))
     elif mode == "ios" and kind == "screen":
         with_name = merge(path("$.properties"), {"name": path("$.name")})
@@ -235,7 +250,7 @@ def _log_pages(s: dict, mode: str, naming: str, log: _Log) -> None:
                      else "off: no all-pages subscription")
         log("trackAllPages", EXACT, f"{all_pages} ({how}).")
         log("trackNamedPages", EXACT,
-            ("Named Pages subscription (`name != null`), event_type \"Viewed <category> <name> Page\" via @if/@template"
+            ("Named Pages subscription (`name != null and name != \"\"`), event_type \"Viewed <category> <name> Page\" via @if/@template"
              if s["trackNamedPages"] else "off: no named-pages subscription") + f" ({how}).")
         log("trackCategorizedPages", EXACT,
             ("Categorized Pages subscription; event_type \"Viewed <category> Page\" only when the call has a "
@@ -422,13 +437,14 @@ def _group_subscription(s: dict, mode: str, log: _Log) -> dict:
                      if mode in ("ios", "android") else SEGMENT_GROUP)
     if type_trait and value_trait:
         t, v = f"$.traits.{type_trait}", f"$.traits.{value_trait}"
-        mapping["group_type"] = if_exists(t, if_exists(v, path(t), fallback_type), fallback_type)
-        mapping["group_value"] = if_exists(t, if_exists(v, path(v), path("$.groupId")), path("$.groupId"))
+        # Classic needs truthy trait values: the @if blank test (an empty string counts as absent)
+        mapping["group_type"] = if_blank(t, if_blank(v, path(t), fallback_type), fallback_type)
+        mapping["group_value"] = if_blank(t, if_blank(v, path(v), path("$.groupId")), path("$.groupId"))
         if mode in ("cloud", "android"):
-            mapping["group_properties"] = if_exists(t, if_exists(v, path("$.traits")))
+            mapping["group_properties"] = if_blank(t, if_blank(v, path("$.traits")))
         reason = (f"Group Identify User subscription: group_type <- traits.{type_trait}, group_value <- "
-                  f"traits.{value_trait} when both exist, else the legacy \"{SEGMENT_GROUP}\" = groupId (nested "
-                  "@if). Classic needs truthy values, @if tests existence (empty strings differ).")
+                  f"traits.{value_trait} when both are non-empty (nested @if blank, Classic's truthiness "
+                  f"check), else the legacy \"{SEGMENT_GROUP}\" = groupId.")
         log("groupTypeTrait", APPROX, reason)
         log("groupValueTrait", APPROX, reason)
     else:
