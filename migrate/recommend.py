@@ -190,6 +190,10 @@ def _apply_library(subs, ev):
 REVENUE_KEYS = ("price", "quantity", "productId", "revenueType")
 
 
+def _page_properties_differ(ev: Evidence) -> bool:
+    return any(n.startswith(("page", "screen")) for n in ev.names("event_properties"))
+
+
 def _apply_event_properties(subs, ev):
     cloud = ev.mode == "cloud"
 
@@ -197,7 +201,7 @@ def _apply_event_properties(subs, ev):
         trigger = sub.get("subscribe", "")
         extra = {"event_id": UNSET, "amplitude_event_type": UNSET} if cloud else {}
         page = 'type = "page"' in trigger or 'type = "screen"' in trigger
-        if page and (cloud or ev.has_path("event_properties", "event_properties.name", "event_properties.category")):
+        if page and (cloud or _page_properties_differ(ev)):
             # Classic added a truthy top-level category and name to the properties of page and screen events
             extra["category"] = _blank_or("$.category", _path("$.category"), _path("$.properties.category"))
             extra["name"] = _blank_or("$.name", _path("$.name"), _path("$.properties.name"))
@@ -448,8 +452,8 @@ RULES: list[Rule] = [
          "the same (a key mapped to a path no event has is removed). Web: the integration added the page name "
          "and category to page events and logged Order Completed without its products; the same @merge does so.",
          lambda ev: bool(ev.paths("event_properties")) and (
-             ev.mode == "cloud" or ev.has_path("event_properties", "event_properties.name",
-                                               "event_properties.category", "event_properties.products")),
+             ev.mode == "cloud" or _page_properties_differ(ev)
+             or ev.has_path("event_properties", "event_properties.products")),
          _apply_event_properties),
     Rule("location", "other_fields", "Country, city and region from address traits",
          "Classic read country/city/region from the address traits (traits.address.*, traits.*) and properties, "
