@@ -294,7 +294,14 @@ def _with_impact(d: Difference, classic: dict, actions: dict, ctx: ImpactContext
     else:
         impact = _impact.field_impact(field_name)
     outside = _impact.outside_mappings(field_name, classic.get(field_name), ctx.mode) if impact == CHART else None
-    return replace(d, impact=impact, counts=impact != NONE, outside=outside)
+    values = {}
+    if field_name in _impact.LOCATION_FIELDS and d.path == field_name:
+        # an absent location field is not "no location": Amplitude looks it up from the IP address
+        if d.classic is None and _impact.looked_up(classic):
+            values["classic"] = _impact.IP_LOOKUP
+        if d.actions is None and _impact.looked_up(actions):
+            values["actions"] = _impact.IP_LOOKUP
+    return replace(d, impact=impact, counts=impact != NONE, outside=outside, **values)
 
 
 def _diff_records(classic: dict, actions: dict) -> list[Difference]:

@@ -43,7 +43,7 @@ from typing import Any, Iterable
 __all__ = [
     "CHART", "BREAKDOWN", "NONE", "IMPACTS", "IMPACT_TITLES", "OUTCOMES", "OUTCOME_TITLES",
     "CHART_FIELDS", "BREAKDOWN_FIELDS", "LOCATION_FIELDS", "DEVICE_MODES",
-    "ImpactContext", "field_impact", "ip_impact", "worst", "outcome", "outside_mappings", "OUTSIDE_CHANGES",
+    "ImpactContext", "field_impact", "ip_impact", "looked_up", "IP_LOOKUP", "worst", "outcome", "outside_mappings", "OUTSIDE_CHANGES",
     "TopPairs", "display_value",
 ]
 
@@ -111,6 +111,14 @@ def _lookup_address(record: dict, side: str, ctx: ImpactContext) -> Any:
     if side == "classic" and ctx.mode in DEVICE_MODES:
         return ("device", ctx.event_ip)  # the SDK uploaded from the device Segment received the call from
     return ("sender", side)  # the sending server's own address: differs between Classic cloud and Actions
+
+
+IP_LOOKUP = "(from IP lookup)"
+
+
+def looked_up(record: dict) -> bool:
+    """Whether Amplitude derives this record's location from an IP address (no location field sent)."""
+    return record.get("kind", "event") == "event" and not any(record.get(k) not in (None, "") for k in LOOKUP_REPLACING)
 
 
 def ip_impact(classic: dict, actions: dict, ctx: ImpactContext) -> str:
