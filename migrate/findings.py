@@ -213,7 +213,8 @@ class VariantFindings:
             if d.path in paths or len(paths) < MAX_EVENT_NAMES:
                 paths[d.path] = paths.get(d.path, 0) + 1
             top = d.field if d.whole is None else f"({d.whole} record)"
-            seen_fields.add((d.impact, top))
+            if d.category != "error":  # an error message is no field; it is listed under its category
+                seen_fields.add((d.impact, top))
             if d.impact == BREAKDOWN and d.whole is None and top not in pairs:
                 pairs[top] = (d.classic, d.actions)
         for impact, top in seen_fields:
