@@ -16,6 +16,7 @@ from migrate.errors import MigrateError
 __all__ = ["translate_cmd", "compare_cmd"]
 
 MODES = ("cloud", "web", "ios", "android")
+COMPARE_MODES = ("auto",) + MODES
 EXIT_PARITY = 1
 
 
@@ -125,13 +126,23 @@ class _Progress:
             click.echo(f"\r{label}: {n:,} events", err=True, nl=False)
 
 
-def _parse_options(values) -> dict:
+def _parse_options(values, flag: str = "--option", example: str = "page_naming=code2017") -> dict:
     out = {}
     for item in values:
         if "=" not in item:
-            raise InputError(f"--classic-option {item!r}: expected NAME=VALUE (for example page_naming=code2017)")
+            raise InputError(f"{flag} {item!r}: expected NAME=VALUE (for example {example})")
         name, value = item.split("=", 1)
         out[name.strip()] = value.strip()
+    return out
+
+
+def _parse_source_modes(values) -> dict:
+    out = _parse_options(values, "--source-mode", "analytics.js=cloud")
+    for library, mode in out.items():
+        if mode not in MODES:
+            raise InputError(f"--source-mode {library}={mode}: the mode must be one of {', '.join(MODES)}")
+        if not library:
+            raise InputError(f"--source-mode ={mode}: name the library (context.library.name), e.g. analytics.js")
     return out
 
 
@@ -159,26 +170,36 @@ def _summary(model: dict) -> str:
               help="Classic settings JSON (plain object or Public API destination document).")
 @click.option("--subscriptions", "subscriptions_path", type=click.Path(dir_okay=False),
               help="Actions subscriptions to check (runtime or Public API shape). Default: the translated ones.")
-@click.option("--mode", type=click.Choice(MODES), default="cloud", show_default=True,
-              help="Classic connection mode to emulate.")
+@click.option("--mode", type=click.Choice(COMPARE_MODES), default="auto", show_default=True,
+              help="Classic connection mode to emulate. auto: per event by context.library.name (server "
+                   "libraries: cloud; analytics.js: web; analytics-ios/-swift: ios; analytics-android/-kotlin: "
+                   "android; others: cloud, with a warning).")
+@click.option("--source-mode", "source_modes", multiple=True, metavar="LIBRARY=MODE",
+              help="The mode Classic ran one library's events in, e.g. analytics.js=cloud when your web source "
+                   "used cloud mode (repeatable; wins over --mode).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False),
               help="Write report.html, report.md, report.json and recommended-subscriptions.json here.")
 @click.option("--fail-under", type=click.FloatRange(0, 100),
-              help="Exit 1 when the parity of the compared subscriptions (yours, or the translated ones) is "
+              help="Exit 1 when the chart parity of the compared subscriptions (yours, or the translated ones) is "
                    "below this percentage.")
-@click.option("--classic-option", "classic_options", multiple=True, metavar="NAME=VALUE",
-              help="A contested classic behaviour, e.g. page_naming=code2017 (see `classic run --help`).")
-@click.option("--no-recommend", is_flag=True, help="Skip the recommendation passes.")
+@click.option("--option", "classic_options", multiple=True, metavar="NAME=VALUE",
+              help="A contested classic behaviour, e.g. page_naming=code2017 (the same option as `classic run "
+                   "--option`; `amplitude-migrate classic run --help` lists them).")
+@click.option("--classic-option", "classic_options_alias", multiple=True, hidden=True)
+@click.option("--no-recommend", is_flag=True,
+              help="Skip the recommendation passes: no recommended subscriptions, no recommended figures.")
 @click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
-def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, classic_options, no_recommend,
-                strict, events):
+def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_dir, fail_under, classic_options,
+                classic_options_alias, no_recommend, strict, events):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
     Compares Classic with the untouched Actions presets, with the translated subscriptions (or yours, given
     with --subscriptions) and with the translated subscriptions plus the recommended changes, each verified
-    by re-running the events. EVENTS are JSON Lines, JSON array or Segment batch files, gzipped or not;
-    `-` reads standard input. Exit codes: 0 ok, 1 parity below --fail-under, 2 usage or input errors.
+    by re-running the events. Each event goes through the Classic connection mode of its source (--mode
+    auto). The verdict is chart parity: the share of events that land in Amplitude with the same numbers.
+    EVENTS are JSON Lines, JSON array or Segment batch files, gzipped or not; `-` reads standard input.
+    Exit codes: 0 ok, 1 parity below --fail-under, 2 usage or input errors.
 
     Example:
 
@@ -186,7 +207,8 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     """
     from migrate.compare import compare
 
-    options = _parse_options(classic_options)
+    options = _parse_options(tuple(classic_options) + tuple(classic_options_alias))
+    overrides = _parse_source_modes(source_modes)
     if report_dir:
         _report_dir(report_dir)  # fail before a long run, not after it
     try:
@@ -194,14 +216,14 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
         subs_doc = load_json_file(subscriptions_path, "subscriptions") if subscriptions_path else None
         model = compare(
             settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
-            subscriptions_file=subscriptions_path, mode=mode, classic_options=options,
+            subscriptions_file=subscriptions_path, mode=mode, source_modes=overrides, classic_options=options,
             recommend=not no_recommend, strict=strict, progress=_Progress(sys.stderr.isatty()),
             on_skip=lambda skip: None,
         )
     except _library_errors() as exc:
         raise _input_error(exc) from None
     secrets = _secrets(settings_doc)
-    for warning in model["inputs"].get("settings_warnings") or ():
+    for warning in (model["inputs"].get("settings_warnings") or []) + (model["inputs"].get("routing_warnings") or []):
         click.echo(f"warning: {warning}", err=True)
     if model["inputs"]["skipped"]:
         click.echo(f"skipped {model['inputs']['skipped']} malformed input lines (first: "
@@ -218,7 +240,7 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
         # an empty export must not pass a CI gate: no events is an input error, not 100% parity
         raise InputError("no events to compare, so --fail-under cannot be checked: check the EVENTS files")
     if fail_under is not None and primary * 100 < fail_under:
-        click.echo(f"parity {primary * 100:.1f}% is below --fail-under {fail_under:g}%", err=True)
+        click.echo(f"chart parity {primary * 100:.1f}% is below --fail-under {fail_under:g}%", err=True)
         sys.exit(EXIT_PARITY)
 
 
@@ -269,10 +291,25 @@ def _write_report(model: dict, report_dir: str, secrets) -> list[Path]:
             path = out / "report.json"
             path.write_text(json_text(model, indent=2) + "\n", encoding="utf-8")
             written = [path]
-        subs_path = out / "recommended-subscriptions.json"
-        subs_path.write_text(json_text(model["subscriptions"]["recommended"], indent=2) + "\n", encoding="utf-8")
+        for path, subs in _subscription_files(model):
+            target = out / path
+            target.write_text(json_text(subs, indent=2) + "\n", encoding="utf-8")
+            written.append(target)
     except OSError as exc:
         where = exc.filename or report_dir
         raise InputError(f"{where}: cannot write the report: {exc.strerror or exc}") from None
-    written.append(subs_path)
     return written
+
+
+def _subscription_files(model: dict) -> list[tuple[str, list]]:
+    """recommended-subscriptions.json (the mode with the most events) and, when the events came through
+    several modes, recommended-subscriptions-MODE.json for each: every source has its own destination
+    instance in Segment. Nothing with --no-recommend."""
+    if not model["inputs"].get("recommend", True) or model["subscriptions"].get("recommended") is None:
+        return []
+    files = [("recommended-subscriptions.json", model["subscriptions"]["recommended"])]
+    modes = model.get("modes") or {}
+    if len(modes) > 1:
+        files += [(f"recommended-subscriptions-{m}.json", entry["subscriptions"]["recommended"])
+                  for m, entry in modes.items()]
+    return files

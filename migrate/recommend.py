@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from migrate.findings import VariantFindings, category_explanation
+from migrate.impact import OUTSIDE_CHANGES
 from migrate.translate import UNSET, add_to_merge, amplitude_option, if_blank, if_exists
 
 __all__ = ["Rule", "Evidence", "RULES", "candidates", "residuals", "EVENT_ACTIONS", "better", "stats",
@@ -542,11 +543,10 @@ def stats(findings) -> dict:
         f = findings.findings.get(category)
         return f.count if f else 0
 
-    chart = getattr(findings, "matched_chart", None)
-    if chart is None:
-        chart = getattr(findings, "matched_core", findings.matched)
-    return {"events": findings.events, "chart": chart, "exact": findings.matched,
-            "lost": count("event_missing") + count("rejected"), "errors": count("error")}
+    outcomes = getattr(findings, "outcomes", None)
+    lost = outcomes.get("lost", 0) if isinstance(outcomes, dict) else count("event_missing") + count("rejected")
+    return {"events": findings.events, "chart": findings.matched,
+            "exact": getattr(findings, "matched_exact", findings.matched), "lost": lost, "errors": count("error")}
 
 
 def better(before: dict, after: dict) -> bool:
@@ -652,14 +652,10 @@ RESIDUAL_REASONS: dict[tuple[str, str | None], str] = {
     ("rejected", None): "Records Amplitude refuses on one side only (ids it drops, missing event_type).",
 }
 
-# Differences no mapping can remove in device modes, and the change outside the mappings that closes them.
-OUTSIDE_MAPPINGS: dict[str, str] = {
-    "device_id": "Keep the SDK's device id: send it with every call (for example in context.device.id, or the "
-    "Amplitude device id the SDK stored, through a source middleware) or accept new device ids after the switch.",
-    "session": "Add the Actions Amplitude session plugin (web: the \"Amplitude (Actions)\" browser plugin "
-    "with sessions; mobile: the Amplitude session plugin of analytics-swift / analytics-kotlin), which "
-    "writes integrations[\"Actions Amplitude\"].session_id that the mappings already read.",
-}
+# Differences no mapping can remove in device modes, and the change outside the mappings that closes them
+# (the same wording as the impact classification uses for each event).
+OUTSIDE_MAPPINGS: dict[str, str] = {"device_id": OUTSIDE_CHANGES["sdk_device_id"],
+                                    "session": OUTSIDE_CHANGES["sdk_session"]}
 DEVICE_MODES = ("web", "ios", "android")
 
 
