@@ -626,13 +626,22 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
                 tablefmt="simple",
             )
         )
+    split = view["m"].get("residual_split") or {}
+    if split.get("chart_events_translated"):
+        out.append("")
+        text = f"Events that change chart numbers: {split['chart_events_translated']} with the translated subscriptions"
+        if view["recommend"]:
+            text += f", {split.get('closed_by_mappings', 0)} closed by the recommended mappings"
+        text += (f"; left: {split.get('outside_mappings', 0)} need a change outside Segment's mappings, "
+                 f"{split.get('other', 0)} for other reasons (Remaining differences).")
+        out.append(textwrap.fill(text, 110))
     outside = view["outside"] or {}
     if outside.get("changes"):
         out.append("")
-        out.append(f"Needs a change outside Segment's mappings: {outside.get('events', 0)} events differ only "
-                   "in what such a change closes.")
+        out.append(f"Needs a change outside Segment's mappings: for {outside.get('events', 0)} events these are the "
+                   "only chart-level differences.")
         for c in outside["changes"]:
-            out.append(textwrap.fill(f"- {c.get('events')} events: {_cell(c.get('change'), 400)}", 110,
+            out.append(textwrap.fill(f"- {c.get('events')} events have this difference. {_cell(c.get('change'), 400)}", 110,
                                      subsequent_indent="  "))
     if view["breakdowns"]:
         out.append("")
