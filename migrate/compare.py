@@ -318,6 +318,15 @@ def compare(
         },
     }
     model["subscriptions"]["mode"] = main
+    final = variants[final_name]
+    # what the recommended mappings closed, and what is left: needing a change outside the mappings, or not
+    model["residual_split"] = {
+        "chart_events_translated": translated.chart_events,
+        "closed_by_mappings": translated.chart_events - (final["events"] - final["matched"]) if recommend else 0,
+        "chart_events_remaining": final["events"] - final["matched"],
+        "outside_mappings": final["outside_mappings"]["events"],
+        "other": final["events"] - final["matched"] - final["outside_mappings"]["events"],
+    }
     model["verdict"] = headline(model)
     return model
 

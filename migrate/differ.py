@@ -81,6 +81,8 @@ EQUIVALENCE_RULES = [
     "user_id / device_id null equal an absent id (Amplitude stores no id either way)",
     "session_id -1 equals an absent session_id (-1 is Amplitude's 'no session')",
     "language tags equal their English name ('en-US' = 'English'): Amplitude rewrites tags to names",
+    "a library object {name, version} (what the Amplitude SDKs upload) is the string 'name/version', the one "
+    "value Amplitude stores and shows",
     "a device-mode placeholder device_id never equals anything (the SDK-generated id cannot be reproduced)",
     "keys Amplitude does not store (e.g. use_batch_endpoint, device_type, a top-level products array) and "
     "insert_id (a deduplication key, not analysis data) are reported as wire-only and do not break parity",
@@ -170,6 +172,9 @@ def normalize_record(record: dict) -> dict:
             continue
         if key == "language":
             value = _language_name(value)
+        if key == "library" and isinstance(value, dict) and isinstance(value.get("name"), str):
+            version = value.get("version")
+            value = f"{value['name']}/{version}" if isinstance(version, str) and version else value["name"]
         out[key] = _numbers(value)
     return out
 

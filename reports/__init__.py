@@ -288,6 +288,7 @@ def _variants(model: dict) -> list[dict]:
                 )
             cats.append(
                 {
+                    "impact": "none" if cat.get("category") in ("wire_only", "error") else "chart",
                     **cat,
                     "names": names[:MAX_NAMES_PER_CATEGORY],
                     "more_names": max(len(names) - MAX_NAMES_PER_CATEGORY, 0),
@@ -583,8 +584,8 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
         out.append("")
     out.append(
         f"amplitude-migrate {_cell(view['tool'].get('version', ''))}: "
-        f"{inputs.get('events', 0)} events compared ({_cell(inputs.get('mode'))} mode), "
-        f"{inputs.get('skipped', 0)} skipped"
+        f"{inputs.get('events', 0)} events compared, {inputs.get('skipped', 0)} skipped "
+        f"({_cell(inputs.get('mode'))} mode)"
     )
     out.append("")
     out.append(
@@ -611,19 +612,36 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
         out.append(f"Events by what changes in Amplitude ({focus['label']}):")
         out.append(tabulate([[r["title"], r["events"], pct(r["share"])] for r in view["outcome_rows"] if r["events"]],
                             headers=["outcome", "events", "share"], tablefmt="simple"))
-    chart = next((r for r in view["impact_rows"] if r["impact"] == "chart"), None)
-    if chart:
+    if focus and focus["categories"]:
         out.append("")
-        out.append("Fields that change numbers in charts:")
-        out.append(tabulate([[_cell(f, 40), n] for f, n in chart["fields"][:12]], headers=["field", "events"],
-                            tablefmt="simple"))
+        out.append(f"Differences by impact ({focus['label']}):")
+        out.append(
+            tabulate(
+                [
+                    [_cell(c.get("title") or c.get("category"), 42), IMPACT_TITLES.get(c.get("impact"), ""),
+                     c.get("count", 0), _cell(", ".join(n for n, _ in c["names"][:3]), 40)]
+                    for c in focus["categories"][:12]
+                ],
+                headers=["category", "impact", "events", "event names"],
+                tablefmt="simple",
+            )
+        )
+    split = view["m"].get("residual_split") or {}
+    if split.get("chart_events_translated"):
+        out.append("")
+        text = f"Events that change chart numbers: {split['chart_events_translated']} with the translated subscriptions"
+        if view["recommend"]:
+            text += f", {split.get('closed_by_mappings', 0)} closed by the recommended mappings"
+        text += (f"; left: {split.get('outside_mappings', 0)} need a change outside Segment's mappings, "
+                 f"{split.get('other', 0)} for other reasons (Remaining differences).")
+        out.append(textwrap.fill(text, 110))
     outside = view["outside"] or {}
     if outside.get("changes"):
         out.append("")
-        out.append(f"Needs a change outside Segment's mappings: {outside.get('events', 0)} events differ only "
-                   "in what such a change closes.")
+        out.append(f"Needs a change outside Segment's mappings: for {outside.get('events', 0)} events these are the "
+                   "only chart-level differences.")
         for c in outside["changes"]:
-            out.append(textwrap.fill(f"- {c.get('events')} events: {_cell(c.get('change'), 400)}", 110,
+            out.append(textwrap.fill(f"- {c.get('events')} events have this difference. {_cell(c.get('change'), 400)}", 110,
                                      subsequent_indent="  "))
     if view["breakdowns"]:
         out.append("")
@@ -644,12 +662,13 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
             tabulate(
                 [
                     [r.get("mode", ""), _cell(r.get("title"), 50),
-                     f"{r.get('chart_events_before', '')} -> {r.get('chart_events_after', '')}",
+                     f"{pct(r.get('parity_before'))} -> {pct(r.get('parity_after'))}",
+                     f"{r['chart_events_before']} -> {r['chart_events_after']}" if "chart_events_before" in r else "",
                      f"{pct(r.get('parity_exact_before'))} -> {pct(r.get('parity_exact_after'))}",
                      "" if r.get("kept", True) else "not applied"]
                     for r in view["recommendations"]
                 ],
-                headers=["mode", "change", "events changing charts", "exact parity", ""],
+                headers=["mode", "change", "chart parity", "events changing charts", "exact parity", ""],
                 tablefmt="simple",
             )
         )

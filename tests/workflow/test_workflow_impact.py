@@ -153,3 +153,49 @@ def test_mixed_sources_run_each_through_its_own_mode():
     assert {s["mode"] for s in cloud["sources"]} == {"cloud"}
     assert "recommended" not in cloud["variants"] and cloud["parity"]["recommended"] is None
     assert cloud["subscriptions"]["recommended"] is None
+
+
+def test_sdk_library_object_is_the_string_amplitude_stores():
+    sdk = rec(library={"name": "amplitude-js", "version": "5.2.2"})
+    assert impacts([sdk], [rec(library="amplitude-js/5.2.2")]) == {}
+    assert impacts([sdk], [rec(library="analytics.js")]) == {"library": BREAKDOWN}
+
+
+def test_no_recommend_writes_and_shows_no_recommended_figures(tmp_path):
+    from click.testing import CliRunner
+
+    from migrate.cli import main
+
+    report = tmp_path / "report"
+    result = CliRunner().invoke(main, ["compare", "--settings", str(DATA / "classic-settings-full.json"),
+                                       "--no-recommend", "--report", str(report), str(DATA / "mixed-sources.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in report.iterdir()) == ["report.html", "report.json", "report.md"]
+    for name in ("report.html", "report.md"):
+        text = (report / name).read_text(encoding="utf-8")
+        assert "Translated + recommended changes" not in text and "recommended (chart" not in text, name
+    assert "Translated + recommended changes" not in result.output
+    assert "With the subscriptions translated from your classic settings" in result.output
+    data = json.loads((report / "report.json").read_text(encoding="utf-8"))
+    assert data["parity"]["recommended"] is None and "recommended" not in data["variants"]
+
+
+def test_option_names_agree_and_source_mode_is_checked(tmp_path):
+    from click.testing import CliRunner
+
+    from migrate.cli import main
+
+    base = ["compare", "--settings", str(DATA / "classic-settings-full.json"), "--no-recommend"]
+    events = str(DATA / "mixed-sources.jsonl")
+    runner = CliRunner()
+    for flag in ("--option", "--classic-option"):  # --classic-option: the former name, kept as an alias
+        result = runner.invoke(main, [*base, flag, "page_naming=code2017", events])
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(main, [*base, "--source-mode", "analytics.js=mars", events])
+    assert result.exit_code == 2 and "analytics.js=mars" in result.output
+    result = runner.invoke(main, [*base, "--source-mode", "analytics.js=cloud", "--mode", "auto", events])
+    assert result.exit_code == 0
+    assert any(line.startswith("analytics.js") and " cloud " in line for line in result.output.splitlines())
+    result = runner.invoke(main, [*base, "--mode", "ios", events])
+    assert "2 events from library 'analytics-python' were compared in ios mode" in result.output
+    assert "--classic-option" not in runner.invoke(main, ["compare", "--help"]).output
