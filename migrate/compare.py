@@ -395,9 +395,11 @@ def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_
             }))
             if keep:
                 kept.append(rule)
-                previous = current
             else:
                 rerun = True
+            # steps are cumulative: the next step is judged by what it adds to this one (its marginal effect),
+            # so one dropped change does not drag the changes after it down with it
+            previous = current
         if len(kept) == len(found):
             ms.recommended_subs = found[-1][1]
         else:

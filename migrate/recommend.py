@@ -481,17 +481,6 @@ RULES: list[Rule] = [
          "`total`, and sent price = revenue, quantity = 1 when no price was given.",
          lambda ev: ev.mode == "cloud" and (ev.has_path("revenue", "price", "quantity", "revenue")
                                             or ev.has_text("error", "Revenue")), _apply_revenue),
-    Rule("categorized_pages", "error", "Categorized Pages fire only for calls with a category",
-         "Classic sent \"Viewed <category> Page\" only for page calls with a non-empty category. The trigger "
-         "language cannot read the call's top-level `category`, so the subscription fires for every page call "
-         "and the event_type gate rejects the uncategorized ones (a validation error in Segment's delivery view, "
-         "nothing sent). Triggering on `properties.category` (analytics.js copies the category there) sends "
-         "nothing and logs nothing for calls without one; kept only when no categorized call is lost.",
-         _categorized("page"), _apply_categorized("page")),
-    Rule("categorized_screens", "error", "Categorized Screens fire only for calls with a category",
-         "As for pages: the trigger tests `properties.category`, so screen calls without a category do not fire "
-         "the subscription (no validation error); kept only when no categorized call is lost.",
-         _categorized("screen"), _apply_categorized("screen")),
     Rule("groups", "group", "Event-level groups from integrations.Amplitude.groups",
          "Classic sent integrations.Amplitude.groups as the event's groups; map groups to it.",
          lambda ev: ev.has_path("group", "groups"), _apply_groups),
@@ -515,6 +504,17 @@ RULES: list[Rule] = [
          "Some users or devices exceed 30 events/second: /2/httpapi answers 429. The batch endpoint allows "
          "1000 events/second per user or device.",
          lambda ev: ev.detection("peak_eps") > 0, _apply_batch, parity_neutral=True),
+    Rule("categorized_screens", "error", "Categorized Screens fire only for calls with a category",
+         "As for pages: the trigger tests `properties.category`, so screen calls without a category do not fire "
+         "the subscription (no validation error); kept only when no categorized call is lost.",
+         _categorized("screen"), _apply_categorized("screen")),
+    Rule("categorized_pages", "error", "Categorized Pages fire only for calls with a category",
+         "Classic sent \"Viewed <category> Page\" only for page calls with a non-empty category. The trigger "
+         "language cannot read the call's top-level `category`, so the subscription fires for every page call "
+         "and the event_type gate rejects the uncategorized ones (a validation error in Segment's delivery view, "
+         "nothing sent). Triggering on `properties.category` (analytics.js copies the category there) sends "
+         "nothing and logs nothing for calls without one; kept only when no categorized call is lost.",
+         _categorized("page"), _apply_categorized("page")),
 ]
 
 
