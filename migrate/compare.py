@@ -32,7 +32,7 @@ from migrate.differ import Difference, EventDiff, diff_event
 from migrate.events import ReadStats, read_events
 from migrate.findings import SourceTable, VariantFindings
 from migrate.impact import ImpactContext
-from migrate.recommend import Evidence, better, candidates, recommendation_entries, residuals
+from migrate.recommend import Evidence, better, candidates, mappable_chart_events, recommendation_entries, residuals
 from migrate.recommend import stats as verdict_stats
 from migrate.runner import Router, Runner
 from migrate.translate import translate
@@ -387,6 +387,9 @@ def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_
                 # field difference does not raise this figure, and never looks like a regression
                 "chart_events_before": previous.chart_events,
                 "chart_events_after": current.chart_events,
+                # the same without the differences only a change outside the mappings closes (device modes)
+                "mappable_chart_events_before": mappable_chart_events(previous),
+                "mappable_chart_events_after": mappable_chart_events(current),
                 "lost_before": previous.outcomes["lost"],
                 "lost_after": current.outcomes["lost"],
                 "category_events_before": _count(previous, rule.category),

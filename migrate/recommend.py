@@ -21,6 +21,7 @@ from migrate.impact import OUTSIDE_CHANGES
 from migrate.translate import UNSET, add_to_merge, amplitude_option, if_blank, if_exists
 
 __all__ = ["Rule", "Evidence", "RULES", "candidates", "residuals", "EVENT_ACTIONS", "better", "stats",
+           "mappable_chart_events",
            "recommendation_entries", "field_changes"]
 
 EVENT_ACTIONS = ("logEvent", "logEventV2", "logPurchase")
@@ -545,17 +546,27 @@ def stats(findings) -> dict:
 
     outcomes = getattr(findings, "outcomes", None)
     lost = outcomes.get("lost", 0) if isinstance(outcomes, dict) else count("event_missing") + count("rejected")
+    outside_only = getattr(findings, "outside_only", 0)  # chart differences only a change outside the mappings closes
     return {"events": findings.events, "chart": findings.matched,
+            "mappable": findings.matched + outside_only,
             "exact": getattr(findings, "matched_exact", findings.matched), "lost": lost, "errors": count("error")}
+
+
+def mappable_chart_events(findings) -> int:
+    """Events with a chart-level difference that the mappings could still close (not only SDK device ids and
+    sessions): the figure that moves in device modes, where nearly every event keeps an SDK device id."""
+    s = stats(findings)
+    return s["events"] - s["mappable"]
 
 
 def better(before: dict, after: dict) -> bool:
     """Whether a change (figures `before` -> `after`, as `stats` gives them) should be kept: chart parity
-    decides; at equal chart parity fewer lost events, then exact parity, then fewer errors. A change that
-    turns lost events into events sent with small differences is therefore kept, and a change that makes
-    nothing worse is kept too."""
+    decides (counting events whose only chart differences need a change outside the mappings as matched, so
+    device modes are judged on what mappings can do); then plain chart parity; at equal chart parity fewer
+    lost events, then exact parity, then fewer errors. A change that turns lost events into events sent with
+    small differences is therefore kept, and a change that makes nothing worse is kept too."""
     def key(s):
-        return (s["chart"], -s["lost"], s["exact"], -s["errors"])
+        return (s.get("mappable", s["chart"]), s["chart"], -s["lost"], s["exact"], -s["errors"])
 
     return key(after) >= key(before)
 
