@@ -337,6 +337,47 @@ def _apply_revenue_tracks(subs, ev):
     return _patched(subs, ("logEventV2", "logPurchase"), change)
 
 
+SDK_REVENUE_TRIGGER = 'type = "track" and (properties.revenue != null or properties.total != null)'
+
+
+def _sdk_revenue(ev: Evidence) -> bool:
+    return ev.mode in ("ios", "android") and any("revenue_amount" in p for p in ev.paths("revenue"))
+
+
+def _apply_sdk_revenue(subs, ev):
+    """The mobile SDKs logged every track as it came (Order Completed too, with its products in the event
+    properties) and, for a track with a revenue or total, a second `revenue_amount` event (logRevenueV2) with
+    $price/$quantity in its properties. Track Calls takes every track; Order Completed Calls (Log Purchase)
+    becomes that revenue event: its trigger, event_type, event_properties, price and quantity change, and it
+    sends no products (no Product Purchased events)."""
+    def first(*paths, default=None):
+        chain = default
+        for p in reversed(paths):
+            chain = if_exists(p, _path(p), chain) if chain is not None else _path(p)
+        return chain
+
+    price = first("$.properties.price", "$.properties.revenue", "$.properties.total")
+    quantity = first("$.properties.quantity", default=1)
+
+    def change(m, sub):
+        trigger = sub.get("subscribe", "")
+        if sub["partnerAction"] == "logEventV2" and trigger == 'type = "track" and event != "Order Completed"':
+            sub["subscribe"] = 'type = "track"'
+        elif sub["partnerAction"] == "logPurchase" and trigger == 'type = "track" and event = "Order Completed"':
+            sub["subscribe"] = SDK_REVENUE_TRIGGER
+            m["event_type"] = "revenue_amount"
+            m["event_properties"] = _merge(_path("$.properties"), {
+                "$price": copy.deepcopy(price), "$quantity": copy.deepcopy(quantity),
+                "$productId": first("$.properties.productId", "$.properties.product_id"),
+                "$revenueType": _path("$.properties.revenueType")})
+            m["price"] = copy.deepcopy(price)
+            m["quantity"] = copy.deepcopy(quantity)
+            m.pop("revenue", None)  # Amplitude computes price x quantity, as it did for the SDK's event
+            m.pop("products", None)
+
+    return _patched(subs, ("logEventV2", "logPurchase"), change)
+
+
 def _categorized(kind: str) -> Callable[[Evidence], bool]:
     noun = "Screens" if kind == "screen" else "Pages"
 
@@ -383,6 +424,8 @@ def _apply_idfv(subs, ev):
 
 def _apply_products(subs, ev):
     def change(m, sub):
+        if m.get("event_type") == "revenue_amount":
+            return  # the mobile SDK's revenue event (sdk_revenue) sends no products
         m["products"] = _path("$.properties.products")  # a plain path keeps every product key
         return {"products": m["products"]}
 
@@ -477,6 +520,12 @@ RULES: list[Rule] = [
          "tracks with `properties.revenue != null`, and Track Calls excludes them (`properties.revenue = null`): "
          "each call is still sent once.",
          _revenue_tracks, _apply_revenue_tracks),
+    Rule("sdk_revenue", "revenue", "Revenue as the mobile SDK logged it (revenue_amount)",
+         "The iOS and Android SDKs logged each track unchanged (Order Completed with its products in the "
+         "properties, no Product Purchased events) and, for a track with a revenue or total, a second event "
+         "`revenue_amount` carrying $price and $quantity (logRevenueV2). Track Calls takes every track and Order "
+         "Completed Calls (Log Purchase) becomes that revenue event for every track with a revenue or total.",
+         _sdk_revenue, _apply_sdk_revenue),
     Rule("revenue", "revenue", "Revenue fields as Classic computed them",
          "Classic parsed \"$19.99\" revenue strings (Actions rejects the whole Order Completed), fell back to "
          "`total`, and sent price = revenue, quantity = 1 when no price was given.",

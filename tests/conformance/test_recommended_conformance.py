@@ -1,4 +1,4 @@
-"""The recommended subscriptions (every rule applied, cloud and web) against the pinned runtime: the
+"""The recommended subscriptions (every rule applied, cloud, web and iOS) against the pinned runtime: the
 triggers parse and match, and the directives they use (@if blank, @transform lookups, @merge removals)
 give the same requests in the runtime as in the engine."""
 
@@ -59,7 +59,7 @@ def _every_rule(mode: str) -> list[dict]:
     """The translated subscriptions with every rule applied, whatever the evidence."""
     findings = VariantFindings("all")
     for category, paths in {"event_properties": ["event_properties.products", "event_properties.name"],
-                            "revenue": ["revenue", "price"], "other_fields": ["country", "idfv"],
+                            "revenue": ["revenue", "price", "event 'revenue_amount'"], "other_fields": ["country", "idfv"],
                             "platform_fields": ["platform", "library"], "session": ["session_id"],
                             "group": ["groups"], "user_properties": ["user_properties"],
                             "product_purchased": ["event_properties"],
@@ -75,7 +75,7 @@ def _every_rule(mode: str) -> list[dict]:
 
 
 @pytest.mark.reference
-@pytest.mark.parametrize("mode", ["cloud", "web"])
+@pytest.mark.parametrize("mode", ["cloud", "web", "ios"])
 def test_recommended_subscriptions_match_the_runtime(reference_runtime, mode):
     from actions import jsjson
 

@@ -350,3 +350,21 @@ def test_no_residual_explanation_makes_the_claims_known_to_be_false():
     assert "no directive can look" not in text.lower()
     reasons = list(R.RESIDUAL_REASONS.values())
     assert len(reasons) == len(set(reasons)), "no duplicated explanation"
+
+
+# -- mobile device-mode revenue ------------------------------------------------------------------------------
+
+def test_mobile_revenue_becomes_the_sdk_revenue_event():
+    order = event(library="analytics-ios", event="Order Completed", properties={
+        "order_id": "o1", "revenue": 20, "products": [{"product_id": "p1", "price": 20, "quantity": 1}]})
+    renewal = event(library="analytics-ios", event="Subscription Renewed", properties={"revenue": 9.99})
+    c, a, _, _ = Pair(translated("ios"), "ios").run(order)
+    assert [r["event_type"] for r in c] == ["Order Completed", "revenue_amount"]
+    assert [r["event_type"] for r in a] == ["Order Completed", "Product Purchased"]
+    subs, steps = recommended([order, renewal], mode="ios")
+    assert "sdk_revenue" in {rule.key for rule, _, _ in steps}
+    pair = Pair(subs, "ios")
+    for ev in (order, renewal):
+        c, a, errors, outcome = pair.run(ev)
+        assert [r["event_type"] for r in a] == [r["event_type"] for r in c] and not errors
+        assert [p for p in chart_paths(outcome) if p not in ("device_id", "session_id")] == []
