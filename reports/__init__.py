@@ -661,14 +661,15 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
         out.append(
             tabulate(
                 [
-                    [r.get("mode", ""), _cell(r.get("title"), 50),
+                    [r.get("mode", ""), _cell(r.get("title"), 50), _cell(subscriptions, 30),
                      f"{pct(r.get('parity_before'))} -> {pct(r.get('parity_after'))}",
                      f"{r['chart_events_before']} -> {r['chart_events_after']}" if "chart_events_before" in r else "",
                      f"{pct(r.get('parity_exact_before'))} -> {pct(r.get('parity_exact_after'))}",
                      "" if r.get("kept", True) else "not applied"]
-                    for r in view["recommendations"]
+                    for r, subscriptions in _by_rule(view["recommendations"])
                 ],
-                headers=["mode", "change", "chart parity", "events changing charts", "exact parity", ""],
+                headers=["mode", "change", "subscriptions", "chart parity", "events changing charts", "exact parity",
+                         ""],
                 tablefmt="simple",
             )
         )
@@ -694,6 +695,19 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
             )
         )
     return _printable("\n".join(out) + "\n")
+
+
+def _by_rule(recommendations: list[dict]) -> list[tuple[dict, str]]:
+    """One terminal row per rule and mode (a rule that changes several subscriptions gives one
+    recommendation each): the first of them and the subscriptions covered ("Track Calls +5")."""
+    rows: list[tuple[dict, list[str]]] = []
+    for r in recommendations:
+        key = (r.get("mode"), r.get("rule") or r.get("title"))
+        if rows and (rows[-1][0].get("mode"), rows[-1][0].get("rule") or rows[-1][0].get("title")) == key:
+            rows[-1][1].append(str(r.get("subscription") or ""))
+        else:
+            rows.append((r, [str(r.get("subscription") or (r.get("change") or {}).get("subscription") or "")]))
+    return [(r, names[0] + (f" +{len(names) - 1}" if len(names) > 1 else "")) for r, names in rows]
 
 
 def _matched(view: dict, name: str) -> str:
