@@ -72,7 +72,8 @@ def _wrap(text: str, width: int) -> str:
 @click.option("--mode", type=click.Choice(MODES), default="cloud", show_default=True,
               help="The classic connection mode you are migrating from.")
 @click.option("--page-naming", type=click.Choice(["viewed", "loaded", "code2017"]), default="viewed",
-              show_default=True, help="Which classic cloud page naming to reproduce (see `compare`).")
+              show_default=True, help="Which classic cloud page naming to reproduce: the page_naming option of "
+                   "`classic run --option` (docs/classic-run.md lists the variants).")
 def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming):
     """Translate Amplitude (Classic) settings into Amplitude (Actions) subscriptions.
 
