@@ -151,9 +151,11 @@ def _summary(model: dict) -> str:
     p = model["parity"]
     lines = [tabulate(
         [(name, model["variants"][name]["label"], "n/a" if v is None else f"{v * 100:.1f}%",
-          f'{model["variants"][name]["matched"]}/{model["variants"][name]["events"]}') for name, v in p.items()],
-        headers=("variant", "subscriptions", "parity", "matched"), tablefmt="simple")]
-    cats = model["variants"]["recommended"]["categories"]
+          f'{model["variants"][name]["matched"]}/{model["variants"][name]["events"]}') for name, v in p.items()
+         if name in model["variants"]],
+        headers=("variant", "subscriptions", "chart parity", "same numbers"), tablefmt="simple")]
+    variants = model["variants"]
+    cats = (variants.get("recommended") or variants["translated"])["categories"]
     if cats:
         lines.append("")
         lines.append(tabulate([(c["title"], c["count"]) for c in cats], headers=("remaining difference", "events"),
