@@ -301,7 +301,7 @@ def _with_impact(d: Difference, classic: dict, actions: dict, ctx: ImpactContext
         impact = _impact.field_impact(field_name)
     outside = _impact.outside_mappings(field_name, classic.get(field_name), ctx.mode) if impact == CHART else None
     shown = None
-    if field_name in _impact.LOCATION_FIELDS and d.path == field_name:
+    if field_name in _impact.LOOKUP_REPLACING and d.path == field_name:
         # an absent location field is not "no location": Amplitude looks it up from the IP address
         shown = (_impact.IP_LOOKUP if d.classic is None and _impact.looked_up(classic) else d.classic,
                  _impact.IP_LOOKUP if d.actions is None and _impact.looked_up(actions) else d.actions)
