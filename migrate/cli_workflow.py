@@ -72,7 +72,8 @@ def _wrap(text: str, width: int) -> str:
 @click.option("--mode", type=click.Choice(MODES), default="cloud", show_default=True,
               help="The classic connection mode you are migrating from.")
 @click.option("--page-naming", type=click.Choice(["viewed", "loaded", "code2017"]), default="viewed",
-              show_default=True, help="Which classic cloud page naming to reproduce (see `compare`).")
+              show_default=True, help="Which classic cloud page naming to reproduce: the page_naming option of "
+                   "`classic run --option` (docs/classic-run.md lists the variants).")
 def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming):
     """Translate Amplitude (Classic) settings into Amplitude (Actions) subscriptions.
 
@@ -150,9 +151,11 @@ def _summary(model: dict) -> str:
     p = model["parity"]
     lines = [tabulate(
         [(name, model["variants"][name]["label"], "n/a" if v is None else f"{v * 100:.1f}%",
-          f'{model["variants"][name]["matched"]}/{model["variants"][name]["events"]}') for name, v in p.items()],
-        headers=("variant", "subscriptions", "parity", "matched"), tablefmt="simple")]
-    cats = model["variants"]["recommended"]["categories"]
+          f'{model["variants"][name]["matched"]}/{model["variants"][name]["events"]}') for name, v in p.items()
+         if name in model["variants"]],
+        headers=("variant", "subscriptions", "chart parity", "same numbers"), tablefmt="simple")]
+    variants = model["variants"]
+    cats = (variants.get("recommended") or variants["translated"])["categories"]
     if cats:
         lines.append("")
         lines.append(tabulate([(c["title"], c["count"]) for c in cats], headers=("remaining difference", "events"),

@@ -9,9 +9,13 @@ Passes over the events (each pass re-reads the input files; standard input is sp
 first, so nothing is kept in memory):
 
 1. Classic vs the untouched presets and vs the translated (or the user's) subscriptions; detections.
-2. Classic vs each recommendation applied cumulatively on top of the translated subscriptions, all in the
-   same pass (one engine per step), which gives parity before and after every change.
-3. Only when a recommendation lowered parity and was dropped: the final recommended set alone.
+2. Per mode, Classic vs each recommendation applied cumulatively on top of that mode's translated
+   subscriptions, all in the same pass (one engine per step), which gives chart and exact parity before and
+   after every change.
+3. Only when a recommendation lowered parity and was dropped: the final recommended sets alone.
+
+Every difference carries its impact (`migrate.impact`): `parity` in the model is chart parity, `parity_exact`
+every stored field.
 
 Per-variant state is bounded (counters and a few examples), so memory does not grow with the event count.
 """
@@ -400,9 +404,7 @@ def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_
                 kept.append(rule)
             else:
                 rerun = True
-            # steps are cumulative: the next step is judged by what it adds to this one (its marginal effect),
-            # so one dropped change does not drag the changes after it down with it
-            previous = current
+            previous = current  # the steps are cumulative: the next one is measured against this one
         if len(kept) == len(found):
             ms.recommended_subs = found[-1][1]
         else:

@@ -103,6 +103,7 @@ class Difference:
     impact: str = CHART  # migrate.impact: chart, breakdown or none
     whole: str | None = None  # "missing" / "extra" for a whole record on one side only
     outside: str | None = None  # key of the change outside the mappings that closes it (impact.OUTSIDE_CHANGES)
+    shown: tuple | None = None  # (classic, actions) as the breakdown tables show them, when not the raw values
 
     def __post_init__(self):
         # one truth: a difference counts against exact parity exactly when it has some effect on analysis
@@ -299,14 +300,12 @@ def _with_impact(d: Difference, classic: dict, actions: dict, ctx: ImpactContext
     else:
         impact = _impact.field_impact(field_name)
     outside = _impact.outside_mappings(field_name, classic.get(field_name), ctx.mode) if impact == CHART else None
-    values = {}
-    if field_name in _impact.LOCATION_FIELDS and d.path == field_name:
+    shown = None
+    if field_name in _impact.LOOKUP_REPLACING and d.path == field_name:
         # an absent location field is not "no location": Amplitude looks it up from the IP address
-        if d.classic is None and _impact.looked_up(classic):
-            values["classic"] = _impact.IP_LOOKUP
-        if d.actions is None and _impact.looked_up(actions):
-            values["actions"] = _impact.IP_LOOKUP
-    return replace(d, impact=impact, counts=impact != NONE, outside=outside, **values)
+        shown = (_impact.IP_LOOKUP if d.classic is None and _impact.looked_up(classic) else d.classic,
+                 _impact.IP_LOOKUP if d.actions is None and _impact.looked_up(actions) else d.actions)
+    return replace(d, impact=impact, counts=impact != NONE, outside=outside, shown=shown)
 
 
 def _diff_records(classic: dict, actions: dict) -> list[Difference]:

@@ -216,7 +216,7 @@ class VariantFindings:
             if d.category != "error":  # an error message is no field; it is listed under its category
                 seen_fields.add((d.impact, top))
             if d.impact == BREAKDOWN and d.whole is None and top not in pairs:
-                pairs[top] = (d.classic, d.actions)
+                pairs[top] = d.shown or (d.classic, d.actions)
         for impact, top in seen_fields:
             table = self.fields[impact]
             if top in table or len(table) < MAX_FIELDS:

@@ -42,7 +42,7 @@ from typing import Any, Iterable
 
 __all__ = [
     "CHART", "BREAKDOWN", "NONE", "IMPACTS", "IMPACT_TITLES", "OUTCOMES", "OUTCOME_TITLES",
-    "CHART_FIELDS", "BREAKDOWN_FIELDS", "LOCATION_FIELDS", "DEVICE_MODES",
+    "CHART_FIELDS", "BREAKDOWN_FIELDS", "LOCATION_FIELDS", "LOOKUP_REPLACING", "DEVICE_MODES",
     "ImpactContext", "field_impact", "ip_impact", "looked_up", "IP_LOOKUP", "worst", "outcome", "outside_mappings", "OUTSIDE_CHANGES",
     "TopPairs", "display_value",
 ]

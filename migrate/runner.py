@@ -4,6 +4,10 @@ and turn what each sends into canonical Amplitude records.
 Segment routes an event to a destination only when its `integrations` object allows it: Classic listens to
 the key "Amplitude", Actions to "Actions Amplitude" (`All` is the fallback for both). The runner applies
 that routing before calling either side, so a flag that stops one of them shows up as missing records.
+
+`Router` picks the Classic connection mode of each event from its library (`context.library.name`): Classic
+ran each source in its own mode, so a server library goes through cloud mode, analytics.js through web, the
+mobile libraries through iOS or Android (`LIBRARY_MODES`).
 """
 
 from __future__ import annotations

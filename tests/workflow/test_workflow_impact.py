@@ -199,3 +199,14 @@ def test_option_names_agree_and_source_mode_is_checked(tmp_path):
     result = runner.invoke(main, [*base, "--mode", "ios", events])
     assert "2 events from library 'analytics-python' were compared in ios mode" in result.output
     assert "--classic-option" not in runner.invoke(main, ["compare", "--help"]).output
+
+
+def test_breakdown_pairs_name_the_ip_lookup_only_where_amplitude_does_it():
+    agg = VariantFindings("t")
+    for c, a in [(rec(country="Japan"), rec()), (rec(country="Japan"), rec(city="Paris")),
+                 (rec(location_lat=1.5), rec())]:
+        agg.add({"type": "track", "event": "E"}, diff_event([c], [a]), [c], [a])
+    b = agg.breakdowns_dict()
+    # no location field at all on the Actions side: Amplitude looks the country up from the IP address
+    assert b["country"]["pairs"] == [["Japan", "(from IP lookup)", 1], ["Japan", None, 1]]
+    assert b["location_lat"]["pairs"] == [[1.5, None, 1]]
