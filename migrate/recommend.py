@@ -341,7 +341,9 @@ SDK_REVENUE_TRIGGER = 'type = "track" and (properties.revenue != null or propert
 
 
 def _sdk_revenue(ev: Evidence) -> bool:
-    return ev.mode in ("ios", "android") and any("revenue_amount" in p for p in ev.paths("revenue"))
+    # the SDK's revenue_amount event pairs with whatever Actions sent in its place (a Product Purchased event,
+    # or nothing), so any revenue or per-product difference points at it; verification keeps it only if it helps
+    return ev.mode in ("ios", "android") and bool(ev.paths("revenue") or ev.paths("product_purchased"))
 
 
 def _apply_sdk_revenue(subs, ev):
@@ -675,8 +677,11 @@ RESIDUAL_REASONS: dict[tuple[str, str | None], str] = {
     "these events.",
     ("revenue", "revenueType"): "revenueType: Log Purchase sends revenueType \"Purchase\" when the call has none; "
     "Classic sent none (a breakdown field only).",
-    ("revenue", None): "Revenue the mappings do not reproduce: device-mode SDKs sent revenue as a separate "
-    "`revenue_amount` event (logRevenueV2), which one subscription cannot produce next to the event itself.",
+    ("revenue", None): "Revenue the mappings do not reproduce: in web device-mode the integration sent revenue as a "
+    "separate `revenue_amount` event (logRevenueV2) next to Order Completed and its Product Purchased events; "
+    "reproducing that needs one more Log Purchase subscription (event_type `revenue_amount`), which the tool "
+    "does not generate (the mobile SDKs' revenue event is recommended: sdk_revenue). Revenue strings other than "
+    "\"$\"-prefixed numbers are rejected by Log Purchase.",
     ("product_purchased", None): "Log Purchase builds Product Purchased events with revenue = price x quantity "
     "and revenueType \"Purchase\"; Classic copied the order's revenue type and sent no revenue without "
     "trackRevenuePerProduct. Device-mode SDKs sent no Product Purchased events.",

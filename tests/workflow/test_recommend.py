@@ -368,3 +368,12 @@ def test_mobile_revenue_becomes_the_sdk_revenue_event():
         c, a, errors, outcome = pair.run(ev)
         assert [r["event_type"] for r in a] == [r["event_type"] for r in c] and not errors
         assert [p for p in chart_paths(outcome) if p not in ("device_id", "session_id")] == []
+
+
+def test_referring_domain_cannot_be_cut_out_of_a_url_by_a_mapping():
+    page = event("page", library="analytics.js", name="Start", context={"page": {"referrer": "https://example.org/a/b"}})
+    c, _, _, _ = Pair(translated("web"), "web").run(page)
+    assert c[0]["user_properties"]["$set"]["referring_domain"] == "example.org"
+    # the obvious mapping: strip the scheme with @replace (literal text only); the path stays
+    cut = {"@replace": {"pattern": "https://", "replacement": "", "value": {"@path": "$.context.page.referrer"}}}
+    assert transform({"referring_domain": cut}, page) == {"referring_domain": "example.org/a/b"}
