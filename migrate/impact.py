@@ -167,9 +167,10 @@ OUTSIDE_CHANGES = {
         "switch, or accept that these devices are counted as new once."
     ),
     "sdk_session": (
-        "Add a session plugin so every event carries integrations[\"Actions Amplitude\"].session_id: the "
-        "Amplitude (Actions) Session Plugin for analytics.js, the Amplitude session plugin for analytics-swift / "
-        "analytics-kotlin. Classic device mode used the sessions the Amplitude SDK kept on the device."
+        "Classic device mode used the sessions the Amplitude SDK kept on the device, which server-side data "
+        "cannot reproduce. Keep sessions continuous by sending the session with every event in "
+        "integrations[\"Actions Amplitude\"].session_id: the Amplitude (Actions) Session Plugin for analytics.js, "
+        "the Amplitude session plugin for analytics-swift / analytics-kotlin."
     ),
 }
 
