@@ -35,7 +35,7 @@ from migrate.detect import Detections
 from migrate.differ import Difference, EventDiff, diff_event
 from migrate.events import ReadStats, read_events
 from migrate.findings import SourceTable, VariantFindings
-from migrate.impact import ImpactContext
+from migrate.impact import DEVICE_MODES, OUTSIDE_CHANGES, ImpactContext
 from migrate.recommend import Evidence, better, candidates, mappable_chart_events, recommendation_entries, residuals
 from migrate.recommend import stats as verdict_stats
 from migrate.runner import Router, Runner
@@ -87,6 +87,10 @@ def _outcome(run, variant: str, ctx: ImpactContext | None = None) -> EventDiff:
     if run.classic_error:
         outcome.differences.append(Difference("error", f"classic: {run.classic_error}", counts=True))
     return outcome
+
+
+# residual categories of device-mode sources that only a change outside the mappings closes
+_OUTSIDE_BY_CATEGORY = {"device_id": "sdk_device_id", "session": "sdk_session"}
 
 
 def _context(event: dict, mode: str) -> ImpactContext:
@@ -275,7 +279,16 @@ def compare(
     residual_list = []
     for m, findings in sorted(recommended_by_mode.items(), key=lambda kv: -modes[kv[0]].events):
         for r in residuals(findings, m):
-            residual_list.append({**r, "mode": m})
+            entry = {**r, "mode": m}
+            f = findings.findings.get(r["category"])
+            if f is not None:
+                entry["impact"] = f.impact
+            key = _OUTSIDE_BY_CATEGORY.get(r["category"]) if m in DEVICE_MODES else None
+            if key:
+                # the SDK generated these values on the device: no mapping reaches them
+                entry["outside_mappings"] = key
+                entry["explanation"] = OUTSIDE_CHANGES[key]
+            residual_list.append(entry)
     final_name = "recommended" if recommend else "translated"
     model = {
         "tool": {"name": "amplitude-migrate", "version": _version()},

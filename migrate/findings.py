@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrate.differ import EventDiff
-from migrate.impact import BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, outcome, worst
+from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, outcome,
+                            pair_value, worst)
 
 __all__ = ["CATEGORIES", "Finding", "VariantFindings", "SourceTable", "event_name", "category_title",
            "category_explanation", "MAX_PAIRS"]
@@ -228,7 +229,7 @@ class VariantFindings:
                     continue
                 entry = self.breakdowns[top] = [0, TopPairs(PAIR_CAPACITY)]
             entry[0] += 1
-            entry[1].add(c, a)
+            entry[1].add(pair_value(top, c), pair_value(top, a))
         for category, paths in by_category.items():
             finding = self.findings.setdefault(category, Finding(category))
             finding.count += 1

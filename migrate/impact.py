@@ -44,7 +44,7 @@ __all__ = [
     "CHART", "BREAKDOWN", "NONE", "IMPACTS", "IMPACT_TITLES", "OUTCOMES", "OUTCOME_TITLES",
     "CHART_FIELDS", "BREAKDOWN_FIELDS", "LOCATION_FIELDS", "LOOKUP_REPLACING", "DEVICE_MODES",
     "ImpactContext", "field_impact", "ip_impact", "looked_up", "IP_LOOKUP", "worst", "outcome", "outside_mappings", "OUTSIDE_CHANGES",
-    "TopPairs", "display_value",
+    "TopPairs", "display_value", "pair_value", "OPAQUE_FIELDS",
 ]
 
 CHART = "chart"
@@ -167,9 +167,10 @@ OUTSIDE_CHANGES = {
         "switch, or accept that these devices are counted as new once."
     ),
     "sdk_session": (
-        "Add a session plugin so every event carries integrations[\"Actions Amplitude\"].session_id: the "
-        "Amplitude (Actions) Session Plugin for analytics.js, the Amplitude session plugin for analytics-swift / "
-        "analytics-kotlin. Classic device mode used the sessions the Amplitude SDK kept on the device."
+        "Classic device mode used the sessions the Amplitude SDK kept on the device, which server-side data "
+        "cannot reproduce. Keep sessions continuous by sending the session with every event in "
+        "integrations[\"Actions Amplitude\"].session_id: the Amplitude (Actions) Session Plugin for analytics.js, "
+        "the Amplitude session plugin for analytics-swift / analytics-kotlin."
     ),
 }
 
@@ -189,6 +190,17 @@ def outside_mappings(field: str | None, classic_value: Any, mode: str) -> str | 
 # ------------------------------------------------------------------------------ breakdown value pairs
 
 MAX_VALUE_CHARS = 80
+# Per-device identifiers and addresses: their values say nothing about a breakdown (and are personal data), so
+# the pairs only show whether a side sent one.
+OPAQUE_FIELDS = frozenset({"idfa", "idfv", "adid", "android_id", "android_app_set_id", "ip"})
+OPAQUE = "(an id)"
+
+
+def pair_value(field: str, value: Any) -> Any:
+    """A value as the breakdown pairs record it: opaque for identifiers, else `display_value`."""
+    if field in OPAQUE_FIELDS and value not in (None, ""):
+        return OPAQUE
+    return display_value(value)
 
 
 def display_value(value: Any) -> Any:

@@ -717,17 +717,16 @@ RESIDUAL_REASONS: dict[tuple[str, str | None], str] = {
     ("rejected", None): "Records Amplitude refuses on one side only (ids it drops, missing event_type).",
 }
 
-# Differences no mapping can remove in device modes, and the change outside the mappings that closes them
-# (the same wording as the impact classification uses for each event).
-OUTSIDE_MAPPINGS: dict[str, str] = {"device_id": OUTSIDE_CHANGES["sdk_device_id"],
-                                    "session": OUTSIDE_CHANGES["sdk_session"]}
+# Differences no mapping can remove in device modes: the key of the change outside the mappings that closes
+# them (`migrate.impact.OUTSIDE_CHANGES` holds its wording, shared with the impact classification).
+OUTSIDE_MAPPINGS: dict[str, str] = {"device_id": "sdk_device_id", "session": "sdk_session"}
 DEVICE_MODES = ("web", "ios", "android")
 
 
 def residuals(findings: VariantFindings, mode: str | None = None) -> list[dict]:
     """Categories still present after the recommendations, each with why it remains. In a device mode, the
-    SDK-generated device ids and sessions carry `outside_mappings`: the change outside Segment's mappings
-    that would close them (counted apart from what mappings can fix)."""
+    SDK-generated device ids and sessions carry `outside_mappings`: the key of the change outside Segment's
+    mappings that would close them (`migrate.impact.OUTSIDE_CHANGES`; counted apart from what mappings fix)."""
     out = []
     for f in findings.categories():
         fields = []
@@ -751,8 +750,6 @@ def residuals(findings: VariantFindings, mode: str | None = None) -> list[dict]:
         entry = {"category": f.category, "count": f.count, "fields": fields[:8], "explanation": " ".join(reasons)}
         if mode in DEVICE_MODES and f.category in OUTSIDE_MAPPINGS:
             entry["outside_mappings"] = OUTSIDE_MAPPINGS[f.category]
-            if f.category == "session":
-                entry["explanation"] = ("session_id: the device-mode SDK created sessions on the device; the events "
-                                        "carry no session id Actions can read.")
+            entry["explanation"] = OUTSIDE_CHANGES[entry["outside_mappings"]]
         out.append(entry)
     return out

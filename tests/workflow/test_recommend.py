@@ -338,7 +338,8 @@ def test_device_mode_residuals_name_the_change_outside_the_mappings():
     c, a, _, outcome = Pair(subs, "ios").run(ev)
     agg.add(ev, outcome, c, a)
     out = {r["category"]: r for r in R.residuals(agg, "ios")}
-    assert "outside_mappings" in out["device_id"] and "device id" in out["device_id"]["outside_mappings"]
+    assert out["device_id"]["outside_mappings"] == "sdk_device_id"
+    assert "device id" in out["device_id"]["explanation"]
     cloud = {r["category"]: r for r in R.residuals(agg, "cloud")}
     assert "outside_mappings" not in cloud.get("device_id", {})
 

@@ -210,3 +210,11 @@ def test_breakdown_pairs_name_the_ip_lookup_only_where_amplitude_does_it():
     # no location field at all on the Actions side: Amplitude looks the country up from the IP address
     assert b["country"]["pairs"] == [["Japan", "(from IP lookup)", 1], ["Japan", None, 1]]
     assert b["location_lat"]["pairs"] == [[1.5, None, 1]]
+
+
+def test_breakdown_pairs_do_not_list_device_identifiers():
+    agg = VariantFindings("t")
+    for i in range(3):
+        c, a = rec(), rec(idfa=f"ebe10efe-6969-473f-97d7-ea87b50f064{i}")
+        agg.add({"type": "track", "event": "E"}, diff_event([c], [a]), [c], [a])
+    assert agg.breakdowns_dict()["idfa"] == {"events": 3, "pairs": [[None, "(an id)", 3]], "pairs_exact": True}
