@@ -378,3 +378,15 @@ def test_referring_domain_cannot_be_cut_out_of_a_url_by_a_mapping():
     # the obvious mapping: strip the scheme with @replace (literal text only); the path stays
     cut = {"@replace": {"pattern": "https://", "replacement": "", "value": {"@path": "$.context.page.referrer"}}}
     assert transform({"referring_domain": cut}, page) == {"referring_domain": "example.org/a/b"}
+
+
+def test_group_identify_always_posts_group_properties_whatever_the_mapping():
+    group = event("group", library="analytics.js", groupId="acme-1", traits={"account_type": "company", "name": "Acme"})
+    c, a, _, _ = Pair(translated("web"), "web").run(group)
+    assert [r.get("kind") for r in c] == ["identify"]  # the SDK set the group on the user only
+    subs = translated("web")
+    for sub in subs:
+        if sub["partnerAction"] == "groupIdentifyUser":
+            sub["mapping"].pop("group_properties", None)  # the obvious mapping: no group properties
+    _, a, _, _ = Pair(subs, "web").run(group)
+    assert "group_identify" in [r.get("kind") for r in a]  # /groupidentify is still posted
