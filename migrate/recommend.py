@@ -380,6 +380,58 @@ def _apply_sdk_revenue(subs, ev):
     return _patched(subs, ("logEventV2", "logPurchase"), change)
 
 
+WEB_REVENUE = "Revenue (revenue_amount)"
+# a non-zero numeric revenue (Classic's truthiness check), or an order (which may carry only a total)
+WEB_REVENUE_TRIGGER = ('type = "track" and (properties.revenue > 0 or properties.revenue < 0 '
+                       'or event = "Order Completed")')
+# analytics.js gave revenue events of these (lower-cased) names the revenue type "Purchase"
+PURCHASE_TABLE = {name: {"revenueType": "Purchase"} for name in ("order completed", "completed order",
+                                                                  "product purchased")}
+
+
+def _web_revenue(ev: Evidence) -> bool:
+    return ev.mode == "web" and any("revenue_amount" in p for p in ev.paths("revenue"))
+
+
+def _apply_web_revenue(subs, ev):
+    """analytics.js logged Order Completed (and any track with a revenue) without revenue fields, then a
+    separate `revenue_amount` event (logRevenueV2) with them. Order Completed Calls stops sending revenue
+    fields, and a new Log Purchase subscription sends that revenue event."""
+    out, changes = _patched(subs, ("logPurchase",), _strip_revenue, names=("Order Completed Calls",))
+    base = next((s for s in out if s.get("name") == "Order Completed Calls"), None)
+    if base is None or any(s.get("name") == WEB_REVENUE for s in out):
+        return out, changes
+    price = _blank_or("$.properties.price", _path("$.properties.price"),
+                      if_exists("$.properties.revenue", _dollars("$.properties.revenue"),
+                                _dollars("$.properties.total")))
+    quantity = _blank_or("$.properties.price", _blank_or("$.properties.quantity", _path("$.properties.quantity"), 1),
+                         1)
+    revenue_type = _blank_or("$.properties.revenueType", _path("$.properties.revenueType"),
+                             lookup(PURCHASE_TABLE, {"@case": {"operator": "lower", "value": _path("$.event")}},
+                                    "revenueType"))
+    sub = copy.deepcopy(base)
+    sub["name"], sub["subscribe"] = WEB_REVENUE, WEB_REVENUE_TRIGGER
+    m = sub["mapping"]
+    for key in ("products", "revenue"):
+        m.pop(key, None)  # no Product Purchased events; Amplitude computes revenue = price x quantity
+    m["event_type"] = "revenue_amount"
+    # event properties are not coerced to numbers: the price as the call gave it
+    plain_price = _blank_or("$.properties.price", _path("$.properties.price"),
+                            if_exists("$.properties.revenue", _path("$.properties.revenue"), _path("$.properties.total")))
+    m["event_properties"] = _merge(_path("$.properties"), {
+        "products": UNSET, "$price": plain_price, "$quantity": copy.deepcopy(quantity),
+        "$productId": _path("$.properties.productId"), "$revenueType": copy.deepcopy(revenue_type)})
+    m["price"], m["quantity"], m["revenueType"] = price, quantity, revenue_type
+    out.append(sub)
+    changes.append({"kind": "new_subscription", "subscription": WEB_REVENUE, "changes": field_changes({}, sub)})
+    return out, changes
+
+
+def _strip_revenue(m, sub):
+    for key in ("revenue", "price", "quantity", "revenueType", "productId"):
+        m.pop(key, None)
+
+
 def _categorized(kind: str) -> Callable[[Evidence], bool]:
     noun = "Screens" if kind == "screen" else "Pages"
 
@@ -528,6 +580,12 @@ RULES: list[Rule] = [
          "`revenue_amount` carrying $price and $quantity (logRevenueV2). Track Calls takes every track and Order "
          "Completed Calls (Log Purchase) becomes that revenue event for every track with a revenue or total.",
          _sdk_revenue, _apply_sdk_revenue),
+    Rule("web_revenue", "revenue", "Revenue as analytics.js logged it (revenue_amount)",
+         "In web device-mode the integration logged Order Completed and any track with a revenue without revenue "
+         "fields, then a separate `revenue_amount` event with price, quantity and revenue type (\"Purchase\" for "
+         "order names). Order Completed Calls stops sending revenue fields and a new Log Purchase subscription "
+         "sends that event for tracks with a non-zero numeric revenue and for orders.",
+         _web_revenue, _apply_web_revenue),
     Rule("revenue", "revenue", "Revenue fields as Classic computed them",
          "Classic parsed \"$19.99\" revenue strings (Actions rejects the whole Order Completed), fell back to "
          "`total`, and sent price = revenue, quantity = 1 when no price was given.",
@@ -677,11 +735,9 @@ RESIDUAL_REASONS: dict[tuple[str, str | None], str] = {
     "these events.",
     ("revenue", "revenueType"): "revenueType: Log Purchase sends revenueType \"Purchase\" when the call has none; "
     "Classic sent none (a breakdown field only).",
-    ("revenue", None): "Revenue the mappings do not reproduce: in web device-mode the integration sent revenue as a "
-    "separate `revenue_amount` event (logRevenueV2) next to Order Completed and its Product Purchased events; "
-    "reproducing that needs one more Log Purchase subscription (event_type `revenue_amount`), which the tool "
-    "does not generate (the mobile SDKs' revenue event is recommended: sdk_revenue). Revenue strings other than "
-    "\"$\"-prefixed numbers are rejected by Log Purchase.",
+    ("revenue", None): "Revenue the mappings do not reproduce: revenue strings other than \"$\"-prefixed numbers "
+    "(Log Purchase rejects them), and in web device-mode string revenues on tracks other than orders (the "
+    "revenue event's trigger compares numbers only).",
     ("product_purchased", None): "Log Purchase builds Product Purchased events with revenue = price x quantity "
     "and revenueType \"Purchase\"; Classic copied the order's revenue type and sent no revenue without "
     "trackRevenuePerProduct. Device-mode SDKs sent no Product Purchased events.",

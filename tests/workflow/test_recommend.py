@@ -390,3 +390,25 @@ def test_group_identify_always_posts_group_properties_whatever_the_mapping():
             sub["mapping"].pop("group_properties", None)  # the obvious mapping: no group properties
     _, a, _, _ = Pair(subs, "web").run(group)
     assert "group_identify" in [r.get("kind") for r in a]  # /groupidentify is still posted
+
+
+def test_web_revenue_becomes_the_integration_revenue_event():
+    order = event(library="analytics.js", event="Order Completed", properties={
+        "order_id": "o1", "revenue": 20, "products": [{"product_id": "p1", "price": 20, "quantity": 1}]})
+    renewal = event(library="analytics.js", event="Subscription Renewed", properties={"revenue": 9.99})
+    free = event(library="analytics.js", event="Subscription Renewed", properties={"revenue": 0})
+    subs, steps = recommended([order, renewal, free], mode="web")
+    assert "web_revenue" in {rule.key for rule, _, _ in steps}
+    new = [c for _, _, changes in steps for c in changes if c["kind"] == "new_subscription"]
+    assert [c["subscription"] for c in new] == [R.WEB_REVENUE]
+    assert all(c["before"] is None for c in new[0]["changes"])
+    pair = Pair(subs, "web")
+    for ev in (order, renewal, free):
+        c, a, errors, outcome = pair.run(ev)
+        assert sorted(r["event_type"] for r in a) == sorted(r["event_type"] for r in c) and not errors
+        # (Log Purchase adds revenueType "Purchase" where the call has none: a breakdown field, tested above)
+        revenue = [(r.get("revenue"), r.get("price"), r.get("quantity")) for r in c if r["event_type"] == "revenue_amount"]
+        assert revenue == [(r.get("revenue"), r.get("price"), r.get("quantity")) for r in a
+                           if r["event_type"] == "revenue_amount"]
+        assert [p for p in chart_paths(outcome) if p not in ("device_id", "session_id") and "products" not in p
+                and "product_id" not in p] == []
