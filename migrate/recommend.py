@@ -160,13 +160,13 @@ def _apply_user_properties(subs, ev):
             if ev.mode == "cloud":
                 m.pop("utm_properties", None)  # Classic cloud sent utm as plain properties, no initial_utm_*
                 m.pop("referrer", None)
-            return {"identifyUser.user_properties": value}
+            return
         if ev.mode == "cloud":
             value = _classic_user_properties("context.traits", ev)
             m["user_properties"] = value
             for key in ("setAlways", "setOnce", "utm_properties", "referrer"):
                 m.pop(key, None)  # utm now comes in through the merge, as plain properties
-            return {f"{action}.user_properties": value}
+            return
         if ev.mode == "web":
             m.pop("user_properties", None)  # the SDK sent no user properties with events
             if 'type = "page"' not in sub.get("subscribe", ""):
@@ -184,7 +184,6 @@ def _apply_user_properties(subs, ev):
 def _apply_library(subs, ev):
     def change(m, sub):
         m["library2"] = {"behavior": "auto"}  # 'auto' sends the literal "segment", as Classic cloud did
-        return {"library2": m["library2"]}
 
     return _patched(subs, EVENT_ACTIONS, change)
 
@@ -222,7 +221,6 @@ def _apply_event_properties(subs, ev):
             # with a revenue Classic moved these four keys to top-level revenue fields
             value = add_to_merge(value, if_exists("$.properties.revenue", {k: UNSET for k in REVENUE_KEYS}))
         m["event_properties"] = value
-        return {f"{sub['name']}.event_properties": value}
 
     return _patched(subs, ("logEventV2", "logPurchase"), change)
 
@@ -309,7 +307,6 @@ def _apply_revenue(subs, ev):
         m["price"] = if_exists("$.properties.price", _path("$.properties.price"), revenue)
         m["quantity"] = if_exists("$.properties.price", if_exists("$.properties.quantity",
                                                                    _path("$.properties.quantity"), 1), 1)
-        return {"revenue": m["revenue"], "price": m["price"], "quantity": m["quantity"]}
 
     return _patched(subs, ("logPurchase",), change)
 
@@ -461,7 +458,6 @@ def _apply_categorized(kind: str):
 def _apply_groups(subs, ev):
     def change(m, sub):
         m["groups"] = amplitude_option("groups")
-        return {"groups": m["groups"]}
 
     return _patched(subs, EVENT_ACTIONS + ("identifyUser",), change)
 
@@ -471,7 +467,6 @@ def _apply_idfv(subs, ev):
         if "idfv" not in m:
             return None
         del m["idfv"]
-        return {"idfv": None}
 
     return _patched(subs, EVENT_ACTIONS, change)
 
@@ -481,7 +476,6 @@ def _apply_products(subs, ev):
         if m.get("event_type") == "revenue_amount":
             return  # the mobile SDK's revenue event (sdk_revenue) sends no products
         m["products"] = _path("$.properties.products")  # a plain path keeps every product key
-        return {"products": m["products"]}
 
     return _patched(subs, ("logPurchase",), change)
 
@@ -491,7 +485,6 @@ def _apply_min_id_length(subs, ev):
         if m.get("min_id_length"):
             return None
         m["min_id_length"] = 1
-        return {"min_id_length": 1}
 
     # cloud: events only, since Classic's /identify calls lost short ids too; the device-mode SDKs kept them
     return _patched(subs, EVENT_ACTIONS if ev.mode == "cloud" else ID_ACTIONS, change)
@@ -502,7 +495,6 @@ def _apply_batch(subs, ev):
         if m.get("use_batch_endpoint") is True:
             return None
         m["use_batch_endpoint"] = True
-        return {"use_batch_endpoint": True}
 
     return _patched(subs, EVENT_ACTIONS, change)
 
@@ -514,7 +506,6 @@ def _apply_session_integrations(subs, ev):
         if m.get("session_id") == SESSION_ID:
             return None
         m["session_id"] = copy.deepcopy(SESSION_ID)
-        return {"session_id": m["session_id"]}
 
     return _patched(subs, EVENT_ACTIONS, change)
 
@@ -524,7 +515,6 @@ def _apply_insert_id(subs, ev):
         if m.get("insert_id"):
             return None
         m["insert_id"] = _path("$.messageId")
-        return {"insert_id": m["insert_id"]}
 
     return _patched(subs, ("logEventV2", "logEvent", "logPurchase"), change)
 
