@@ -530,6 +530,7 @@ def _get_md_env() -> jinja2.Environment:
         _md_env = _common(env)
         env.filters["code"] = md_code
         env.filters["block"] = md_block
+        env.filters["by_rule"] = _by_rule
         env.filters["pct"] = lambda v, d=1: _Raw(pct(v, d))
     return _md_env
 
