@@ -101,10 +101,13 @@ def actions_group():
 
 
 @actions_group.command("run")
-@click.option("--settings", "settings_path", required=True, type=click.Path(dir_okay=False),
-              help="Actions destination settings JSON: apiKey, secretKey, endpoint (north_america|europe).")
-@click.option("--subscriptions", "subscriptions_path", type=click.Path(dir_okay=False),
-              help="Subscriptions JSON list (runtime or Public API shape). Default: the destination's presets.")
+@click.option("--settings", "settings_path", required=True, type=click.Path(),
+              help="Actions destination settings JSON: apiKey, secretKey, endpoint (north_america|europe); or "
+                   "Terraform: a .tf file or Git-sync folder with the segment_destination (PATH#ID picks one).")
+@click.option("--subscriptions", "subscriptions_path", type=click.Path(),
+              help="Subscriptions JSON list (runtime or Public API shape), or Terraform segment_destination_"
+                   "subscription resources (.tf file or Git-sync folder, PATH#DESTINATION_ID). Default: the "
+                   "destination's presets.")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write JSON lines here instead of standard output.")
 @click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output.")
