@@ -109,6 +109,9 @@ def _write_terraform(subs, output_path, destination_id, existing_path, layout, t
                      f"created under {Path(layout[1]) / 'destination_subscriptions'}")
         if not single:
             lines += _replacement_lines(result.planned)
+        for e in result.left:
+            lines.append(f"warning: existing subscription {e.name!r} ({'enabled' if e.enabled else 'disabled'}) is "
+                         f"not in the new set and stays as it is; to remove it: git rm {e.file}")
     return lines
 
 
@@ -305,6 +308,8 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
                                          existing_path, terraform_layout, "recommended by compare",
                                          single=tf_path is not None):
                 click.echo(line, err=True)
+            if tf_path:
+                click.echo(f"terraform: {tf_path}", err=True)
         except _library_errors() as exc:
             raise _input_error(exc) from None
     click.echo(_terminal(model, secrets))

@@ -929,12 +929,14 @@ def _replace_comment(p: Planned) -> list[str]:
     e = p.replaces
     if e is None:
         return []
-    what = f"# Replaces the existing subscription {e.name!r}"
+    what = f"# Replaces the existing subscription {json.dumps(e.name, ensure_ascii=False)}"
     if e.id:
         what += f" (id {e.id})"
+    lines = [what + "."]
     if e.file:
-        what += f", {e.file}"
-    return [what + "."]
+        lines.append(f"# It is defined in {e.file}: remove it there (or write with --terraform-layout gitsync, "
+                     "which updates that file in place).")
+    return lines
 
 
 def _metadata_lines(comment: bool = True) -> list[str]:
@@ -984,6 +986,7 @@ class GitsyncResult:
     updated: list[Path]
     created: list[Path]
     planned: list[Planned]
+    left: list[ExistingSubscription]   # existing subscriptions of the destination the new set does not hold
 
 
 def write_gitsync(subs: list[dict], directory: str, destination_id: str) -> GitsyncResult:
@@ -1007,7 +1010,8 @@ def write_gitsync(subs: list[dict], directory: str, destination_id: str) -> Gits
                     if b.kind == "resource" and b.labels[:1] == (SUBSCRIPTION,)]
         _infer_slugs(existing)
     planned = _match(subs, existing)
-    result = GitsyncResult([], [], [], planned)
+    replaced = {id(p.replaces) for p in planned if p.replaces is not None}
+    result = GitsyncResult([], [], [], planned, [e for e in existing if id(e) not in replaced])
     needs_metadata = False
     for p in planned:
         e = p.replaces
