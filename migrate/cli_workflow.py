@@ -167,7 +167,7 @@ def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming, d
     except _library_errors() as exc:
         raise _input_error(exc) from None
     subs = result.subscriptions if fmt == "runtime" else to_public_api(result.subscriptions)
-    if fmt != "terraform":
+    if fmt != "terraform" and not (terraform_layout and output_path is None):  # a layout alone is the output
         _write_json(output_path, subs)
     elif output_path not in (None, "-"):
         click.echo(f"wrote {output_path}", err=True)
