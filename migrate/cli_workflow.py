@@ -150,12 +150,11 @@ def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming, d
     a table on standard error when the subscriptions go to standard output) accounts for every setting:
     exact, approximated, not_migratable or default, with the reason.
 
+    \b
     Example:
-
         amplitude-migrate translate examples/classic-settings.json -o subs.json --log translation-log.json
-
-        amplitude-migrate translate examples/gitsync/destinations/64acf4667eac8c9dfe9d2b69.tf --format terraform \\
-            --existing examples/gitsync#63dc1141d2f05944a19d6f9e -o amplitude-actions.tf
+        amplitude-migrate translate examples/gitsync/destinations/64acf4667eac8c9dfe9d2b69.tf \\
+            --format terraform --existing examples/gitsync#63dc1141d2f05944a19d6f9e -o amplitude-actions.tf
     """
     from migrate.translate import to_public_api, translate
 
