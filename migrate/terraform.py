@@ -149,13 +149,18 @@ def parse_file(path: str | Path, what: str = "Terraform") -> list[TerraformBlock
     return blocks
 
 
+_TEXT_TOKENS = frozenset({"STRING_CHARS", "ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE", "HEREDOC_TEMPLATE",
+                          "HEREDOC_TEMPLATE_TRIM", "TEMPLATE_STRING"})
+
+
 def _lark_reason(exc) -> str:
     token = getattr(exc, "token", None)
     if token is not None and getattr(token, "type", None) == "$END":
         return "unexpected end of file (an unclosed brace, bracket or string?)"
     if token is not None:
-        shown = str(token)[:20].replace("\n", "\\n")
-        return f"unexpected {shown!r}"
+        if getattr(token, "type", "") in _TEXT_TOKENS or len(str(token)) > 20:
+            return "unexpected text here"  # never echo string contents: they may hold a key
+        return f"unexpected {str(token)!r}"
     char = getattr(exc, "char", None)
     if char is not None:
         return f"unexpected character {char!r}"
@@ -241,10 +246,9 @@ def _string(node, file: str, text: str):
     for part in _children(node, "string_part"):
         piece = part.children[0]
         if isinstance(piece, Token):
-            if piece.type == "ESCAPED_INTERPOLATION":
-                out.append(str(piece)[1:])           # $${x} is the literal text ${x}
-            elif piece.type == "ESCAPED_DIRECTIVE":
-                out.append(str(piece)[1:])           # %%{x} is the literal text %{x}
+            if piece.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
+                # $${x} is the literal text ${x}, %%{x} the literal %{x}; escapes inside still apply
+                out.append(_unescape(str(piece)[1:], file, line))
             else:
                 out.append(_unescape(str(piece), file, line))
         elif isinstance(piece, Tree):
@@ -397,11 +401,11 @@ def _files(base: Path, what: str) -> list[Path]:
 
 def _blocks(base: Path, what: str, resource_type: str | None = None) -> list[TerraformBlock]:
     out = []
+    wanted = re.compile(r'resource\s+"?' + re.escape(resource_type) + r'"?\s') if resource_type else None
     for file in _files(base, what):
-        if resource_type is not None and base.is_dir():
+        if wanted is not None and base.is_dir():
             # cheap pre-filter: a Git-sync repository has hundreds of files, most of other resource types
-            text = _read_text(file, what)
-            if resource_type not in text:
+            if not wanted.search(_read_text(file, what)):
                 continue
         out.extend(parse_file(file, what))
     return out

@@ -113,7 +113,7 @@ AWKWARD = [{
     "partnerAction": "logEventV2",
     "subscribe": 'type = "track" and event = "A \\"b\\" ${c}"',
     "mapping": {
-        "event_type": {"@template": "Viewed {{name}} ${x} $${y} %{if} %%{z}"},
+        "event_type": {"@template": "Viewed {{name}} ${x} $${y} %{if} %%{z} ${a\"b\\c} %{d\ne}"},
         "event_properties": {"multi\nline": "tab\there", "unicode": "é 漢字 😀", "ctrl": "\u0001\u007f"},
         "numbers": [0, -1, 1.5, -2.25, 1e-7, 12345678901234567890, 1.0],
         "empty": {}, "empty_list": [], "nothing": None, "flags": [True, False],
@@ -248,6 +248,9 @@ def test_subscriptions_of_several_destinations_need_a_selector(tmp_path):
     ('resource "segment_destination" "a" {\n  settings = "{\\"apiKey\\": \\"sk_live_SECRET\\", oops}"\n}\n', 2,
      "is not a JSON string"),
     ('resource "segment_destination" "a" {\n  settings = "[1]"\n}\n', 2, "must be a JSON object"),
+    ('resource "segment_destination" "a" {\n  settings = "{\\"apiKey\\": \\"sk_live_SECRET\n}\n', None,
+     "not valid HCL"),
+    ('resource "segment_destination" "a" {\n  settings = sk_live_SECRET_x "{}"\n}\n', 2, "not valid HCL"),
     ('resource "segment_destination" "a" {\n  settings = jsonencode({ a = local.x })\n}\n', 2,
      "settings.a is `local.x`"),
     ('resource "segment_source" "a" {\n  name = "x"\n}\n', None, "no `resource \"segment_destination\"`"),
