@@ -68,8 +68,10 @@ def terraform_options(func):
                              "subscriptions are updated in place. Needs --destination-id.")(func)
     func = click.option("--existing", "existing_path", type=click.Path(),
                         help="The Actions destination's current subscriptions: Terraform (.tf file or Git-sync "
-                             "folder, PATH#DESTINATION_ID) or a Public API JSON answer/backup with ids. Those "
-                             "replaced (same name and action) are marked and get an import block.")(func)
+                             "folder, PATH#DESTINATION_ID), a Public API JSON answer/backup with ids, or "
+                             "segment:DESTINATION_ID to list them through the Public API (segment-eu: for EU; "
+                             "token in SEGMENT_TOKEN). Those replaced (same name and action) are marked and get "
+                             "an import block.")(func)
     func = click.option("--destination-id", "destination_id", metavar="ID",
                         help="The Amplitude (Actions) destination id for Terraform output (default: a variable, "
                              "or the destination of --existing).")(func)

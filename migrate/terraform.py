@@ -690,6 +690,20 @@ def load_subscriptions_document(path: str) -> list[dict]:
     return [s.to_public_api() for s in subs]
 
 
+def _existing_from_api(destination_id: str, region: str, source: str) -> list[ExistingSubscription]:
+    from migrate import public_api
+    from migrate.errors import MigrateError
+
+    if not destination_id:
+        raise BadInput(source, None, "expected segment:<Actions destination id>")
+    try:
+        client = public_api.SegmentClient.from_env(region=region)
+    except ValueError as exc:
+        raise MigrateError(f"{source}: {exc}") from None
+    items = client.list_subscriptions(destination_id)  # ApiError is a MigrateError: exit code 2 in the CLI
+    return existing_from_json({"destinationId": destination_id, "subscriptions": items}, source)
+
+
 def existing_from_json(doc, source: str) -> list[ExistingSubscription]:
     """Existing subscriptions with their ids from a Public API answer or a `segment apply` backup."""
     items = doc
@@ -712,8 +726,15 @@ def existing_from_json(doc, source: str) -> list[ExistingSubscription]:
     return out
 
 
+PUBLIC_API_PREFIXES = {"segment:": "us", "segment-eu:": "eu"}
+
+
 def load_existing_any(path: str) -> list[ExistingSubscription]:
-    """Existing subscriptions from Terraform (a file or Git-sync folder) or a Public API JSON document."""
+    """Existing subscriptions from Terraform (a file or Git-sync folder), a Public API JSON document, or the
+    Public API itself: `segment:DESTINATION_ID` (`segment-eu:` for EU workspaces; token in SEGMENT_TOKEN)."""
+    for prefix, region in PUBLIC_API_PREFIXES.items():
+        if path.startswith(prefix):
+            return _existing_from_api(path[len(prefix):].strip(), region, path)
     if is_terraform_path(path):
         return load_existing(path)
     from migrate.config import load_json_file
