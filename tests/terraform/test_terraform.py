@@ -399,3 +399,21 @@ def test_actions_run_and_segment_plan_read_terraform_subscriptions(tmp_path):
     assert result.exit_code == 0, result.output
     line = json.loads(result.stdout.splitlines()[0])
     assert [f["subscription"] for f in line["fired"]] == ["Track Calls"]
+
+
+def test_compare_writes_the_recommended_set_into_a_gitsync_folder(tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(GITSYNC, repo)
+    result = CliRunner().invoke(main, [
+        "compare", "--settings", str(repo / "destinations" / f"{CLASSIC_ID}.tf"),
+        "--subscriptions", f"{repo}#{ACTIONS_ID}", "--terraform-layout", "gitsync", str(repo),
+        "--destination-id", ACTIONS_ID, "--report", str(tmp_path / "report"), str(EXAMPLES / "events.jsonl")])
+    assert result.exit_code == 0, result.output
+    recommended = json.loads((tmp_path / "report" / "recommended-subscriptions.json").read_text(encoding="utf-8"))
+    written = {s.name: s for s in tf.load_existing(f"{repo}#{ACTIONS_ID}")}
+    assert len(written) == len(recommended) == 5  # the user's five subscriptions, changed in place
+    for want in recommended:
+        got = written[want["name"]]
+        assert (got.trigger, got.settings) == (want["subscribe"], want["mapping"])
+        assert got.id is not None  # same file, same import block
+    assert "git sync: 5 subscription files updated in place, 0 created" in result.output
