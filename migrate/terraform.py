@@ -649,7 +649,7 @@ def _subscription(block: TerraformBlock, imports: dict[str, str]) -> ExistingSub
     if import_id and ":" in import_id:
         dest_from_import, sub_id = import_id.split(":", 1)
         dest = dest or dest_from_import
-    extra = {k: v for k, v in block.attributes.items() if k == "model_id" and isinstance(v, str)}
+    extra = {k: v for k, v in block.attributes.items() if k == "model_id" and (v is None or isinstance(v, str))}
     return ExistingSubscription(name, slug, action_id, trigger, enabled, settings, sub_id,
                                 dest if isinstance(dest, str) else None, block.address, block.file, block.line,
                                 extra)
@@ -923,21 +923,22 @@ def _runtime(sub: dict) -> dict:
             "enabled": sub.get("enabled", True) is not False}
 
 
-def _resource_lines(p: Planned, destination_expr: str, action_expr: str) -> list[str]:
+def _resource_lines(p: Planned, destination_expr: str, action_expr: str, *, gitsync: bool = False) -> list[str]:
+    """The resource block. Git-sync files list the attributes alphabetically (as Segment writes them, so an
+    in-place update changes only the lines that differ); otherwise the reading order: who, what, when, how."""
     sub = p.sub
-    lines = [f'resource "{SUBSCRIPTION}" "{p.resource}" {{']
-    head = [("destination_id", destination_expr), ("name", hcl_string(sub["name"])),
-            ("enabled", "true" if sub["enabled"] else "false"), ("action_id", action_expr),
-            ("trigger", hcl_string(sub["subscribe"]))]
-    model_id = p.replaces.extra.get("model_id") if p.replaces else None
-    if model_id:
-        head.append(("model_id", hcl_string(model_id)))
-    lines += _aligned([(k, [v]) for k, v in head], "  ")
-    settings = _settings_expression(sub["mapping"] or {})
-    lines.append(f"  settings = {settings[0]}")
-    lines += settings[1:]
-    lines.append("}")
-    return lines
+    items = [("destination_id", [destination_expr]), ("name", [hcl_string(sub["name"])]),
+             ("enabled", ["true" if sub["enabled"] else "false"]), ("action_id", [action_expr]),
+             ("trigger", [hcl_string(sub["subscribe"])])]
+    if p.replaces is not None and "model_id" in p.replaces.extra:
+        model_id = p.replaces.extra["model_id"]
+        items.append(("model_id", [hcl_string(model_id) if model_id else "null"]))
+    settings = ("settings", _settings_expression(sub["mapping"] or {}))
+    if gitsync:
+        items = sorted(items + [settings])
+    else:
+        items.append(settings)
+    return [f'resource "{SUBSCRIPTION}" "{p.resource}" {{'] + _aligned(items, "  ") + ["}"]
 
 
 def _import_lines(p: Planned, destination_id: str | None) -> list[str]:
@@ -1045,14 +1046,15 @@ def write_gitsync(subs: list[dict], directory: str, destination_id: str) -> Gits
             action = hcl_string(e.action_id) if e.action_id else _action_expression(p.sub["partnerAction"])
             needs_metadata |= not e.action_id
             import_lines = _import_lines(p, destination_id) if e.id else []
-            text = "\n".join(import_lines + _resource_lines(p, hcl_string(destination_id), action)) + "\n"
+            text = "\n".join(import_lines + _resource_lines(p, hcl_string(destination_id), action, gitsync=True)) \
+                + "\n"
             result.updated.append(path)
         else:
             path = sub_dir / f"{destination_id}_{p.resource}.tf"
             needs_metadata = True
             text = "\n".join(_replace_comment(p) + _import_lines(p, destination_id)
                              + _resource_lines(p, hcl_string(destination_id),
-                                               _action_expression(p.sub["partnerAction"]))) + "\n"
+                                               _action_expression(p.sub["partnerAction"]), gitsync=True)) + "\n"
             result.created.append(path)
         _write(path, text)
         result.written.append(path)
