@@ -53,7 +53,10 @@ __all__ = [
     "load_settings_document",
     "load_subscriptions_document",
     "load_existing",
+    "load_existing_any",
+    "existing_from_json",
     "render_subscriptions",
+    "resource_name",
     "write_gitsync",
     "hcl_string",
 ]

@@ -418,3 +418,11 @@ def test_compare_writes_the_recommended_set_into_a_gitsync_folder(tmp_path):
         assert (got.trigger, got.settings) == (want["subscribe"], want["mapping"])
         assert got.id is not None  # same file, same import block
     assert "git sync: 5 subscription files updated in place, 0 created" in result.output
+
+
+def test_the_snapshot_helper_reads_terraform_too(amplitude_records):
+    records = amplitude_records(str(EXAMPLES / "events.jsonl"), settings=str(CLASSIC_TF),
+                                subscriptions=f"{GITSYNC}#{ACTIONS_ID}")
+    again = amplitude_records(str(EXAMPLES / "events.jsonl"), settings=str(EXAMPLES / "classic-settings.json"),
+                              presets=True)
+    assert records == again  # the Git-sync subscriptions are the presets; the settings the example's
