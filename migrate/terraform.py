@@ -402,13 +402,16 @@ def _files(base: Path, what: str) -> list[Path]:
     return [base]
 
 
-def _blocks(base: Path, what: str, resource_type: str | None = None) -> list[TerraformBlock]:
+def _blocks(base: Path, what: str, resource_type: str | None = None,
+            mentioning: str | None = None) -> list[TerraformBlock]:
     out = []
     wanted = re.compile(r'resource\s+"?' + re.escape(resource_type) + r'"?\s') if resource_type else None
     for file in _files(base, what):
         if wanted is not None and base.is_dir():
-            # cheap pre-filter: a Git-sync repository has hundreds of files, most of other resource types
-            if not wanted.search(_read_text(file, what)):
+            # cheap pre-filter: a Git-sync repository has hundreds of files, most of other resource types or
+            # of other destinations, and parsing is the slow part
+            text = _read_text(file, what)
+            if not wanted.search(text) or (mentioning and mentioning not in text):
                 continue
         out.extend(parse_file(file, what))
     return out
@@ -664,7 +667,7 @@ def load_existing(path: str) -> list[ExistingSubscription]:
     base_path = Path(base)
     if not base_path.exists():
         raise BadInput(base, None, "subscriptions file not found")
-    blocks = _blocks(base_path, "subscriptions", SUBSCRIPTION)
+    blocks = _blocks(base_path, "subscriptions", SUBSCRIPTION, mentioning=selector)
     imports = _imports(blocks)
     subs = [_subscription(b, imports) for b in blocks if b.kind == "resource" and b.labels[:1] == (SUBSCRIPTION,)]
     if selector is not None:
