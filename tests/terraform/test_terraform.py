@@ -377,6 +377,15 @@ def test_real_keys_read_from_terraform_are_never_printed(tmp_path):
                runner.invoke(main, ["translate", str(path), "--log", str(tmp_path / "log.json")]),
                runner.invoke(main, ["compare", "--settings", str(path), "--report", str(report),
                                     str(EXAMPLES / "events.jsonl")])]
+    # the run commands print requests: api_key is masked when the settings come from Terraform
+    outputs += [runner.invoke(main, ["classic", "run", "--mode", mode, "--settings", str(path),
+                                     str(EXAMPLES / "events.jsonl")]) for mode in ("cloud", "web", "ios")]
+    actions_tf = tmp_path / "actions.tf"
+    actions_tf.write_text(path.read_text(encoding="utf-8").replace("54521fd525e721e32a72ee91",
+                                                                   "5f7dd6d21ad74f3842b1fc47"), encoding="utf-8")
+    outputs.append(runner.invoke(main, ["actions", "run", "--settings", str(actions_tf),
+                                        str(EXAMPLES / "events.jsonl")]))
+    assert '"api_key"' in outputs[-1].output
     for result in outputs:
         assert result.exit_code == 0, result.output
         assert api_key not in result.output and secret_key not in result.output
