@@ -435,3 +435,15 @@ def test_the_snapshot_helper_reads_terraform_too(amplitude_records):
     again = amplitude_records(str(EXAMPLES / "events.jsonl"), settings=str(EXAMPLES / "classic-settings.json"),
                               presets=True)
     assert records == again  # the Git-sync subscriptions are the presets; the settings the example's
+
+
+@pytest.mark.skipif(TERRAFORM is None, reason="terraform is not installed")
+def test_gitsync_files_are_terraform_fmt_clean(tmp_path, translated):
+    repo = tmp_path / "repo"
+    shutil.copytree(GITSYNC, repo)
+    result = tf.write_gitsync(translated, str(repo), ACTIONS_ID)
+    assert result.updated and result.created
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
+    fmt = subprocess.run([TERRAFORM, "fmt", "-check", "-diff", "-recursive", str(repo)], capture_output=True,
+                         text=True, env=env)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
