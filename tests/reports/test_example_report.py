@@ -41,7 +41,7 @@ def test_example_report_is_written(example_report):
     assert sorted(p.name for p in report.iterdir()) == [
         "recommended-subscriptions-android.json", "recommended-subscriptions-cloud.json",
         "recommended-subscriptions-ios.json", "recommended-subscriptions-web.json",
-        "recommended-subscriptions.json", "report.html", "report.json", "report.md"]
+        "recommended-subscriptions.json", "recommended-subscriptions.tf", "report.html", "report.json", "report.md"]
     data = json.loads((report / "report.json").read_text(encoding="utf-8"))
     assert set(data["parity"]) == set(data["parity_exact"]) == {"presets", "translated", "recommended"}
     assert all(0 <= v <= 1 for v in data["parity"].values())
