@@ -421,12 +421,14 @@ def test_compare_writes_the_recommended_set_into_a_gitsync_folder(tmp_path):
     assert result.exit_code == 0, result.output
     recommended = json.loads((tmp_path / "report" / "recommended-subscriptions.json").read_text(encoding="utf-8"))
     written = {s.name: s for s in tf.load_existing(f"{repo}#{ACTIONS_ID}")}
-    assert len(written) == len(recommended) == 5  # the user's five subscriptions, changed in place
+    # the user's five subscriptions changed in place, plus the web revenue event subscription the
+    # recommendations add for the example's analytics.js events (the main source in auto mode)
+    assert len(written) == len(recommended) == 6
     for want in recommended:
         got = written[want["name"]]
         assert (got.trigger, got.settings) == (want["subscribe"], want["mapping"])
-        assert got.id is not None  # same file, same import block
-    assert "git sync: 5 subscription files updated in place, 0 created" in result.output
+        assert (got.id is None) == (want["name"] == "Revenue (revenue_amount)")  # same file, same import block
+    assert "git sync: 5 subscription files updated in place, 1 created" in result.output
 
 
 def test_the_snapshot_helper_reads_terraform_too(amplitude_records):
