@@ -371,7 +371,7 @@ def _apply_sdk_revenue(subs, ev):
                 "$revenueType": _path("$.properties.revenueType")})
             m["price"] = copy.deepcopy(price)
             m["quantity"] = copy.deepcopy(quantity)
-            m.pop("revenue", None)  # Amplitude computes price x quantity, as it did for the SDK's event
+            m.pop("revenue", None)  # Log Purchase sends revenue = price x quantity, as the SDK's event had it
             m.pop("products", None)
 
     return _patched(subs, ("logEventV2", "logPurchase"), change)
@@ -410,7 +410,7 @@ def _apply_web_revenue(subs, ev):
     sub["name"], sub["subscribe"] = WEB_REVENUE, WEB_REVENUE_TRIGGER
     m = sub["mapping"]
     for key in ("products", "revenue"):
-        m.pop(key, None)  # no Product Purchased events; Amplitude computes revenue = price x quantity
+        m.pop(key, None)  # no Product Purchased events; Log Purchase sends revenue = price x quantity
     m["event_type"] = "revenue_amount"
     # event properties are not coerced to numbers: the price as the call gave it
     plain_price = _blank_or("$.properties.price", _path("$.properties.price"),
@@ -723,6 +723,9 @@ RESIDUAL_REASONS: dict[tuple[str, str | None], str] = {
     ("event_properties", None): "Event properties Classic built from outside the call's properties (the "
     "integration's own additions in device-mode, query parameters) or that the @merge does not cover for "
     "these events.",
+    ("revenue", "price"): "price/quantity/revenue of a zero revenue: the mobile SDKs logged a `revenue_amount` "
+    "event with price 0 and revenue 0; Log Purchase sends the event without revenue fields when the amount is 0 "
+    "(revenue sums are the same).",
     ("revenue", "revenueType"): "revenueType: Log Purchase sends revenueType \"Purchase\" when the call has none; "
     "Classic sent none (a breakdown field only).",
     ("revenue", None): "Revenue the mappings do not reproduce: revenue strings other than \"$\"-prefixed numbers "

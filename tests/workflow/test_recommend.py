@@ -412,3 +412,13 @@ def test_web_revenue_becomes_the_integration_revenue_event():
                            if r["event_type"] == "revenue_amount"]
         assert [p for p in chart_paths(outcome) if p not in ("device_id", "session_id") and "products" not in p
                 and "product_id" not in p] == []
+
+
+def test_log_purchase_sends_no_revenue_fields_for_a_zero_amount():
+    free = event(library="analytics-ios", event="Subscription Renewed", properties={"revenue": 0})
+    subs, _ = recommended([event(library="analytics-ios", event="Subscription Renewed", properties={"revenue": 5})],
+                          mode="ios")
+    c, a, _, _ = Pair(subs, "ios").run(free)
+    assert [(r["event_type"], r.get("price"), r.get("revenue")) for r in c][1] == ("revenue_amount", 0, 0)
+    sent = [r for r in a if r["event_type"] == "revenue_amount"]
+    assert len(sent) == 1 and "price" not in sent[0] and "revenue" not in sent[0]
