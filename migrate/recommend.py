@@ -275,11 +275,15 @@ _blank_or = if_blank  # Classic's truthiness checks as the runtime's @if `blank`
 
 
 def platform_mapping() -> dict:
-    by_library = lookup(PLATFORM_TABLE, _path("$.context.library.name"), "platform")
+    """The table entry for the library, else the fall-backs. One @transform: the table, the library name
+    and the fall-back value form one object, read by @template-built paths (the table appears once)."""
     rest = _blank_or("$.context.device.type", _lower("$.context.device.type"),
                      _blank_or("$.context.os.name", _lower("$.context.os.name"),
                                _lower("$.context.library.name")))
-    return {"@if": {"exists": by_library, "then": by_library, "else": rest}}
+    entry = {"@path": {"@template": "table.{{key}}.platform"}}
+    return {"@transform": {
+        "apply": {"table": copy.deepcopy(PLATFORM_TABLE), "key": _path("$.context.library.name"), "rest": rest},
+        "mapping": {"@if": {"exists": entry, "then": copy.deepcopy(entry), "else": _path("$.rest")}}}}
 
 
 def _apply_platform(subs, ev):
