@@ -15,8 +15,8 @@ random per run (or derived from ``--pii-salt``, for pseudonyms that stay the sam
 * Raw values found that way are also replaced wherever else they occur inside a string (a URL, a page
   path, a referrer, an error message, a dict key), as are e-mail addresses anywhere, and personal
   ``key=value`` / ``"key": value`` pairs inside query strings, form bodies and JSON text.
-* Event names, property names, counts and non-personal values (plan, price, category, page names, country,
-  city) stay readable. Well-known placeholder ids ("anonymous", "null", "0" ...) stay readable too: they
+* Event names, property names, counts and non-personal values (plan, price, category, page names, and coarse
+  location: country, region, city, also inside an address) stay readable. Well-known placeholder ids ("anonymous", "null", "0" ...) stay readable too: they
   identify nobody and are what a team must fix.
 
 `protect_report` applies this to a finished report model (any field a producer adds included), except the
@@ -80,9 +80,9 @@ IDENTITY_KEYS = frozenset({"name", "id", "avatar"})
 DEVICE_CONTAINERS = frozenset({"device"})
 DEVICE_KEYS = frozenset({"id", "name"})  # a device name is often "Jane's iPhone"
 
-# Inside a personal object (an address) these stay readable: a country identifies nobody, and charts break down
-# by it. A city or postal code inside an address is pseudonymised (and so is the same value elsewhere).
-COARSE_KEYS = frozenset({"country", "countrycode"})
+# Inside a personal object (an address) these stay readable: coarse location identifies nobody, Amplitude
+# stores it as plain city/region/country fields, and charts break down by it. Street and postal code do not.
+COARSE_KEYS = frozenset({"country", "countrycode", "city", "region", "state", "province"})
 # A dict holding one of these naming a personal field has personal values in its other keys.
 NAMING_KEYS = ("field", "path", "key", "property", "trait")
 # ... except for these, which are about the field, not its value.
@@ -119,10 +119,12 @@ def is_personal_key(key: Any, ancestors: Iterable[str] = (), extra: frozenset[st
         return False
     if k in PERSONAL_KEYS or k in extra or k.endswith(PERSONAL_SUFFIXES):
         return True
-    parents = {normalize_key(a) for a in ancestors}
-    if k in IDENTITY_KEYS and parents & IDENTITY_CONTAINERS:
+    # the enclosing object, looking through user-property operations ($set, $setOnce ...)
+    parents = [a for a in ancestors if not str(a).startswith("$")]
+    parent = normalize_key(parents[-1]) if parents else ""
+    if k in IDENTITY_KEYS and parent in IDENTITY_CONTAINERS:
         return True
-    if k in DEVICE_KEYS and parents & DEVICE_CONTAINERS:
+    if k in DEVICE_KEYS and parent in DEVICE_CONTAINERS:
         return True
     return False
 
