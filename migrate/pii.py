@@ -86,11 +86,11 @@ COARSE_KEYS = frozenset({"country", "countrycode", "city", "region", "state", "p
 # A dict holding one of these naming a personal field has personal values in its other keys.
 NAMING_KEYS = ("field", "path", "key", "property", "trait")
 # ... except for these, which are about the field, not its value.
-DESCRIPTIVE_KEYS = frozenset(
-    {"reason", "title", "detail", "explanation", "kind", "category", "note", "message", "label", "status",
-     "count", "events", "matched", "share", "n", "total", "peak_eps", "parity", "impact", "messageid",
-     "eventname", "source"}
-)
+DESCRIPTIVE_KEYS = frozenset(normalize_key(k) for k in (
+    "reason", "title", "detail", "explanation", "kind", "category", "note", "message", "label", "status",
+    "count", "events", "matched", "share", "n", "total", "peak_eps", "parity", "impact", "messageId",
+    "event_name", "source",
+))
 
 
 def _placeholders() -> frozenset[str]:
