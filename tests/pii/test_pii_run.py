@@ -64,3 +64,20 @@ def test_salt_makes_runs_repeatable(commands):
 def test_empty_salt_is_a_usage_error(commands):
     result = CliRunner().invoke(main, [*commands["actions"], "--pii", "mask", "--pii-salt", "", str(EVENTS)])
     assert result.exit_code == 2 and "--pii-salt" in result.output
+
+
+def test_snapshot_records_exact_by_default_masked_on_request():
+    from migrate.snapshot import SnapshotInputError, records_by_event
+
+    exact = records_by_event(EVENTS, settings=SETTINGS, presets=True)
+    assert "zoe.quartermain@example.org" in leaks(json.dumps(exact, ensure_ascii=False))
+    masked = records_by_event(EVENTS, settings=SETTINGS, presets=True, pii="mask", pii_salt="team secret",
+                              pii_keys=["loyalty_number"])
+    text = json.dumps(masked, ensure_ascii=False)
+    assert leaks(text) == []
+    assert list(masked) == list(exact) and [e["call"] for e in masked.values()] == [e["call"] for e in exact.values()]
+    # stable between runs, so a snapshot does not change when nothing did
+    assert masked == records_by_event(EVENTS, settings=SETTINGS, presets=True, pii="mask", pii_salt="team secret",
+                                      pii_keys=["loyalty_number"])
+    with pytest.raises(SnapshotInputError, match="needs pii_salt"):
+        records_by_event(EVENTS, presets=True, pii="mask")
