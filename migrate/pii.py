@@ -83,6 +83,8 @@ DEVICE_KEYS = frozenset({"id", "name"})  # a device name is often "Jane's iPhone
 # Inside a personal object (an address) these stay readable: coarse location identifies nobody, Amplitude
 # stores it as plain city/region/country fields, and charts break down by it. Street and postal code do not.
 COARSE_KEYS = frozenset({"country", "countrycode", "city", "region", "state", "province"})
+# Counts stay, even inside a personal field's breakdown ({"user_id": {"top": [{"value": ..., "count": 3}]}}).
+COUNT_KEYS = frozenset({"count", "events", "matched", "n", "total", "share"})
 # A dict holding one of these naming a personal field has personal values in its other keys.
 NAMING_KEYS = ("field", "path", "key", "property", "trait")
 # ... except for these, which are about the field, not its value.
@@ -222,9 +224,9 @@ class Pseudonymiser:
         return None
 
     def _child_mode(self, key: Any, ancestors: tuple, mode: str | None, siblings: str | None) -> str | None:
-        if mode == "pairs" and normalize_key(key) in DESCRIPTIVE_KEYS:
+        if mode in ("pairs", "row") and normalize_key(key) in DESCRIPTIVE_KEYS:
             return None
-        if mode == "all" and normalize_key(key) in COARSE_KEYS:
+        if mode == "all" and normalize_key(key) in COARSE_KEYS | COUNT_KEYS:
             return None
         if mode is not None:
             return mode
@@ -241,17 +243,36 @@ class Pseudonymiser:
                 child = self._child_mode(k, ancestors, mode, siblings)
                 self._collect(v, (*ancestors, str(k)), child, found)
         elif isinstance(value, (list, tuple)):
-            for i, v in enumerate(value):
-                if mode == "pairs" and _is_count_slot(value, i):
-                    continue
-                self._collect(v, ancestors, mode, found)
+            for v, child in zip(value, _item_modes(value, mode)):
+                if child is not _KEEP:
+                    self._collect(v, ancestors, child, found)
         elif mode is not None:
             self._note(value, found)
+
+
+_KEEP = "keep"
 
 
 def _is_count_slot(seq, i: int) -> bool:
     """In [classic value, actions value, count] rows the last integer is a count, not a value."""
     return i == len(seq) - 1 and len(seq) >= 2 and isinstance(seq[i], int) and not isinstance(seq[i], bool)
+
+
+def _item_modes(seq, mode: str | None) -> list:
+    """The mode of each item of a list. Under a personal field, a list of lists is a table of rows such as
+    [classic value, actions value, count]: the trailing integer of a row is a count and stays."""
+    if mode is None:
+        return [None] * len(seq)
+    table = bool(seq) and all(isinstance(v, (list, tuple)) for v in seq)
+    out = []
+    for i in range(len(seq)):
+        if mode in ("pairs", "row") and _is_count_slot(seq, i):
+            out.append(_KEEP)
+        elif table:
+            out.append("row")
+        else:
+            out.append("pairs" if mode == "row" else mode)
+    return out
 
 
 class _Scrub:
@@ -272,8 +293,8 @@ class _Scrub:
                 out[new_key] = self.walk(v, (*ancestors, str(k)), child)
             return out
         if isinstance(value, (list, tuple)):
-            return [v if mode == "pairs" and _is_count_slot(value, i) else self.walk(v, ancestors, mode)
-                    for i, v in enumerate(value)]
+            return [v if child is _KEEP else self.walk(v, ancestors, child)
+                    for v, child in zip(value, _item_modes(value, mode))]
         if mode is not None and _hashable(value):
             return owner.pseudonym(value)
         if isinstance(value, str):

@@ -112,6 +112,14 @@ def test_field_value_shapes(p):
     assert out["readable"] == doc["readable"]
 
 
+def test_tables_under_a_personal_key_keep_their_counts(p):
+    out = p.scrub({"device_id": [["d-1", "d-2", 3], ["d-3", 17, 1]], "location": {"latitude": [52, 13]},
+                   "user_id": {"top": [{"value": "u-1", "count": 2}]}})
+    assert out["device_id"] == [[p.pseudonym("d-1"), p.pseudonym("d-2"), 3], [p.pseudonym("d-3"), p.pseudonym(17), 1]]
+    assert out["location"]["latitude"] == [p.pseudonym(52), p.pseudonym(13)]  # a value, not a table row
+    assert out["user_id"]["top"][0] == {"value": p.pseudonym("u-1"), "count": 2}
+
+
 def test_placeholders_and_empty_values_stay(p):
     out = p.scrub({"userId": "anonymous", "anonymousId": "", "device_id": None, "user_id": "null",
                    "idfa": "00000000-0000-0000-0000-000000000000", "email": True})
