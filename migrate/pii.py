@@ -104,7 +104,8 @@ def _placeholders() -> frozenset[str]:
 
 PLACEHOLDERS = _placeholders()
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+(?:@|%40)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# Bounded parts (RFC 5321 limits): linear time on long strings, which event data can hold.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}(?:@|%40)[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}")
 # key=value in query strings and form bodies
 _PARAM = re.compile(r"(?<![A-Za-z0-9_%])([A-Za-z][A-Za-z0-9_.\-\[\]]{0,63})=([^&#\s;\"']+)")
 # "key": value in JSON text (a form field can hold a JSON document)
@@ -149,10 +150,8 @@ def _hashable(value: Any) -> bool:
     return isinstance(value, (int, float))
 
 
-@lru_cache(maxsize=64)
-def _alternation(values: tuple[str, ...]) -> re.Pattern | None:
-    if not values:
-        return None
+@lru_cache(maxsize=256)
+def _alternation(values: tuple[str, ...]) -> re.Pattern:
     body = "|".join(re.escape(v) for v in values)
     # whole tokens only: not inside a longer run of letters and digits
     return re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])")
@@ -279,8 +278,7 @@ class _Scrub:
     def __init__(self, owner: Pseudonymiser, found: dict[str, str]):
         self.owner = owner
         self.found = found
-        long_values = tuple(sorted((v for v in found if len(v) >= MIN_SUBSTRING), key=lambda v: (-len(v), v)))
-        self.pattern = _alternation(long_values)
+        self.long_values = tuple(sorted((v for v in found if len(v) >= MIN_SUBSTRING), key=lambda v: (-len(v), v)))
 
     def walk(self, value: Any, ancestors: tuple, mode: str | None) -> Any:
         owner = self.owner
@@ -308,10 +306,13 @@ class _Scrub:
         alias = self.found.get(text)
         if alias is not None:
             return alias
-        if self.pattern is not None:
-            text = self.pattern.sub(lambda m: self.found[m.group(0)], text)
+        # a plain substring test first: fast, and the pattern then holds only the values this text contains
+        present = tuple(v for v in self.long_values if v in text)
+        if present:
+            text = _alternation(present).sub(lambda m: self.found[m.group(0)], text)
         owner = self.owner
-        text = _EMAIL.sub(lambda m: owner.pseudonym(unquote_plus(m.group(0))), text)
+        if "@" in text or "%40" in text:
+            text = _EMAIL.sub(lambda m: owner.pseudonym(unquote_plus(m.group(0))), text)
         if "=" in text:
             text = _PARAM.sub(self._param, text)
         if '"' in text and ":" in text:
@@ -366,14 +367,18 @@ class PiiPolicy:
     def describe(self) -> dict:
         """What the report says about its own handling of personal data (never the salt itself)."""
         if not self.masks:
-            return {"mode": "keep", "personal_data": "kept in clear (--pii keep): do not share this report",
-                    "extra_keys": list(self.extra_keys)}
+            text = "kept in clear (--pii keep): do not share this report"
+            return {"mode": "keep", "personal_data": text, "summary": text, "extra_keys": list(self.extra_keys)}
+        key = ("derived from --pii-salt (pseudonyms repeat across runs with the same salt)" if self.salt
+               else "random for this run (pseudonyms differ between runs)")
+        extra = f", plus {', '.join(self.extra_keys)}" if self.extra_keys else ""
         return {
             "mode": "mask",
             "personal_data": "pseudonymised",
+            "summary": f"pseudonymised: ids, contact details, names, street addresses, IP addresses and precise "
+                       f"location{extra} appear as {PREFIX}<hash> (keyed HMAC-SHA256, key {key.split(' (')[0]})",
             "method": METHOD,
-            "key": "derived from --pii-salt (pseudonyms repeat across runs with the same salt)" if self.salt
-            else "random for this run (pseudonyms differ between runs)",
+            "key": key,
             "extra_keys": list(self.extra_keys),
         }
 

@@ -508,7 +508,7 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
     )
     privacy = view["m"].get("privacy")
     if isinstance(privacy, dict):
-        out.append(f"personal data: {_cell(privacy.get('personal_data'), 100)}")
+        out.append(f"personal data: {_cell(privacy.get('summary') or privacy.get('personal_data'), 200)}")
     out.append("")
     out.append(
         tabulate(
