@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
+from migrate.cli_pii import pii_options, pii_policy
 from migrate.config import json_text, load_settings_file, load_subscriptions_doc
 from migrate.errors import MigrateError
 
@@ -277,10 +278,12 @@ def _summary(model: dict) -> str:
 @click.option("--no-recommend", is_flag=True,
               help="Skip the recommendation passes: no recommended subscriptions, no recommended figures.")
 @click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
+@pii_options("mask")
 @terraform_options
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
 def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_dir, fail_under, classic_options,
-                classic_options_alias, no_recommend, strict, events, destination_id=None, existing_path=None,
+                classic_options_alias, no_recommend, strict, pii_mode, pii_keys, pii_salt, events,
+                destination_id=None, existing_path=None,
                 terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
@@ -289,16 +292,21 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
     by re-running the events. Each event goes through the Classic connection mode of its source (--mode
     auto). The verdict is chart parity: the share of events that land in Amplitude with the same numbers.
     EVENTS are JSON Lines, JSON array or Segment batch files, gzipped or not; `-` reads standard input.
-    Exit codes: 0 ok, 1 parity below --fail-under, 2 usage or input errors.
+    Exit codes: 0 ok, 1 chart parity below --fail-under, 2 usage or input errors.
+
+    The reports and this summary pseudonymise personal data (ids, e-mail, phone, names, address, IP,
+    latitude/longitude, and every --pii-key) so they can be shared; --pii keep shows it in clear.
 
     Example:
 
         amplitude-migrate compare --settings examples/classic-settings.json --report report examples/events.jsonl
     """
     from migrate.compare import compare
+    from migrate.pii import protect_report
 
     options = _parse_options(tuple(classic_options) + tuple(classic_options_alias))
     overrides = _parse_source_modes(source_modes)
+    policy = pii_policy(pii_mode, pii_keys, pii_salt)
     if report_dir:
         _report_dir(report_dir)  # fail before a long run, not after it
     try:
@@ -312,7 +320,9 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
         )
     except _library_errors() as exc:
         raise _input_error(exc) from None
-    secrets = _secrets(settings_doc)
+    # one boundary: everything printed or written for people below comes from the protected model
+    model = protect_report(model, policy)
+    secrets = _secrets(settings_doc) + ([pii_salt] if pii_salt else [])
     for warning in (model["inputs"].get("settings_warnings") or []) + (model["inputs"].get("routing_warnings") or []):
         click.echo(f"warning: {warning}", err=True)
     if model["inputs"]["skipped"]:
