@@ -288,12 +288,13 @@ class VariantFindings:
             "matched": self.matched,
             "matched_exact": self.matched_exact,
             "outcomes": dict(self.outcomes),
-            "fields": {impact: dict(sorted(t.items(), key=lambda kv: (-kv[1], kv[0]))) for impact, t in
-                       self.fields.items()},
+            # per impact, the fields that differ and in how many events, most first
+            "fields": {impact: [{"field": f, "events": n} for f, n in sorted(t.items(), key=lambda kv: (-kv[1], kv[0]))]
+                       for impact, t in self.fields.items()},
             "breakdowns": self.breakdowns_dict(),
             "outside_mappings": {
                 "events": self.outside_only,
-                "changes": [{"key": k, "events": n, "change": OUTSIDE_CHANGES[k]}
+                "changes": [{"name": k, "events": n, "change": OUTSIDE_CHANGES[k]}
                             for k, n in sorted(self.outside.items(), key=lambda kv: -kv[1])],
             },
             "categories": [f.to_dict() for f in self.categories()],

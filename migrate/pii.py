@@ -388,7 +388,8 @@ class PiiPolicy:
 # Top-level report sections that are configuration, not event data: left as they are (and tested to hold
 # no event data). Everything else, including sections added later, is scrubbed.
 REPORT_CONFIG_SECTIONS = frozenset(
-    {"tool", "generated_at", "subscriptions", "recommendations", "translation_log", "translation_notes", "privacy"}
+    {"tool", "generated_at", "subscriptions", "recommendations", "translation_log", "translation_notes", "privacy",
+     "modes"}
 )
 
 

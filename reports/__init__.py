@@ -375,7 +375,8 @@ def _view(model: dict) -> dict:
                      "share": (outcomes.get(k, 0) / events) if events else None}
                     for k, t in OUTCOME_TITLES.items() if k in outcomes]
     fields = focus_model.get("fields") or {}
-    impact_rows = [{"impact": k, "title": IMPACT_TITLES[k], "fields": list((fields.get(k) or {}).items())}
+    impact_rows = [{"impact": k, "title": IMPACT_TITLES[k],
+                    "fields": [(f.get("field"), f.get("events")) for f in fields.get(k) or []]}
                    for k in ("chart", "breakdown", "none") if fields.get(k)]
     breakdowns = [
         {"field": f, "events": b.get("events", 0), "exact": b.get("pairs_exact", True),

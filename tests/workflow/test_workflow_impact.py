@@ -98,7 +98,7 @@ def test_device_mode_sdk_ids_need_a_change_outside_the_mappings():
     agg.add({"type": "track", "event": "E"}, d, [], [])
     agg.add({"type": "track", "event": "E"}, diff_event([rec(revenue=1)], [rec()], ctx), [], [])
     out = agg.to_dict()["outside_mappings"]
-    assert out["events"] == 1 and {c["key"] for c in out["changes"]} == {"sdk_device_id", "sdk_session"}
+    assert out["events"] == 1 and {c["name"] for c in out["changes"]} == {"sdk_device_id", "sdk_session"}
     # the same difference in cloud mode is a mapping matter
     assert all(x.outside is None for x in diff_event([rec(session_id=5)], [rec()]).differences)
 
@@ -148,7 +148,7 @@ def test_mixed_sources_run_each_through_its_own_mode():
     for s in model["sources"]:
         assert set(s["parity"]) == set(s["parity_exact"]) == {"presets", "translated", "recommended"}
     # device-mode sources: the SDK's device id cannot come through any mapping, and the report says so
-    assert any(c["key"] == "sdk_device_id" for c in model["outside_mappings"]["changes"])
+    assert any(c["name"] == "sdk_device_id" for c in model["outside_mappings"]["changes"])
     cloud = compare(settings, [str(DATA / "mixed-sources.jsonl")], mode="cloud", recommend=False)
     assert {s["mode"] for s in cloud["sources"]} == {"cloud"}
     assert "recommended" not in cloud["variants"] and cloud["parity"]["recommended"] is None
