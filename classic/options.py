@@ -48,6 +48,18 @@ OPTIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
         "cloud language field: 'name' = English language name from context.locale ('en-US' -> 'English', the "
         "2017 code; the docs say nothing later); 'locale' = the locale string as sent",
     ),
+    "user_agent": (
+        ("browser", "os"), "browser",
+        "cloud analytics.js events with a user agent: 'browser' = the 2017 code: os_name = browser name, "
+        "os_version = browser major version, device_model = OS name; 'os' = os_name is the OS name from the "
+        "user agent (version and device model as in 'browser')",
+    ),
+    "country": (
+        ("locale", "ip"), "locale",
+        "cloud country: 'locale' = the 2017 code: country name from context.locale ('en-US' -> 'United "
+        "States'); 'ip' = no country from the locale, so Amplitude looks the ip up (a traits.address country "
+        "is sent in both)",
+    ),
     "defaults": (
         ("catalog", "code"), "catalog",
         "keys missing from the settings object: 'catalog' = catalog defaults (what Segment stores for a new "
