@@ -740,3 +740,32 @@ class ExportBackedClassic:
                 return {"requests": [], "records": [dict(r) for r in records], "note": None, "source": "export"}
         self.emulated += 1
         return self.emulator.send(event)
+
+
+def classic_side_summary(calibration: dict | None, calibration_file: str | None, export_counts: dict | None,
+                         from_export: int = 0, emulated: int = 0) -> dict:
+    """What the report says about the classic side: calibrated or not and how well, export-backed or not."""
+    out: dict[str, Any] = {"calibration": None, "export": None, "lines": []}
+    if calibration is not None:
+        agreement = calibration.get("agreement")
+        weakest = sorted(((name, f.get("agree")) for name, f in (calibration.get("fields") or {}).items()
+                          if isinstance(f, dict) and isinstance(f.get("agree"), (int, float))),
+                         key=lambda item: item[1])[:3]
+        out["calibration"] = {"file": calibration_file, "options": calibration.get("options"),
+                              "agreement": agreement, "joined": calibration.get("joined"),
+                              "unjoined": calibration.get("unjoined"), "weakest_fields": dict(weakest)}
+        how = f"{agreement:.1%} of compared fields agreed" if isinstance(agreement, (int, float)) else \
+            "agreement not measured"
+        line = (f"calibrated from {calibration_file} ({calibration.get('joined')} events joined to the "
+                f"team's Amplitude export, {how}): "
+                + ", ".join(f"{k}={v}" for k, v in sorted((calibration.get("options") or {}).items())))
+        if weakest and weakest[0][1] < 1:
+            line += "; weakest fields: " + ", ".join(f"{n} {a:.0%}" for n, a in weakest if a < 1)
+        out["lines"].append(line)
+    if export_counts is not None:
+        out["export"] = {**export_counts, "events_from_export": from_export, "events_emulated": emulated}
+        out["lines"].append(
+            f"from the Amplitude export {export_counts['export']} (what Amplitude stored) for "
+            f"{from_export} events; emulated for {emulated} events (identify, group and alias calls, and events "
+            f"the export does not cover); {export_counts['rows_used']} of {export_counts['rows']} export rows used")
+    return out

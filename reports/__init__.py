@@ -506,6 +506,8 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
         f"amplitude-migrate {_cell(view['tool'].get('version', ''))}: "
         f"{inputs.get('events', 0)} events compared, {inputs.get('skipped', 0)} skipped"
     )
+    for line in (inputs.get("classic_side") or {}).get("lines") or ():  # calibrated / export-backed classic side
+        out.append("classic side " + _printable(line))
     out.append("")
     out.append(
         tabulate(
