@@ -601,6 +601,8 @@ def calibrate_export(settings, events: list[str], export_path: str, *, mode: str
     stats = ReadStats()
     joined: list[tuple[dict, list[dict]]] = []
     unjoined = 0
+    # exports without $identify rows (a filtered export) cannot join identify calls: do not count them missing
+    joinable = {"$identify"} if any(r.get("event_type") == "$identify" for r in index.rows) else set()
     first = last = None
     for event in read_events(events, strict=strict, stats=stats, on_skip=on_skip):
         base, rows = joiner.join(index, event, tol_ms)
@@ -609,12 +611,17 @@ def calibrate_export(settings, events: list[str], export_path: str, *, mode: str
             last = t if last is None else max(last, t)
         if rows:
             joined.append((event, [index.rows[i] for i in rows]))
-        elif base:
+        elif any(_record_type(r) != "$identify" or joinable for r in base):
             unjoined += 1
     warnings = []
     if index.truncated:
         warnings.append(f"{export_path}: only the first {max_rows} rows were read (--max-rows): calibrate on a "
                         "shorter period")
+    if not index.rows:
+        first_skip = index.stats.skipped[0] if index.stats.skipped else None
+        raise BadInput(export_path, None, f"no usable rows ({index.stats.skipped_count} skipped"
+                                          + (f", first: {first_skip}" if first_skip else "")
+                                          + "): download the export again (amplitude-migrate amplitude export)")
     if not joined:
         span = index.span()
         have = f"its rows run from {_fmt_ms(span[0])} to {_fmt_ms(span[1])}" if span else "it has no timed rows"
@@ -638,7 +645,8 @@ def calibrate_export(settings, events: list[str], export_path: str, *, mode: str
     rows_joined = len(index.rows) - index.unused()
     if joined and rows_joined < len(index.rows) / 2:
         warnings.append(f"{export_path}: only {rows_joined} of {len(index.rows)} export rows join the Segment "
-                        "events: the export covers more than these events (other sources or a longer period)")
+                        "events: the export covers more than these events (other sources or a longer period), or --mode is "
+                        "not the connection mode they went through")
     if joined and unjoined > len(joined):
         warnings.append(f"only {len(joined)} of {len(joined) + unjoined} Segment events join an export row: the "
                         "export covers a different period or project, or the events did not go to Amplitude")

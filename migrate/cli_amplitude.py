@@ -54,8 +54,6 @@ def calibrate_cmd(settings_path, export_path, mode, classic_options, time_tolera
     from migrate.calibration import calibrate_export
     from migrate.cli_workflow import _parse_options
 
-    if "-" in events:
-        raise InputError("calibrate reads the events twice at most and cannot use standard input: pass files")
     options = _parse_options(classic_options)
     with input_errors():
         doc = load_json_file(settings_path, "classic settings")

@@ -113,3 +113,14 @@ def test_cli_reads_keys_from_the_environment_and_never_prints_them(server, tmp_p
     result = runner.invoke(main, ["amplitude", "export", "--start", "20240612T00", "--end", "20240612T23", "-o",
                                   str(out)], env={"AMPLITUDE_API_KEY": "", "AMPLITUDE_SECRET_KEY": ""})
     assert result.exit_code == 2 and "AMPLITUDE_API_KEY" in result.output
+
+
+def test_a_200_that_is_not_a_zip_is_refused(tmp_path):
+    fake = FakeExportApi(b"<html>login</html>").start()
+    try:
+        with pytest.raises(ExportError, match="not a zip"):
+            fetch(fake, tmp_path)
+    finally:
+        fake.stop()
+    assert not (tmp_path / "out" / "export.zip").exists()
+    assert not list((tmp_path / "out").glob(".export-*"))

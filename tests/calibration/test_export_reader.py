@@ -92,3 +92,13 @@ def test_missing_file_and_empty_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(BadInput, match="no .json.gz"):
         list(read_export(str(tmp_path / "empty")))
+
+
+def test_an_export_of_only_bad_rows_says_so(tmp_path, settings, events_path):
+    from migrate.calibration import calibrate_export
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text("{oops\n")
+    with pytest.raises(BadInput) as err:
+        calibrate_export(settings, [events_path], str(path))
+    assert "no usable rows (1 skipped" in str(err.value) and "rows.jsonl:1" in str(err.value)
