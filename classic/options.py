@@ -2,7 +2,8 @@
 
 Rule for the defaults: the documented behaviour where the documentation is explicit, the 2017
 open-source code elsewhere. ``--known-event-types`` calibration (classic/calibrate.py) can pick the
-variant whose event names actually occur in the team's Amplitude project.
+variant whose event names actually occur in the team's Amplitude project; ``amplitude-migrate calibrate``
+(migrate/calibration.py) picks every option from an Amplitude export, field by field.
 """
 from __future__ import annotations
 

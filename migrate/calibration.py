@@ -34,13 +34,13 @@ from typing import Any, Callable, Iterable
 
 from migrate.amplitude_export import ExportStats, read_export
 from migrate.canonical import V1_MIN_ID_LENGTH, language_name, normalize_event, records_from_requests
-from migrate.errors import BadInput, MigrateError
+from migrate.errors import BadInput
 from migrate.events import ReadStats, read_events
 
 __all__ = [
     "CONTESTED", "OPTION_FIELDS", "COMPARED_FIELDS", "TIME_TOLERANCE", "MAX_ROWS", "Calibration",
     "ExportIndex", "calibrate_export", "load_calibration", "row_record", "covered_records", "ExportBackedClassic",
-    "event_key",
+    "event_key", "classic_side_summary",
 ]
 
 CONTESTED = ("page_naming", "order_completed", "group_call", "query_params", "revenue_price", "language",
@@ -67,10 +67,6 @@ TIME_TOLERANCE = 2.0
 MAX_ROWS = 500_000
 MAX_EXAMPLES = 5
 NAMING = ("page_naming", "order_completed")
-
-
-class CalibrationError(MigrateError):
-    pass
 
 
 # -- export rows as records -----------------------------------------------------------------------------
@@ -404,8 +400,7 @@ def _pair(predicted: list[dict], rows: list[dict]) -> tuple[list[tuple[dict, dic
 def score_event(predicted: list[dict], rows: list[dict], tallies: dict[str, FieldTally] | None = None,
                 example: dict | None = None) -> int:
     """+1 per agreeing field, -1 per disagreeing field or unmatched event; tallies updated when given."""
-    pairs, extra_pred, extra_rows = _pair(predicted, [row_record(r) | {"event_type": r["event_type"]}
-                                                      for r in rows])
+    pairs, extra_pred, extra_rows = _pair(predicted, [row_record(r) for r in rows])
     score = 0
 
     def tally(name, outcome, p, s):
@@ -737,7 +732,9 @@ class ExportBackedClassic:
         self.from_export = 0
         self.emulated = 0
 
-    def __getattr__(self, name):
+    def __getattr__(self, name):  # mode, options, settings...: the emulator's
+        if name in ("emulator", "covered"):
+            raise AttributeError(name)
         return getattr(self.emulator, name)
 
     def send(self, event):

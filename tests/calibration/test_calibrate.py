@@ -173,3 +173,29 @@ def test_score_counts_unpredicted_rows_against_a_variant():
     good = score_event([{"kind": "event", "event_type": "Loaded Home Page", "user_id": "u1"}], rows)
     bad = score_event([{"kind": "event", "event_type": "Viewed Home Page", "user_id": "u1"}], rows)
     assert good > 0 > bad
+
+
+def test_export_backed_classic_side_keeps_what_the_call_changed():
+    from migrate.calibration import ExportBackedClassic, _as_classic, event_key
+
+    stored = row_record({"event_type": "Clicked", "user_id": "user-00001", "country": "France", "ip_address": "1.2.3.4",
+                         "user_properties": {"plan": "pro", "older": "x"}, "event_time": "2024-06-12 07:00:00"})
+    predicted = {"kind": "event", "event_type": "Clicked", "user_properties": {"$set": {"plan": "free"}},
+                 "ip": "1.2.3.4"}
+    record = _as_classic(stored, predicted)
+    # the stored value of the key the call set, not the user's whole state
+    assert record["user_properties"] == {"$set": {"plan": "pro"}}
+    # Classic sent no country: Amplitude looked it up, and will for Actions too
+    assert "country" not in record and record["ip"] == "1.2.3.4"
+
+    class Emulator:
+        mode = "cloud"
+
+        def send(self, event):
+            return {"requests": [], "records": [{"kind": "event", "event_type": "emulated"}]}
+
+    event = {"type": "track", "event": "Clicked", "messageId": "m1"}
+    side = ExportBackedClassic(Emulator(), {event_key(event): [record]})
+    assert side.send(event)["records"][0]["event_type"] == "Clicked"
+    assert side.send({"type": "track", "event": "Other"})["records"][0]["event_type"] == "emulated"
+    assert (side.from_export, side.emulated, side.mode) == (1, 1, "cloud")
