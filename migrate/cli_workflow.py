@@ -213,6 +213,12 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     if side.get("export") is not None and not side["export"]["events_from_export"]:
         click.echo(f"warning: no event joins a row of {export_path}: the classic side is emulated throughout "
                    "(is the export from the same period and project? see `amplitude-migrate calibrate`)", err=True)
+    if side.get("export") and side["export"].get("skipped_rows"):
+        first = (side["export"].get("skipped_examples") or ["?"])[0]
+        click.echo(f"warning: {side['export']['skipped_rows']} export rows or files skipped (first: {first})", err=True)
+    if side.get("export") and side["export"].get("truncated"):
+        click.echo(f"warning: only the first {side['export']['rows']} rows of {export_path} were read: compare a "
+                   "shorter period", err=True)
     for warning in model["inputs"].get("settings_warnings") or ():
         click.echo(f"warning: {warning}", err=True)
     if model["inputs"]["skipped"]:

@@ -60,7 +60,7 @@ def test_default_behaviour_export_keeps_the_defaults(settings, events_path, make
     assert result.fields["country"].to_dict()["agree"] == 1.0
 
 
-def test_disagreements_come_with_examples(settings, events_path):
+def test_disagreements_come_with_examples(settings, events_path, make_export):
     # an export where Amplitude shows "macOS", a name neither rule predicts
     def tamper(rows):
         for row in rows:
@@ -68,7 +68,7 @@ def test_disagreements_come_with_examples(settings, events_path):
                 row["os_name"] = "macOS"
         return rows
 
-    result = calibrate_export(settings, [events_path], _tampered(settings, tamper))
+    result = calibrate_export(settings, [events_path], make_export(name="tampered.zip", rows_hook=tamper))
     os_name = result.fields["os_name"].to_dict()
     assert os_name["agree"] < 1
     example = os_name["examples"][0]
@@ -76,20 +76,7 @@ def test_disagreements_come_with_examples(settings, events_path):
     assert example["messageId"]
 
 
-def _tampered(settings, hook):
-    import tempfile
-    from pathlib import Path
-
-    from conftest import BUILDER, EXAMPLES
-
-    events = [json.loads(x) for x in (EXAMPLES / "events.jsonl").read_text().splitlines() if x]
-    rows = hook(BUILDER.export_rows(events, settings))
-    path = Path(tempfile.mkdtemp()) / "tampered.zip"
-    BUILDER.write_zip(rows, path)
-    return str(path)
-
-
-def test_an_export_of_another_period_joins_nothing_and_says_what_to_do(settings, events_path):
+def test_an_export_of_another_period_joins_nothing_and_says_what_to_do(settings, events_path, make_export):
     def shift(rows):
         for row in rows:
             for key in ("event_time", "client_event_time"):
@@ -98,7 +85,7 @@ def test_an_export_of_another_period_joins_nothing_and_says_what_to_do(settings,
                     row[key] = moved.strftime("%Y-%m-%d %H:%M:%S.%f")
         return rows
 
-    path = _tampered(settings, shift)
+    path = make_export(name="shifted.zip", rows_hook=shift)
     with pytest.raises(BadInput) as err:
         calibrate_export(settings, [events_path], path)
     message = str(err.value)

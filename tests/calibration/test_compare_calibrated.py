@@ -94,10 +94,11 @@ def test_cli_errors(tmp_path, settings_doc, events_path, export):
     assert result.exit_code == 2 and "broken.zip" in result.output and "download the export again" in result.output
     other = tmp_path / "other.jsonl"
     other.write_text(json.dumps({"event_type": "X", "user_id": "someone-else", "event_time": "2020-01-01 00:00:00"})
-                     + "\n")
+                     + "\n{bad row\n")
     result = runner.invoke(main, ["calibrate", "--settings", str(settings), "--amplitude-export", str(other),
                                   events_path])
     assert result.exit_code == 2 and "other.jsonl" in result.output and "export that period" in result.output
     result = runner.invoke(main, ["compare", "--settings", str(settings), "--amplitude-export", str(other),
                                   "--no-recommend", events_path])
     assert result.exit_code == 0 and "no event joins a row of" in result.output
+    assert "1 export rows or files skipped (first: " in result.output and "other.jsonl:2" in result.output
