@@ -52,8 +52,8 @@ def _state(states: dict, key: str, changes: dict) -> dict:
                 state[k] = v
             elif op == "$setOnce":
                 state.setdefault(k, v)
-            elif op == "$add" and isinstance(v, (int, float)):
-                state[k] = (state.get(k) or 0) + v
+            elif op == "$add" and isinstance(v, (int, float)) and isinstance(state.get(k, 0), (int, float)):
+                state[k] = state.get(k, 0) + v
             elif op == "$unset":
                 state.pop(k, None)
             else:
@@ -88,7 +88,7 @@ def export_rows(events, settings, *, truth=TRUTH, drop_every: int = 41, seed: in
             for key, name in REVENUE.items():  # the export shows revenue fields as $-properties
                 if key in rec:
                     row.setdefault("event_properties", {})[name] = rec[key]
-            ip = rec.get("ip") or SEGMENT_SERVER_IP
+            ip = rec.get("ip") if isinstance(rec.get("ip"), str) and rec.get("ip") else SEGMENT_SERVER_IP
             row["ip_address"] = ip
             if "country" not in rec:
                 row["country"] = next((c for prefix, c in GEO.items() if ip.startswith(prefix)), "United States")
@@ -97,6 +97,8 @@ def export_rows(events, settings, *, truth=TRUTH, drop_every: int = 41, seed: in
             row.setdefault("event_properties", {})
             row.setdefault("groups", {})
             ms = rec.get("time") or time_ms(event.get("timestamp"))
+            if ms is None:
+                continue  # Amplitude would stamp it with the upload time: nothing to join on
             row["client_event_time"] = row["event_time"] = _when(ms)
             upload = ms + rng.randint(200, 4000)
             row.update({

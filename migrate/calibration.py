@@ -66,6 +66,7 @@ REVENUE_PROPERTIES = {"$revenue": "revenue", "$price": "price", "$quantity": "qu
 TIME_TOLERANCE = 2.0
 MAX_ROWS = 500_000
 MAX_EXAMPLES = 5
+SAMPLE_PER_OPTION = 5000  # joined events scored per option and variant (spread evenly over the input)
 NAMING = ("page_naming", "order_completed")
 
 
@@ -292,10 +293,13 @@ class ExportIndex:
 
 
 def _predict(emulator, event: dict) -> list[dict]:
-    out = emulator.send(event)
-    records = out.get("records")
-    if records is None:
-        records = records_from_requests(out.get("requests") or [])
+    try:
+        out = emulator.send(event)
+        records = out.get("records")
+        if records is None:
+            records = records_from_requests(out.get("requests") or [])
+    except Exception:  # an event the emulator cannot handle predicts nothing (compare reports it as an error)
+        return []
     return [r for r in records if _record_type(r)]
 
 
@@ -345,8 +349,12 @@ class _Joiner:
                     self.variants.append(classic.Emulator(settings, mode=mode, options={**options, name: value}))
 
     def join(self, index: ExportIndex, event: dict, tol_ms: int) -> tuple[list[dict], list[int]]:
+        from classic.facade import is_order_completed
+
         base = _predict(self.base, event)
-        predictions = [base] + [_predict(e, event) for e in self.variants]
+        predictions = [base]
+        if event.get("type") in ("page", "screen") or is_order_completed(event.get("event")):
+            predictions += [_predict(e, event) for e in self.variants]  # only these are named differently
         wanted = _wanted(predictions)
         if not wanted and not isinstance(event.get("messageId"), str):
             return base, []
@@ -476,35 +484,67 @@ def _fraction(t: FieldTally | None) -> str:
     return f"{t.agree}/{t.compared} ({t.agree / t.compared:.0%})"
 
 
-def _choose(option: str, settings, mode: str, base: dict, joined: list[tuple[dict, list[dict]]]) -> Choice:
+class _Memo:
+    """Predictions under the current options, so the variant equal to the current value is not re-run."""
+
+    def __init__(self, settings, mode: str):
+        self.settings, self.mode = settings, mode
+        self.options: dict | None = None
+        self.predictions: dict[int, list[dict]] = {}
+
+    def predict(self, options: dict, events: list[dict]) -> list[list[dict]]:
+        import classic
+
+        cached = self.predictions if options == self.options else {}
+        emulator = None
+        out = []
+        for event in events:
+            found = cached.get(id(event))
+            if found is None:
+                emulator = emulator or classic.Emulator(self.settings, mode=self.mode, options=options)
+                found = _predict(emulator, event)
+            out.append(found)
+        return out
+
+    def keep(self, options: dict, events: list[dict], predictions: list[list[dict]]) -> None:
+        if options != self.options:
+            self.options, self.predictions = dict(options), {}
+        self.predictions.update((id(e), p) for e, p in zip(events, predictions))
+
+
+def _choose(option: str, settings, base: dict, joined: list[tuple[dict, list[dict]]], memo: _Memo) -> Choice:
     import classic
 
-    sample = [(e, rows) for e, rows in joined if _relevant(option, e, settings)]
+    relevant = [(e, rows) for e, rows in joined if _relevant(option, e, settings)]
+    sample = relevant[:: max(1, len(relevant) // SAMPLE_PER_OPTION)][:SAMPLE_PER_OPTION]  # spread over the period
     current = base[option]
     if not sample:
         return Choice(option, current, "no joined events of this kind: kept")
+    seen = f"{len(sample)} joined events" if len(sample) == len(relevant) else \
+        f"a sample of {len(sample)} of {len(relevant)} joined events"
+    events = [e for e, _ in sample]
     results = {}
     for value in classic.OPTIONS[option][0]:
-        emulator = classic.Emulator(settings, mode=mode, options={**base, option: value})
+        predictions = memo.predict({**base, option: value}, events)
         tallies: dict[str, FieldTally] = {}
-        total = sum(score_event(_predict(emulator, e), rows, tallies) for e, rows in sample)
-        results[value] = (total, tallies)
-    best = max(total for total, _ in results.values())
-    winners = [v for v, (total, _) in results.items() if total == best]
-    scores = {v: total for v, (total, _) in results.items()}
+        total = sum(score_event(p, rows, tallies) for p, (_, rows) in zip(predictions, sample))
+        results[value] = (total, tallies, predictions)
+    best = max(r[0] for r in results.values())
+    winners = [v for v, r in results.items() if r[0] == best]
+    scores = {v: r[0] for v, r in results.items()}
     fields = OPTION_FIELDS[option]
 
     def shown(value):
         tallies = results[value][1]
         return "; ".join(f"{f} {_fraction(tallies.get(f))}" for f in fields)
 
-    if len(winners) == len(results):
-        return Choice(option, current, f"every variant predicts the same stored values on {len(sample)} joined "
-                                       f"events ({shown(current)}): kept", len(sample), scores)
     value = current if current in winners else winners[0]
+    memo.keep({**base, option: value}, events, results[value][2])
+    if len(winners) == len(results):
+        return Choice(option, current, f"every variant predicts the same stored values on {seen} "
+                                       f"({shown(current)}): kept", len(sample), scores)
     others = ", ".join(f"{v}: {shown(v)}" for v in results if v != value)
-    return Choice(option, value, f"{shown(value)} on {len(sample)} joined events; other variants: {others}",
-                  len(sample), scores)
+    return Choice(option, value, f"{shown(value)} on {seen}; other variants: {others}", len(sample), scores)
 
 
 # -- the whole calibration -------------------------------------------------------------------------------
@@ -587,8 +627,6 @@ def calibrate_export(settings, events: list[str], export_path: str, *, mode: str
                      strict: bool = False, on_skip: Callable | None = None) -> Calibration:
     """Join `events` (paths) to the export and pick each contested option's variant. Raises BadInput when
     nothing joins (an export of another period, another project, or another source's events)."""
-    import classic
-
     options = dict(options or {})
     index = ExportIndex(export_path, max_rows=max_rows)
     joiner = _Joiner(settings, mode, options)
@@ -627,15 +665,16 @@ def calibrate_export(settings, events: list[str], export_path: str, *, mode: str
                                           f"Segment events ({have}; {want}); also check --mode and that the export "
                                           "is from the project these events went to")
     base = dict(joiner.base.options)
+    memo = _Memo(settings, mode)
     choices = []
     for option in CONTESTED:
-        choice = _choose(option, settings, mode, base, joined)
+        choice = _choose(option, settings, base, joined, memo)
         base[option] = choice.value
         choices.append(choice)
-    final = classic.Emulator(settings, mode=mode, options=base)
     tallies: dict[str, FieldTally] = {}
-    for event, rows in joined:
-        score_event(_predict(final, event), rows, tallies,
+    final = memo.predict(base, [e for e, _ in joined])
+    for predicted, (event, rows) in zip(final, joined):
+        score_event(predicted, rows, tallies,
                     example={"messageId": event.get("messageId"), "event_type": rows[0].get("event_type")})
     rows_joined = len(index.rows) - index.unused()
     if joined and rows_joined < len(index.rows) / 2:
