@@ -117,7 +117,7 @@ def export_rows(events, settings, *, truth=TRUTH, drop_every: int = 41, seed: in
         t = start + timedelta(minutes=37 * (i + 1))
         rows.append({"event_type": "Email Opened", "user_id": f"crm-contact-{i:04d}", "device_id": None,
                      "event_time": t.strftime("%Y-%m-%d %H:%M:%S.%f"), "event_properties": {"campaign": "june"},
-                     "user_properties": {}, "groups": {}, "library": "http/2.0", "uuid": str(uuid.uuid4()),
+                     "user_properties": {}, "groups": {}, "library": "http/2.0", "uuid": str(uuid.UUID(int=rng.getrandbits(128))),
                      "$insert_id": f"crm-{i}", "session_id": -1})
     return rows
 
