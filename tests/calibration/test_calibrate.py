@@ -186,3 +186,13 @@ def test_export_backed_classic_side_keeps_what_the_call_changed():
     assert side.send(event)["records"][0]["event_type"] == "Clicked"
     assert side.send({"type": "track", "event": "Other"})["records"][0]["event_type"] == "emulated"
     assert (side.from_export, side.emulated, side.mode) == (1, 1, "cloud")
+
+
+def test_the_shipped_example_export_calibrates_as_documented(settings, events_path):
+    from pathlib import Path
+
+    shipped = Path(events_path).with_name("amplitude-export.zip")
+    result = calibrate_export(settings, [events_path], str(shipped))
+    assert {k: result.options[k] for k in ("page_naming", "user_agent", "country")} == \
+        {"page_naming": "loaded", "user_agent": "os", "country": "ip"}
+    assert result.fields["os_name"].to_dict()["agree"] == 1.0 and result.rows_unjoined == 3
