@@ -8,7 +8,7 @@ import os
 import click
 
 from migrate.cli import InputError, input_errors, skip_reporter, strict_option
-from migrate.config import json_text, load_json_file
+from migrate.config import json_text, load_settings_file
 from migrate.events import ReadStats
 
 __all__ = ["calibrate_cmd", "amplitude_group"]
@@ -17,8 +17,9 @@ MODES = ("cloud", "web", "ios", "android")
 
 
 @click.command("calibrate")
-@click.option("--settings", "settings_path", required=True, type=click.Path(dir_okay=False),
-              help="Classic settings JSON (plain object or Public API destination document).")
+@click.option("--settings", "settings_path", required=True, type=click.Path(),
+              help="Classic settings JSON (plain object or Public API destination document), or Terraform: a .tf "
+                   "file or Git-sync folder with the segment_destination (PATH#ID picks one).")
 @click.option("--amplitude-export", "export_path", required=True, type=click.Path(exists=False),
               help="Amplitude export of the same period: the Export API zip, a folder of its .json.gz files, "
                    "or JSON lines (see `amplitude-migrate amplitude export`).")
@@ -56,7 +57,7 @@ def calibrate_cmd(settings_path, export_path, mode, classic_options, time_tolera
 
     options = _parse_options(classic_options)
     with input_errors():
-        doc = load_json_file(settings_path, "classic settings")
+        doc = load_settings_file(settings_path, "classic settings")
     try:
         settings, warnings = classic.load_settings(doc, source=settings_path)
         classic.Emulator(settings, mode=mode, options=options)  # checks the option names first
