@@ -102,3 +102,19 @@ def test_cli_errors(tmp_path, settings_doc, events_path, export):
                                   "--no-recommend", events_path])
     assert result.exit_code == 0 and "no event joins a row of" in result.output
     assert "1 export rows or files skipped (first: " in result.output and "other.jsonl:2" in result.output
+
+
+def test_classic_run_takes_the_calibration(tmp_path, settings_doc, calibration):
+    settings = tmp_path / "classic.json"
+    settings.write_text(json.dumps(settings_doc))
+    cal = tmp_path / "calibration.json"
+    cal.write_text(json.dumps(calibration))
+    event = {"type": "page", "name": "Home", "category": "Docs", "userId": "user-00001",
+             "timestamp": "2024-06-12T07:00:00.000Z", "context": {"library": {"name": "analytics.js"}}}
+    events = tmp_path / "e.jsonl"
+    events.write_text(json.dumps(event) + "\n")
+    result = CliRunner().invoke(main, ["classic", "run", "--settings", str(settings), "--calibration", str(cal),
+                                       str(events)])
+    assert result.exit_code == 0, result.output
+    names = [r["event_type"] for r in json.loads(result.stdout.splitlines()[0])["records"]]
+    assert names and all(n.startswith("Loaded ") for n in names)
