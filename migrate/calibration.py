@@ -19,8 +19,9 @@ Steps:
    ip, the ip of the sender) are not counted against a variant that sends none.
 4. **Report** per field how often the calibrated emulator agrees with the export, with examples.
 
-Memory: the export index is held in memory, bounded by ``max_rows`` (default 500,000 rows; calibrate on a
-day or a week, not a year). Segment events are streamed.
+Memory: the export's rows are held as compact JSON for the join, at most ``max_rows`` (default 200,000;
+calibrate on a day or a week, not a year), and a random sample of at most ``SAMPLE_JOINED`` joined events is
+kept for measuring (the join counts stay exact). Segment events are streamed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import random
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
@@ -64,8 +67,9 @@ DERIVED = frozenset({"country", "region", "city", "dma", "ip"})
 REVENUE_PROPERTIES = {"$revenue": "revenue", "$price": "price", "$quantity": "quantity",
                       "$productId": "productId", "$revenueType": "revenueType"}
 TIME_TOLERANCE = 2.0
-MAX_ROWS = 500_000
+MAX_ROWS = 200_000
 MAX_EXAMPLES = 5
+SAMPLE_JOINED = 10_000  # joined events kept for measuring (reservoir sample beyond that)
 SAMPLE_PER_OPTION = 5000  # joined events scored per option and variant (spread evenly over the input)
 NAMING = ("page_naming", "order_completed")
 
@@ -208,12 +212,15 @@ def _record_type(record: dict) -> str | None:
 
 
 class ExportIndex:
-    """Export rows held for the join, looked up by insert id, user id or device id and time."""
+    """Export rows held for the join, looked up by insert id, user id or device id and time.
+
+    Rows are kept as compact JSON (about a third of the memory of parsed dicts) and parsed when joined."""
 
     def __init__(self, path: str, *, max_rows: int = MAX_ROWS, stats: ExportStats | None = None):
         self.path = path
         self.stats = stats if stats is not None else ExportStats()
-        self.rows: list[dict] = []
+        self._packed: list[bytes] = []
+        self.types: list[str] = []
         self.times: list[int | None] = []
         self.used: list[bool] = []
         self.truncated = False
@@ -221,12 +228,13 @@ class ExportIndex:
         by_user: dict[str, list[tuple[int, int]]] = {}
         by_device: dict[str, list[tuple[int, int]]] = {}
         for row in read_export(path, self.stats):
-            if len(self.rows) >= max_rows:
+            if len(self._packed) >= max_rows:
                 self.truncated = True
                 break
-            i = len(self.rows)
+            i = len(self._packed)
             ms = export_time_ms(row)
-            self.rows.append(row)
+            self._packed.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            self.types.append(sys.intern(row["event_type"]))
             self.times.append(ms)
             self.used.append(False)
             insert_id = row.get("$insert_id")
@@ -240,7 +248,8 @@ class ExportIndex:
                 by_device.setdefault(str(row["device_id"]), []).append((ms, i))
         self.by_user = {k: sorted(v) for k, v in by_user.items()}
         self.by_device = {k: sorted(v) for k, v in by_device.items()}
-        if not self.rows and not self.stats.skipped_count:
+        self.type_set = frozenset(self.types)
+        if not self._packed and not self.stats.skipped_count:
             raise BadInput(path, None, "the Amplitude export holds no rows: check the range it was exported for")
 
     def span(self) -> tuple[int, int] | None:
@@ -251,7 +260,13 @@ class ExportIndex:
         return self.used.count(False)
 
     def reset(self) -> None:
-        self.used = [False] * len(self.rows)
+        self.used = [False] * len(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def row(self, i: int) -> dict:
+        return json.loads(self._packed[i])
 
     def _nearest(self, table: dict, ident: str, event_type: str, times: list[int], tol_ms: int, n: int) -> list[int]:
         entries = table.get(ident)
@@ -263,7 +278,7 @@ class ExportIndex:
         for ms, i in entries[lo:]:
             if ms > hi_t:
                 break
-            if self.used[i] or self.rows[i].get("event_type") != event_type:
+            if self.used[i] or self.types[i] != event_type:
                 continue
             distance = min(abs(ms - t) for t in times)
             if distance <= tol_ms:
@@ -564,6 +579,7 @@ class Calibration:
     mode: str
     export: str
     tolerance: float
+    sampled: int = 0  # joined events the options and fields were measured on (a sample above SAMPLE_JOINED)
     warnings: list[str] = field(default_factory=list)
     export_skipped: list[dict] = field(default_factory=list)
     export_skipped_count: int = 0
@@ -582,6 +598,7 @@ class Calibration:
             "joined": self.joined,
             "unjoined": self.unjoined,
             "agreement": None if self.agreement is None else round(self.agreement, 4),
+            "measured_on": self.sampled,
             "choices": [c.to_dict() for c in self.choices],
             "export": {"path": self.export, "rows": self.rows, "rows_joined": self.rows_joined,
                        "rows_unjoined": self.rows_unjoined, "skipped": self.export_skipped_count,
@@ -596,7 +613,8 @@ class Calibration:
         out = [f"joined {self.joined} Segment events to {self.rows_joined} of {self.rows} export rows "
                f"({self.unjoined} events unjoined, {self.rows_unjoined} rows unjoined; mode {self.mode})"]
         if self.agreement is not None:
-            out.append(f"field agreement with the calibrated options: {self.agreement:.1%}")
+            sample = f" (a random sample of {self.sampled} joined events)" if self.sampled < self.joined else ""
+            out.append(f"field agreement with the calibrated options: {self.agreement:.1%}{sample}")
         for c in self.choices:
             out.append(f"  {c.option}={c.value}: {c.evidence}")
         out.append("per field (agree / compared):")
@@ -635,33 +653,42 @@ def calibrate_export(settings, events: list[str], export_path: str, *, mode: str
     joined: list[tuple[dict, list[dict]]] = []
     unjoined = 0
     # exports without $identify rows (a filtered export) cannot join identify calls: do not count them missing
-    joinable = {"$identify"} if any(r.get("event_type") == "$identify" for r in index.rows) else set()
+    joinable = "$identify" in index.type_set
+    if not len(index):
+        first_skip = index.stats.skipped[0] if index.stats.skipped else None
+        raise BadInput(export_path, None, f"no usable rows ({index.stats.skipped_count} skipped"
+                                          + (f", first: {first_skip}" if first_skip else "")
+                                          + "): download the export again (amplitude-migrate amplitude export)")
     first = last = None
+    n_joined = 0
+    rng = random.Random(0)  # reservoir sample of the joined events: memory stays bounded, results repeatable
     for event in read_events(events, strict=strict, stats=stats, on_skip=on_skip):
         base, rows = joiner.join(index, event, tol_ms)
         for t in _event_times(event, base)[:1]:
             first = t if first is None else min(first, t)
             last = t if last is None else max(last, t)
         if rows:
-            joined.append((event, [index.rows[i] for i in rows]))
+            n_joined += 1
+            slot = len(joined) if len(joined) < SAMPLE_JOINED else rng.randrange(n_joined)
+            if slot < SAMPLE_JOINED:
+                item = (event, [index.row(i) for i in rows])
+                if slot == len(joined):
+                    joined.append(item)
+                else:
+                    joined[slot] = item
         elif any(_record_type(r) != "$identify" or joinable for r in base):
             unjoined += 1
     warnings = []
     if index.truncated:
         warnings.append(f"{export_path}: only the first {max_rows} rows were read (--max-rows): calibrate on a "
                         "shorter period")
-    if not index.rows:
-        first_skip = index.stats.skipped[0] if index.stats.skipped else None
-        raise BadInput(export_path, None, f"no usable rows ({index.stats.skipped_count} skipped"
-                                          + (f", first: {first_skip}" if first_skip else "")
-                                          + "): download the export again (amplitude-migrate amplitude export)")
-    if not joined:
+    if not n_joined:
         span = index.span()
         have = f"its rows run from {_fmt_ms(span[0])} to {_fmt_ms(span[1])}" if span else "it has no timed rows"
         want = (f"the events run from {_fmt_ms(first)} to {_fmt_ms(last)}: export that period, e.g. "
                 f"`amplitude-migrate amplitude export --start {_hour(first)} --end {_hour(last + 3_600_000)} "
                 f"-o export.zip`") if first is not None else "no Segment event carries a timestamp"
-        raise BadInput(export_path, None, f"none of its {len(index.rows)} rows joins any of the {stats.read} "
+        raise BadInput(export_path, None, f"none of its {len(index)} rows joins any of the {stats.read} "
                                           f"Segment events ({have}; {want}); also check --mode and that the export "
                                           "is from the project these events went to")
     base = dict(joiner.base.options)
@@ -676,18 +703,19 @@ def calibrate_export(settings, events: list[str], export_path: str, *, mode: str
     for predicted, (event, rows) in zip(final, joined):
         score_event(predicted, rows, tallies,
                     example={"messageId": event.get("messageId"), "event_type": rows[0].get("event_type")})
-    rows_joined = len(index.rows) - index.unused()
-    if joined and rows_joined < len(index.rows) / 2:
-        warnings.append(f"{export_path}: only {rows_joined} of {len(index.rows)} export rows join the Segment "
+    rows_joined = len(index) - index.unused()
+    if rows_joined < len(index) / 2:
+        warnings.append(f"{export_path}: only {rows_joined} of {len(index)} export rows join the Segment "
                         "events: the export covers more than these events (other sources or a longer period), or --mode is "
                         "not the connection mode they went through")
-    if joined and unjoined > len(joined):
-        warnings.append(f"only {len(joined)} of {len(joined) + unjoined} Segment events join an export row: the "
+    if unjoined > n_joined:
+        warnings.append(f"only {n_joined} of {n_joined + unjoined} Segment events join an export row: the "
                         "export covers a different period or project, or the events did not go to Amplitude")
     options_out = {k: v for k, v in base.items() if k in CONTESTED}
     return Calibration(
-        options=options_out, choices=choices, fields=tallies, joined=len(joined), unjoined=unjoined,
-        rows=len(index.rows), rows_joined=rows_joined, rows_unjoined=index.unused(), events=stats.read,
+        options=options_out, choices=choices, fields=tallies, joined=n_joined, unjoined=unjoined,
+        sampled=len(joined),
+        rows=len(index), rows_joined=rows_joined, rows_unjoined=index.unused(), events=stats.read,
         mode=mode, export=export_path, tolerance=tolerance, warnings=warnings,
         export_skipped=[{"file": s.file, "line": s.line, "reason": s.reason} for s in index.stats.skipped[:20]],
         export_skipped_count=index.stats.skipped_count, events_skipped=stats.skipped_count,
@@ -753,10 +781,10 @@ def covered_records(settings, events: list[str], export_path: str, *, mode: str 
         base, rows = joiner.join(index, event, tol_ms)
         if not rows:
             continue
-        stored = [row_record(index.rows[i]) for i in rows]
+        stored = [row_record(index.row(i)) for i in rows]
         pairs, _, extra = _pair(base, stored)
         covered[event_key(event)] = [_as_classic(s, p) for p, s in pairs] + [_as_classic(s, None) for s in extra]
-    counts = {"export": export_path, "rows": len(index.rows), "rows_used": len(index.rows) - index.unused(),
+    counts = {"export": export_path, "rows": len(index), "rows_used": len(index) - index.unused(),
               "events_covered": len(covered), "skipped_rows": index.stats.skipped_count,
               "skipped_examples": [str(s) for s in index.stats.skipped[:5]], "truncated": index.truncated}
     return covered, counts

@@ -30,7 +30,7 @@ MODES = ("cloud", "web", "ios", "android")
 @click.option("--time-tolerance", type=click.FloatRange(0, 3600), default=2.0, show_default=True,
               help="Seconds between the time Classic sent and the export's client_event_time for a join "
                    "without $insert_id.")
-@click.option("--max-rows", type=click.IntRange(1), default=500_000, show_default=True,
+@click.option("--max-rows", type=click.IntRange(1), default=200_000, show_default=True,
               help="Read at most this many export rows (they are held in memory for the join).")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write calibration.json here (use it with `compare --calibration`).")

@@ -196,3 +196,16 @@ def test_the_shipped_example_export_calibrates_as_documented(settings, events_pa
     assert {k: result.options[k] for k in ("page_naming", "user_agent", "country")} == \
         {"page_naming": "loaded", "user_agent": "os", "country": "ip"}
     assert result.fields["os_name"].to_dict()["agree"] == 1.0 and result.rows_unjoined == 3
+
+
+def test_above_the_sample_size_counts_stay_exact_and_fields_are_measured_on_a_sample(
+        monkeypatch, settings, events_path, loaded_export, result):
+    import migrate.calibration as calibration
+
+    monkeypatch.setattr(calibration, "SAMPLE_JOINED", 150)
+    sampled = calibration.calibrate_export(settings, [events_path], loaded_export)
+    assert sampled.joined == result.joined and sampled.unjoined == result.unjoined
+    assert sampled.to_dict()["measured_on"] == 150
+    assert sum(t.compared for t in sampled.fields.values()) < sum(t.compared for t in result.fields.values())
+    assert sampled.options["page_naming"] == "loaded" and sampled.options["user_agent"] == "os"
+    assert "a random sample of 150 joined events" in sampled.lines()[1]
