@@ -43,7 +43,7 @@ from migrate.events import ReadStats, read_events
 __all__ = [
     "CONTESTED", "OPTION_FIELDS", "COMPARED_FIELDS", "TIME_TOLERANCE", "MAX_ROWS", "Calibration",
     "ExportIndex", "calibrate_export", "load_calibration", "row_record", "covered_records", "ExportBackedClassic",
-    "event_key", "classic_side_summary",
+    "event_key", "classic_side_summary", "protect_calibration",
 ]
 
 CONTESTED = ("page_naming", "order_completed", "group_call", "query_params", "revenue_price", "language",
@@ -442,7 +442,7 @@ def score_event(predicted: list[dict], rows: list[dict], tallies: dict[str, Fiel
         else:
             t.disagree += 1
             if len(t.examples) < MAX_EXAMPLES:
-                t.examples.append({**(example or {}), "predicted": _short(p), "stored": _short(s)})
+                t.examples.append({**(example or {}), "field": name, "predicted": _short(p), "stored": _short(s)})
 
     for rec, stored in pairs:
         stored_types = stored.get("event_type")
@@ -609,7 +609,9 @@ class Calibration:
             "warnings": self.warnings,
         }
 
-    def lines(self) -> list[str]:
+    def lines(self, doc: dict | None = None) -> list[str]:
+        """The terminal summary; `doc`: this calibration's (possibly pseudonymised) `to_dict()`."""
+        doc = doc if doc is not None else self.to_dict()
         out = [f"joined {self.joined} Segment events to {self.rows_joined} of {self.rows} export rows "
                f"({self.unjoined} events unjoined, {self.rows_unjoined} rows unjoined; mode {self.mode})"]
         if self.agreement is not None:
@@ -625,9 +627,10 @@ class Calibration:
             line = f"  {name:<20} {_fraction(t)}"
             if t.derived:
                 line += f", {t.derived} filled in by Amplitude"
-            if t.examples:
-                ex = t.examples[0]
-                line += f"; e.g. {ex.get('event_type')!s}: predicted {ex['predicted']!r}, stored {ex['stored']!r}"
+            examples = (doc.get("fields", {}).get(name) or {}).get("examples") or []
+            if examples:
+                ex = examples[0]
+                line += f"; e.g. {ex.get('event_name')!s}: predicted {ex['predicted']!r}, stored {ex['stored']!r}"
             out.append(line)
         return out
 
@@ -702,7 +705,7 @@ def calibrate_export(settings, events: list[str], export_path: str, *, mode: str
     final = memo.predict(base, [e for e, _ in joined])
     for predicted, (event, rows) in zip(final, joined):
         score_event(predicted, rows, tallies,
-                    example={"messageId": event.get("messageId"), "event_type": rows[0].get("event_type")})
+                    example={"messageId": event.get("messageId"), "event_name": rows[0].get("event_type")})
     rows_joined = len(index) - index.unused()
     if rows_joined < len(index) / 2:
         warnings.append(f"{export_path}: only {rows_joined} of {len(index)} export rows join the Segment "
@@ -841,3 +844,17 @@ def classic_side_summary(calibration: dict | None, calibration_file: str | None,
             f"{from_export} events; emulated for {emulated} events (identify, group and alias calls, and events "
             f"the export does not cover); {export_counts['rows_used']} of {export_counts['rows']} export rows used")
     return out
+
+
+def protect_calibration(doc: dict, policy) -> dict:
+    """calibration.json as shared outputs may show it: personal values in the examples pseudonymised
+    (`migrate.pii`), the options and counts as they are, ``privacy`` saying how it was made."""
+    if not policy.masks:
+        return {**doc, "privacy": policy.describe()}
+    fields = doc.get("fields") or {}
+    names = list(fields)
+    # each example names its field ({"field": "user_id", "predicted": ..., "stored": ...}): the scrubber then
+    # knows which values are personal; field names, counts and fractions stay readable
+    scrubbed = policy.pseudonymiser().scrub_many((fields[n].get("examples") or []) for n in names)
+    out = {n: {**fields[n], "examples": ex} for n, ex in zip(names, scrubbed)}
+    return {**doc, "fields": out, "privacy": policy.describe()}

@@ -8,6 +8,7 @@ import os
 import click
 
 from migrate.cli import InputError, input_errors, skip_reporter, strict_option
+from migrate.cli_pii import pii_options, pii_policy
 from migrate.config import json_text, load_settings_file
 from migrate.events import ReadStats
 
@@ -34,10 +35,11 @@ MODES = ("cloud", "web", "ios", "android")
               help="Read at most this many export rows (they are held in memory for the join).")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write calibration.json here (use it with `compare --calibration`).")
+@pii_options("mask")
 @strict_option
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
 def calibrate_cmd(settings_path, export_path, mode, classic_options, time_tolerance, max_rows, output_path,
-                  strict, events):
+                  pii_mode, pii_keys, pii_salt, strict, events):
     """Check the classic emulator against your Amplitude export and pick each contested behaviour.
 
     Joins the export's rows to the Segment EVENTS that produced them (by $insert_id where present, else by
@@ -45,17 +47,19 @@ def calibrate_cmd(settings_path, export_path, mode, classic_options, time_tolera
     reports per field how often the prediction agrees with what Amplitude stored, with examples. For every
     contested behaviour (page_naming, order_completed, group_call, query_params, revenue_price, language,
     user_agent, country) it picks the variant the export supports and says why. Exit code 2 when nothing
-    joins (an export of another period or project).
+    joins (an export of another period or project). Personal values in the examples (ids, e-mail, IP ...)
+    are pseudonymised unless --pii keep.
 
     Example:
 
         amplitude-migrate calibrate --settings examples/classic-settings.json --amplitude-export examples/amplitude-export.zip -o calibration.json examples/events.jsonl
     """
     import classic
-    from migrate.calibration import calibrate_export
+    from migrate.calibration import calibrate_export, protect_calibration
     from migrate.cli_workflow import _parse_options
 
     options = _parse_options(classic_options)
+    policy = pii_policy(pii_mode, pii_keys, pii_salt)
     with input_errors():
         doc = load_settings_file(settings_path, "classic settings")
     try:
@@ -79,10 +83,11 @@ def calibrate_cmd(settings_path, export_path, mode, classic_options, time_tolera
         click.echo(f"warning: {warning}", err=True)
     if mode != "cloud":
         click.echo("note: the contested options concern cloud mode; in device modes they change nothing", err=True)
-    for line in result.lines():
+    doc = protect_calibration(result.to_dict(), policy)
+    for line in result.lines(doc):
         click.echo(line)
     if output_path:
-        text = json_text(result.to_dict(), indent=2) + "\n"
+        text = json_text(doc, indent=2) + "\n"
         if output_path == "-":
             click.echo(text, nl=False)
         else:

@@ -118,3 +118,30 @@ def test_classic_run_takes_the_calibration(tmp_path, settings_doc, calibration):
     assert result.exit_code == 0, result.output
     names = [r["event_type"] for r in json.loads(result.stdout.splitlines()[0])["records"]]
     assert names and all(n.startswith("Loaded ") for n in names)
+
+
+def test_calibration_examples_are_pseudonymised_unless_kept(tmp_path, settings_doc, events_path, make_export):
+    def tamper(rows):  # Amplitude shows other user ids: disagreements whose examples carry ids
+        for row in rows:
+            if row.get("user_id"):
+                row["user_id"] = "changed-" + str(row["user_id"])
+        return rows
+
+    export = make_export(name="ids.zip", rows_hook=tamper)
+    settings = tmp_path / "classic.json"
+    settings.write_text(json.dumps(settings_doc))
+    runner = CliRunner()
+    out = tmp_path / "masked.json"
+    result = runner.invoke(main, ["calibrate", "--settings", str(settings), "--amplitude-export", export,
+                                  "--time-tolerance", "2", "-o", str(out), events_path])
+    # user ids differ, so rows join by device id; the stored ids disagree
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    example = doc["fields"]["user_id"]["examples"][0]
+    assert example["stored"].startswith("pii:") and example["predicted"].startswith("pii:")
+    assert example["event_name"] and doc["privacy"]["mode"] == "mask"
+    assert "changed-" not in out.read_text() and "changed-" not in result.stdout
+    kept = tmp_path / "kept.json"
+    result = runner.invoke(main, ["calibrate", "--settings", str(settings), "--amplitude-export", export,
+                                  "--pii", "keep", "-o", str(kept), events_path])
+    assert json.loads(kept.read_text())["fields"]["user_id"]["examples"][0]["stored"].startswith("changed-")
