@@ -828,7 +828,7 @@ def classic_side_summary(calibration: dict | None, calibration_file: str | None,
                          key=lambda item: item[1])[:3]
         out["calibration"] = {"file": calibration_file, "options": calibration.get("options"),
                               "agreement": agreement, "joined": calibration.get("joined"),
-                              "unjoined": calibration.get("unjoined"), "weakest_fields": dict(weakest)}
+                              "unjoined": calibration.get("unjoined"), "weakest_fields": [list(w) for w in weakest]}
         how = f"{agreement:.1%} of compared fields agreed" if isinstance(agreement, (int, float)) else \
             "agreement not measured"
         line = (f"calibrated from {calibration_file} ({calibration.get('joined')} events joined to the "
