@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterable
 
 from migrate.canonical import records_from_requests
+from migrate.calibration import classic_side_summary
 from migrate.detect import Detections
 from migrate.differ import Difference, EventDiff, diff_event
 from migrate.events import ReadStats, read_events
@@ -159,6 +160,9 @@ def compare(
     source_modes: dict[str, str] | None = None,
     classic_options: dict | None = None,
     recommend: bool = True,
+    calibration: dict | None = None,
+    calibration_file: str | None = None,
+    amplitude_export: str | None = None,
     strict: bool = False,
     on_skip=None,
     progress: ProgressFn | None = None,
@@ -170,7 +174,8 @@ def compare(
     import actions
     import classic
 
-    options = dict(classic_options or {})
+    # a calibration's options are the starting point; explicit --option values win
+    options = {**((calibration or {}).get("options") or {}), **(classic_options or {})}
     settings, settings_warnings = classic.load_settings(classic_settings, source=settings_file)
     router = Router(mode, source_modes)
     # fail on bad options before reading any event (an Emulator checks them)
@@ -184,15 +189,25 @@ def compare(
         primary_label = VARIANT_LABELS["translated"]
 
     modes: dict[str, _Mode] = {}
+    export: dict = {"counts": None, "covered": {}}  # --amplitude-export: per mode, the events it covers
 
     def setup(m: str) -> _Mode:
         if m not in modes:
-            modes[m] = _Mode(m, settings, classic_settings, options, user_subs)
+            ms = modes[m] = _Mode(m, settings, classic_settings, options, user_subs)
+            if amplitude_export:
+                # the classic side: the team's Amplitude export where it covers an event, else the emulator
+                from migrate.calibration import ExportBackedClassic, covered_records
+
+                covered, counts = covered_records(settings, export["paths"], amplitude_export, mode=m,
+                                                  options=ms.emulator.options)
+                export["counts"] = export["counts"] or counts
+                ms.emulator = ExportBackedClassic(ms.emulator, covered)
         return modes[m]
 
     stats = ReadStats()
     sources = SourceTable()
     with spooled(events) as paths:
+        export["paths"] = paths
         # -- pass 1 --------------------------------------------------------------------------------
         aggregates = {"presets": VariantFindings(VARIANT_LABELS["presets"]),
                       "translated": VariantFindings(primary_label)}
@@ -231,6 +246,9 @@ def compare(
             detections = Detections(min_id_length_set=False, batch_endpoint_set=False)
         detection_list = detections.to_list()
         translated = aggregates["translated"]
+        # counted once, in pass 1: later passes replay the same events
+        side_counts = (sum(getattr(ms.emulator, "from_export", 0) for ms in modes.values()),
+                       sum(getattr(ms.emulator, "emulated", 0) for ms in modes.values()))
 
         # -- pass 2: recommendations per mode, verified ------------------------------------------------
         steps: dict[str, list] = {}
@@ -308,6 +326,7 @@ def compare(
             "settings_warnings": settings_warnings,
             "routing_warnings": router.warnings(),
             "subscriptions_file": subscriptions_file,
+            "classic_side": classic_side_summary(calibration, calibration_file, export["counts"], *side_counts),
         },
         # chart parity: the share of events with nothing that changes numbers in charts
         "parity": {name: variants[name]["parity"] if name in variants else None
