@@ -9,6 +9,8 @@ from migrate.config import REDACTED, json_text, load_json_file, settings_object
 from migrate.errors import BadInput, MigrateError
 from migrate.events import ReadStats, read_events
 
+REGIONS = ("north_america", "europe")
+
 
 
 @dataclass
@@ -43,6 +45,16 @@ def load_actions_settings(path: str) -> dict:
     from actions.destination import settings_errors
 
     settings = settings_object(load_json_file(path, "settings"), path, "settings")
+    for key in ("apiKey", "secretKey"):
+        value = settings.get(key)
+        if value is not None and not isinstance(value, str):
+            # the runtime would coerce a number to a string; a key that is not a string is a copy-paste slip
+            raise BadInput(path, None, f"setting {key!r} must be a string, got {type(value).__name__} "
+                                       "(value hidden)")
+    endpoint = settings.get("endpoint")
+    if endpoint is not None and endpoint not in REGIONS:
+        raise BadInput(path, None, f"setting 'endpoint' must be one of {', '.join(map(repr, REGIONS))}, got "
+                                   f"{str(endpoint)[:40]!r} (the Actions runtime rejects every event otherwise)")
     errors = settings_errors(settings)
     if errors:
         # the runtime validates settings before any subscription: every event would fail
