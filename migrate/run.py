@@ -84,11 +84,16 @@ def redact_request(request: dict) -> dict:
 
 
 def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, redact=False,
-                stats: ReadStats | None = None, on_skip=None) -> RunSummary:
+                stats: ReadStats | None = None, on_skip=None, on_warning=None) -> RunSummary:
     import actions
 
     settings = load_actions_settings(settings_path)
     subscriptions = load_subscriptions_file(subscriptions_path)
+    if subscriptions_path is not None and on_warning is not None:
+        from actions.lint import lint_subscriptions
+
+        for warning in lint_subscriptions(subscriptions):
+            on_warning(f"{subscriptions_path}: {warning}")
     engine = actions.Engine(settings=settings, subscriptions=subscriptions)
     stats = stats if stats is not None else ReadStats()
     summary = RunSummary()
