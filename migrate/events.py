@@ -227,9 +227,13 @@ def _depth_over(obj, limit: int) -> bool:
     return False
 
 
+def _is_type(value) -> bool:
+    return type(value) is str and value in SEGMENT_TYPES
+
+
 def _wrapper_key(obj: dict) -> str | None:
     for key, value in obj.items():
-        if isinstance(value, dict) and value.get("type") in SEGMENT_TYPES:
+        if isinstance(value, dict) and _is_type(value.get("type")):
             return key
     return None
 
@@ -318,7 +322,7 @@ def _iter_lines(name: str, stream, first_line: bytes, skip, cursor: _Cursor) -> 
         except ValueError as exc:
             skip(Skip(name, lineno, f"invalid JSON: {exc}", "invalid JSON"))
             continue
-        if text.count(b"{") + text.count(b"[") <= MAX_DEPTH and type(obj) is dict and obj.get("type") in SEGMENT_TYPES:
+        if text.count(b"{") + text.count(b"[") <= MAX_DEPTH and type(obj) is dict and _is_type(obj.get("type")):
             yield obj  # the common case: a plain event that cannot be nested too deeply
             continue
         if _is_batch(obj) or isinstance(obj, list):
