@@ -115,7 +115,8 @@ def _ast_walk(ast: dict, skip_values: set) -> list[str]:
         if kind in _TEXT_FIELDS and op in _ORDERING | {"number_equals", "number_not_equals"}:
             out.append(f"'{_TEXT_FIELDS[kind]} {op} {value}' can never match: {_TEXT_FIELDS[kind]} is text and "
                        "the runtime compares only numbers this way")
-        elif op in _ORDERING and isinstance(value, str) and value not in skip_values:
+        elif kind in _PREFIX and op in _ORDERING and isinstance(value, str) and value not in skip_values:
+            # (only here does the AST keep the quotes' meaning: top-level values are always strings)
             number = js_to_number(value)
             if math.isnan(number):
                 out.append(f"'{where} {op} \"{value}\"' can never match: the runtime compares numbers and "
