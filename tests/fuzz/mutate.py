@@ -103,32 +103,33 @@ def mutate_event(event: dict, rng: random.Random, steps: int | None = None) -> d
     return event
 
 
-def mutate_line(line: str, rng: random.Random) -> bytes:
-    """One input line, usually as is, sometimes damaged the ways exports and users damage them."""
-    r = rng.random()
-    if r < 0.75:
-        return line.encode("utf-8", "surrogatepass")
-    if r < 0.79:
-        return line[: rng.randint(0, max(0, len(line) - 1))].encode("utf-8", "surrogatepass")
-    if r < 0.83:
-        return ('{"event": ' + line + "}").encode("utf-8", "surrogatepass")
-    if r < 0.86:
-        return ("[" + line + "," + line + "]").encode("utf-8", "surrogatepass")
-    if r < 0.88:
-        return ('{"batch": [' + line + ", 5]}").encode("utf-8", "surrogatepass")
-    if r < 0.90:
+def mutate_line(line: str, rng: random.Random, damage: float = 0.25) -> bytes:
+    """One input line: as is, or (with probability `damage`) damaged the ways exports and users damage it."""
+    raw = line.encode("utf-8", "surrogatepass")
+    if rng.random() >= damage:
+        return raw
+    kind = rng.randrange(10)
+    if kind == 0:
+        return raw[: rng.randint(0, max(0, len(raw) - 1))]
+    if kind == 1:
+        return b'{"event": ' + raw + b"}"
+    if kind == 2:
+        return b"[" + raw + b"," + raw + b"]"
+    if kind == 3:
+        return b'{"batch": [' + raw + b", 5]}"
+    if kind == 4:
         levels = rng.randint(100, 3000)
         return ('{"type":"track","properties":' + '{"d":' * levels + "1" + "}" * (levels + 1)).encode()
-    if r < 0.92:
+    if kind == 5:
         levels = rng.randint(100, 3000)
-        return ('{"type":"track","properties":' + '[' * levels + "]" * levels + "}").encode()
-    if r < 0.94:
+        return ('{"type":"track","properties":' + "[" * levels + "]" * levels + "}").encode()
+    if kind == 6:
         return bytes(rng.randrange(256) for _ in range(rng.randint(1, 60))).replace(b"\n", b" ")
-    if r < 0.96:
+    if kind == 7:
         return rng.choice([b"", b"null", b"5", b'"text"', b"[]", b"{}", b"\xef\xbb\xbf{}", b"\xff\xfe{}"])
-    if r < 0.98:
-        return line.encode("utf-8", "surrogatepass").replace(b'"', b"'", 2)
-    return (line + " " + line).encode("utf-8", "surrogatepass")
+    if kind == 8:
+        return raw.replace(b'"', b"'", 2)
+    return raw + b" " + raw
 
 
 def mutate_settings(settings: dict, rng: random.Random) -> dict:
