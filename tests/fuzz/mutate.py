@@ -8,6 +8,7 @@ wrappers, truncated and garbled lines.
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 
@@ -48,7 +49,7 @@ def deep(levels: int, leaf=1):
 def odd_value(rng: random.Random):
     r = rng.random()
     if r < 0.75:
-        return rng.choice(ODD_VALUES)
+        return copy.deepcopy(rng.choice(ODD_VALUES))  # a fresh copy: later mutations write into containers
     if r < 0.85:
         return deep(rng.randint(2, 60))
     if r < 0.92:
