@@ -365,3 +365,29 @@ def test_suspicious_triggers_are_warned_about_in_compare_and_actions_run(tmp_pat
         warnings = [l for l in result.stderr.splitlines() if "trigger" in l and l.startswith("warning:")]
         assert len(warnings) == 1
         assert "subscription 'Empty type'" in warnings[0] and "literal 'eos'" in warnings[0]
+
+
+@pytest.mark.parametrize("which", ["settings", "subscriptions"])
+@pytest.mark.parametrize("command", ["compare", "classic run", "actions run", "translate"])
+def test_pathological_settings_and_subscriptions_files_are_input_errors(tmp_path, which, command):
+    deep = '{"a":' * 3000 + "1" + "}" * 3000
+    events = jsonl(tmp_path / "e.jsonl", EVENTS)
+    settings, subs = SETTINGS_FILE, None
+    if which == "settings":
+        settings = tmp_path / "settings.json"
+        settings.write_text('{"apiKey": "abcdefgh12345678", "mapQueryParams": ' + deep + "}")
+    else:
+        if command in ("classic run", "translate"):
+            pytest.skip("this command reads no subscriptions")
+        subs = tmp_path / "subs.json"
+        subs.write_text('[{"name": "x", "partnerAction": "logEventV2", "subscribe": "type = \\"track\\"", '
+                        '"mapping": {"event_properties": ' + '{"a":' * 100 + "1" + "}" * 100 + "}}]")
+    args = {"compare": ["compare", "--settings", settings], "classic run": ["classic", "run", "--settings", settings],
+            "actions run": ["actions", "run", "--settings", settings], "translate": ["translate", settings]}[command]
+    if subs is not None:
+        args += ["--subscriptions", subs]
+    if command != "translate":
+        args.append(events)
+    result = run(args)
+    assert result.exit_code == 2, result.output
+    assert "nested deeper than 64 levels" in result.stderr and "Traceback" not in result.output
