@@ -79,9 +79,10 @@ def _outcome(run, variant: str) -> EventDiff:
 
 def _run_pass(paths, runner: Runner, aggregates: dict[str, VariantFindings], *, label: str,
               detections: Detections | None = None, primary: str | None = None, stats: ReadStats | None = None,
-              strict: bool = False, on_skip=None, progress: ProgressFn | None = None, dedupe: bool = False) -> None:
+              strict: bool = False, on_skip=None, progress: ProgressFn | None = None, dedupe: bool = False,
+              names: dict | None = None) -> None:
     n = 0
-    for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip, dedupe=dedupe):
+    for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip, dedupe=dedupe, names=names):
         run = runner.run(event)
         for name, agg in aggregates.items():
             agg.add(event, _outcome(run, name), run.classic_records, run.variants[name].records)
@@ -161,7 +162,8 @@ def compare(
                         records_from_requests)
         _run_pass(paths, runner, aggregates, label="pass 1/2: classic vs presets and translated",
                   detections=detections, primary="translated", stats=stats, strict=strict, on_skip=on_skip,
-                  progress=progress, dedupe=dedupe)
+                  progress=progress, dedupe=dedupe, names=dict(zip(paths, ("<stdin>" if e == "-" else None
+                                                                           for e in events))))
         if max_skipped is not None:
             check_input(stats, max_skipped)  # before any figure: wrong-shaped input is not evidence
         detection_list = detections.to_list()

@@ -342,8 +342,8 @@ def _iter_lines(name: str, stream, first_line: bytes, skip, cursor: _Cursor) -> 
     cursor.line = lineno
 
 
-def _iter_file(path: str, stats: ReadStats, skip) -> Iterator[dict]:
-    name = "<stdin>" if path == "-" else path
+def _iter_file(path: str, stats: ReadStats, skip, name: str | None = None) -> Iterator[dict]:
+    name = name or ("<stdin>" if path == "-" else path)
     stream = open_input(path)
     cursor = _Cursor()
     try:
@@ -442,11 +442,13 @@ def read_events(
     stats: ReadStats | None = None,
     on_skip: Callable[[Skip], None] | None = None,
     dedupe: bool = False,
+    names: dict[str, str] | None = None,
 ) -> Iterator[dict]:
     """Yield every event of every path in order. Skips are counted in `stats` (strict: raise BadInput).
 
     Events repeating an earlier event's messageId are counted in `stats.duplicates` (with examples);
-    `dedupe=True` drops them, keeping the first, as Segment's own deduplication does.
+    `dedupe=True` drops them, keeping the first, as Segment's own deduplication does. `names` gives the
+    name to report for a path (standard input spooled to a temporary file is still "<stdin>").
     """
     stats = stats if stats is not None else ReadStats()
     recent = _RecentIds()
@@ -459,10 +461,10 @@ def read_events(
             on_skip(item)
 
     for path in paths:
-        name = "<stdin>" if path == "-" else str(path)
+        name = (names or {}).get(path) or ("<stdin>" if path == "-" else str(path))
         if name not in stats.files:
             stats.files.append(name)
-        for event in _iter_file(path, stats, skip):
+        for event in _iter_file(path, stats, skip, name):
             message_id = event.get("messageId")
             if isinstance(message_id, str) and message_id and recent.repeat(message_id):
                 stats.duplicates += 1
