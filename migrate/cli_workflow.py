@@ -195,8 +195,8 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     skipped with their reason, and more than --max-skipped of them stops the run. Exit codes: 0 ok,
     1 a gate failed (--fail-under, --fail-under-exact), 2 usage or input errors (nothing is reported).
 
+    \b
     Example:
-
         amplitude-migrate compare --settings examples/classic-settings.json --fail-under 95% examples/events.jsonl
     """
     from migrate.compare import compare
