@@ -30,7 +30,7 @@ from migrate.events import ReadStats, read_events  # noqa: E402
 from migrate.translate import translate  # noqa: E402
 from reports import render_all  # noqa: E402
 
-settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("deep", max_examples=500, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
