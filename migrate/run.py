@@ -22,6 +22,7 @@ class RunSummary:
     requests: int = 0
     records: int = 0
     failed: int = 0  # events the engine could not process (an internal error), written with "error"
+    duplicates: int = 0  # events repeating an earlier messageId
     by_subscription: dict = field(default_factory=dict)
 
     def line(self) -> str:
@@ -32,6 +33,8 @@ class RunSummary:
         )
         if self.failed:
             text += f"; {self.failed} events failed in the engine (lines with \"error\")"
+        if self.duplicates:
+            text += f"; {self.duplicates} events repeat an earlier messageId (Segment would drop them)"
         return text
 
 
@@ -123,4 +126,5 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
         write("\n")
     summary.events = stats.read
     summary.skipped = stats.skipped_count
+    summary.duplicates = stats.duplicates
     return summary

@@ -391,3 +391,12 @@ def test_pathological_settings_and_subscriptions_files_are_input_errors(tmp_path
     result = run(args)
     assert result.exit_code == 2, result.output
     assert "nested deeper than 64 levels" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["actions", "run"], ["classic", "run"]])
+def test_run_commands_count_repeated_message_ids(tmp_path, command):
+    a = jsonl(tmp_path / "a.jsonl", EVENTS)
+    result = run([*command, "--settings", SETTINGS_FILE, a, a])
+    assert result.exit_code == 0, result.output
+    assert f"{len(EVENTS)} events repeat an earlier messageId" in result.stderr
+    assert len(result.stdout.splitlines()) == 2 * len(EVENTS)  # the run commands report, they do not drop
