@@ -400,3 +400,18 @@ def test_run_commands_count_repeated_message_ids(tmp_path, command):
     assert result.exit_code == 0, result.output
     assert f"{len(EVENTS)} events repeat an earlier messageId" in result.stderr
     assert len(result.stdout.splitlines()) == 2 * len(EVENTS)  # the run commands report, they do not drop
+
+
+def test_fail_under_0_9_fails_a_low_parity(tmp_path):
+    # subscriptions that send almost nothing: parity far below 90%, and 0.9 means 90% (it once meant 0.9%)
+    events = jsonl(tmp_path / "e.jsonl", EVENTS)
+    subs = tmp_path / "subs.json"
+    subs.write_text(json.dumps([{"name": "Aliases only", "partnerAction": "logEventV2", "subscribe": 'type = "alias"',
+                                 "mapping": {}}]))
+    result = run(["compare", "--settings", SETTINGS_FILE, "--subscriptions", subs, "--no-recommend",
+                  "--fail-under", "0.9", "--report", tmp_path / "r", events])
+    parity = json.loads((tmp_path / "r" / "report.json").read_text())["parity"]["translated"]
+    assert parity < 0.5
+    assert result.exit_code == 1, result.output
+    assert f"gate FAILED: chart parity of 'Your subscriptions' is {parity * 100:.1f}% < --fail-under 90.0%" \
+        in result.stderr
