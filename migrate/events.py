@@ -15,7 +15,6 @@ never a result.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import sys
@@ -417,15 +416,16 @@ def _looks_like_batch(head: bytes) -> bool:
 
 
 class _RecentIds:
-    """The last `window` distinct messageIds (as 8-byte digests), first in first out: bounded memory."""
+    """The last `window` distinct messageIds (as 64-bit hashes, stable within a run), first in first out:
+    bounded memory."""
 
     def __init__(self, window: int = DEDUPE_WINDOW):
         self.window = window
-        self.seen: set[bytes] = set()
-        self.order: deque[bytes] = deque()
+        self.seen: set[int] = set()
+        self.order: deque[int] = deque()
 
     def repeat(self, message_id: str) -> bool:
-        key = hashlib.blake2b(message_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        key = hash(message_id)
         if key in self.seen:
             return True
         self.seen.add(key)
