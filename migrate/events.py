@@ -369,39 +369,38 @@ def _next_line_parses(stream) -> bool:
 
 
 def _iter_stream(name: str, stream, stats: ReadStats, skip, cursor: _Cursor) -> Iterator[dict]:
-    if True:
-        first = _first_significant(stream)
-        if first == b"[":
-            stats.formats[name] = "json-array"
-            yield from _iter_document(name, stream, "item", stats, skip, cursor)
-            return
-        if not first:
-            stats.formats[name] = "empty"
-            return
-        # JSON Lines, unless the first line is not a complete document (a pretty-printed batch/object).
-        first_line = stream.readline(MAX_LINE_BYTES + 1)
-        if first == b"{" and len(first_line) <= MAX_LINE_BYTES:
-            try:
-                parse_json_line(first_line.strip().lstrip(b"\xef\xbb\xbf"))
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                if _next_line_parses(stream):
-                    stats.formats[name] = "json-lines"
-                    yield from _iter_lines(name, stream, first_line, skip, cursor)
-                    return
-                head = first_line.lstrip(b"\xef\xbb\xbf").lstrip()
-                is_batch = _looks_like_batch(head + stream.peek(65536))
-                replay = io.BufferedReader(_Prefixed(head, stream))
-                if is_batch:
-                    stats.formats[name] = "batch"
-                    yield from _iter_document(name, replay, "batch.item", stats, skip, cursor, label="batch item")
-                else:
-                    # pretty-printed object(s), one after another
-                    stats.formats[name] = "json-documents"
-                    yield from _iter_document(name, replay, "", stats, skip, cursor, multiple=True,
-                                              label="document")
+    first = _first_significant(stream)
+    if first == b"[":
+        stats.formats[name] = "json-array"
+        yield from _iter_document(name, stream, "item", stats, skip, cursor)
+        return
+    if not first:
+        stats.formats[name] = "empty"
+        return
+    # JSON Lines, unless the first line is not a complete document (a pretty-printed batch/object).
+    first_line = stream.readline(MAX_LINE_BYTES + 1)
+    if first == b"{" and len(first_line) <= MAX_LINE_BYTES:
+        try:
+            parse_json_line(first_line.strip().lstrip(b"\xef\xbb\xbf"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            if _next_line_parses(stream):
+                stats.formats[name] = "json-lines"
+                yield from _iter_lines(name, stream, first_line, skip, cursor)
                 return
-        stats.formats[name] = "json-lines"
-        yield from _iter_lines(name, stream, first_line, skip, cursor)
+            head = first_line.lstrip(b"\xef\xbb\xbf").lstrip()
+            is_batch = _looks_like_batch(head + stream.peek(65536))
+            replay = io.BufferedReader(_Prefixed(head, stream))
+            if is_batch:
+                stats.formats[name] = "batch"
+                yield from _iter_document(name, replay, "batch.item", stats, skip, cursor, label="batch item")
+            else:
+                # pretty-printed object(s), one after another
+                stats.formats[name] = "json-documents"
+                yield from _iter_document(name, replay, "", stats, skip, cursor, multiple=True,
+                                          label="document")
+            return
+    stats.formats[name] = "json-lines"
+    yield from _iter_lines(name, stream, first_line, skip, cursor)
 
 
 def _looks_like_batch(head: bytes) -> bool:
