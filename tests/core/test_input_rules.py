@@ -325,7 +325,6 @@ def test_gate_reads_the_deployed_configuration_and_the_named_figure():
 def test_fail_under_as_a_fraction_gates_and_says_which_figure(tmp_path):
     events = jsonl(tmp_path / "e.jsonl", EVENTS)
     result = run(["compare", "--settings", SETTINGS_FILE, "--fail-under", "0.9", events])
-    report_parity = None
     assert result.exit_code in (0, 1), result.output
     line = next(l for l in result.stderr.splitlines() if l.startswith("gate "))
     assert "chart parity of 'Translated + recommended changes'" in line and "--fail-under 90.0%" in line

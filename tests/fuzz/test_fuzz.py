@@ -8,11 +8,9 @@ more. `bench/fuzz.py` runs the same mutations over 100,000 events through `compa
 
 import json
 import os
-import random
 import sys
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
