@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
+from migrate.cli_pii import pii_options, pii_policy
 from migrate.config import json_text, load_settings_file, load_subscriptions_doc
 from migrate.errors import MigrateError
 from migrate.gate import Threshold
@@ -268,11 +269,12 @@ def _summary(model: dict) -> str:
               help="A contested classic behaviour, e.g. page_naming=code2017 (see `classic run --help`).")
 @click.option("--no-recommend", is_flag=True, help="Skip the recommendation passes.")
 @click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
+@pii_options("mask")
 @terraform_options
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
 def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, fail_under_exact, max_skipped, dedupe,
-                classic_options, no_recommend, strict, events, destination_id=None, existing_path=None,
-                terraform_layout=None):
+                classic_options, no_recommend, strict, pii_mode, pii_keys, pii_salt, events, destination_id=None,
+                existing_path=None, terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
     Compares Classic with the untouched Actions presets, with the translated subscriptions (or yours, given
@@ -282,13 +284,18 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     skipped with their reason, and more than --max-skipped of them stops the run. Exit codes: 0 ok,
     1 a gate failed (--fail-under, --fail-under-exact), 2 usage or input errors (nothing is reported).
 
+    The reports and this summary pseudonymise personal data (ids, e-mail, phone, names, address, IP,
+    latitude/longitude, and every --pii-key) so they can be shared; --pii keep shows it in clear.
+
     \b
     Example:
         amplitude-migrate compare --settings examples/classic-settings.json --fail-under 95% examples/events.jsonl
     """
     from migrate.compare import compare
+    from migrate.pii import protect_report
 
     options = _parse_options(classic_options)
+    policy = pii_policy(pii_mode, pii_keys, pii_salt)
     if report_dir:
         _check_report_dir(report_dir)  # fail before a long run, not after it (and create nothing yet)
     try:
@@ -304,8 +311,10 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
         )
     except _library_errors() as exc:
         raise _input_error(exc) from None
+    # one boundary: everything printed or written for people below comes from the protected model
+    model = protect_report(model, policy)
+    secrets = _secrets(settings_doc) + ([pii_salt] if pii_salt else [])
     _note_duplicates(model)
-    secrets = _secrets(settings_doc)
     for warning in model["inputs"].get("settings_warnings") or ():
         click.echo(f"warning: {warning}", err=True)
     if model["inputs"]["skipped"]:
