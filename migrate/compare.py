@@ -34,7 +34,7 @@ from migrate.canonical import records_from_requests
 from migrate.calibration import classic_side_summary
 from migrate.detect import Detections
 from migrate.differ import Difference, EventDiff, diff_event
-from migrate.events import ReadStats, read_events
+from migrate.events import DEFAULT_MAX_SKIPPED, ReadStats, check_input, read_events
 from migrate.findings import SourceTable, VariantFindings
 from migrate.impact import DEVICE_MODES, OUTSIDE_CHANGES, ImpactContext
 from migrate.recommend import Evidence, better, candidates, mappable_chart_events, recommendation_entries, residuals
@@ -122,10 +122,10 @@ class _Mode:
 
 def _run_pass(paths, router: Router, runners: Callable[[str], Runner], feed, *, label: str,
               stats: ReadStats | None = None, strict: bool = False, on_skip=None,
-              progress: ProgressFn | None = None) -> None:
+              progress: ProgressFn | None = None, dedupe: bool = False, names: dict | None = None) -> None:
     """Route every event, run it through its mode's runner and hand (event, library, mode, run) to `feed`."""
     n = 0
-    for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip):
+    for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip, dedupe=dedupe, names=names):
         library, mode = router.route(event)
         run = runners(mode).run(event)
         feed(event, library, mode, run)
@@ -166,11 +166,16 @@ def compare(
     strict: bool = False,
     on_skip=None,
     progress: ProgressFn | None = None,
+    dedupe: bool = False,
+    max_skipped: float | None = DEFAULT_MAX_SKIPPED,
 ) -> dict:
     """Compare Classic with Actions on the events in `events` (paths; '-' is standard input) and return
     the report model (a JSON-able dict). `classic_settings` is the parsed settings document; `subscriptions`
     the parsed subscriptions document (None: the translated ones). `mode` is "auto" (per event, by library)
-    or one Classic connection mode for every event; `source_modes` maps library names to modes and wins."""
+    or one Classic connection mode for every event; `source_modes` maps library names to modes and wins.
+
+    Raises BadInput after the first pass when no event was read or more than `max_skipped` of the lines
+    were skipped (None: no limit); `dedupe` drops repeated messageIds in every pass."""
     import actions
     import classic
 
@@ -241,7 +246,10 @@ def compare(
             detections.observe(event, run, "translated")
 
         _run_pass(paths, router, runner1, feed1, label="pass 1/2: classic vs presets and translated",
-                  stats=stats, strict=strict, on_skip=on_skip, progress=progress)
+                  stats=stats, strict=strict, on_skip=on_skip, progress=progress, dedupe=dedupe,
+                  names=dict(zip(paths, ("<stdin>" if e == "-" else None for e in events))))
+        if max_skipped is not None:
+            check_input(stats, max_skipped)  # before any figure: wrong-shaped input is not evidence
         if detections is None:
             detections = Detections(min_id_length_set=False, batch_endpoint_set=False)
         detection_list = detections.to_list()
@@ -262,7 +270,7 @@ def compare(
         recs: list[dict] = []
         if steps:
             recommended, recommended_by_mode, recs, rerun = _verify(
-                paths, router, modes, steps, per_mode, sources, progress, detection_list, settings)
+                paths, router, modes, steps, per_mode, sources, progress, detection_list, settings, dedupe)
             if rerun:
                 final = VariantFindings(VARIANT_LABELS["recommended"])
                 final_by_mode: dict[str, VariantFindings] = {}
@@ -278,7 +286,7 @@ def compare(
                     sources.add(library, m, "recommended", outcome, first=False)
 
                 _run_pass(paths, router, runners3.__getitem__, feed3, label="pass 3/3: final recommended set",
-                          progress=progress)
+                          progress=progress, dedupe=dedupe)
                 recommended, recommended_by_mode = final, final_by_mode
         elif recommend:
             sources.copy("translated", "recommended")
@@ -317,6 +325,8 @@ def compare(
             "skipped": stats.skipped_count,
             "skipped_examples": [{"file": "<stdin>" if s.file == "-" else s.file, "line": s.line, "reason": s.reason}
                                  for s in stats.skipped[:MAX_SKIPPED_EXAMPLES]],
+            "skipped_by_reason": dict(stats.skipped_by_reason),
+            "duplicates": {"count": stats.duplicates, "examples": stats.duplicate_examples, "dropped": dedupe},
             "mode": mode,
             "source_modes": dict(source_modes or {}),
             "modes": {m: ms.events for m, ms in sorted(modes.items(), key=lambda kv: -kv[1].events)},
@@ -367,7 +377,7 @@ def compare(
     return model
 
 
-def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_list, settings):
+def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_list, settings, dedupe=False):
     """Pass 2: every mode's recommendation steps, cumulatively, in one pass. Returns the overall recommended
     findings, per mode, the recommendation entries and whether a dropped step calls for a final pass."""
     names = {m: [f"step{i}" for i in range(len(found))] for m, found in steps.items()}
@@ -401,7 +411,8 @@ def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_
                     event, outcome, classic_records, records)
                 sources.add(library, m, "recommended", outcome, first=False)
 
-    _run_pass(paths, router, runner, feed, label="pass 2/2: verifying recommendations", progress=progress)
+    _run_pass(paths, router, runner, feed, label="pass 2/2: verifying recommendations", progress=progress,
+              dedupe=dedupe)
     recs: list[dict] = []
     rerun = False
     for m, found in steps.items():
