@@ -8,7 +8,7 @@ import click
 
 from migrate.canonical import records_from_requests
 from migrate.cli import InputError, events_argument, input_errors, output_stream, skip_reporter, strict_option
-from migrate.config import json_text, load_json_file
+from migrate.config import json_line, load_json_file
 from migrate.events import ReadStats, read_events
 
 __all__ = ["classic_group", "run_classic", "ClassicSummary"]
@@ -84,7 +84,7 @@ def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None,
                 records = records_from_requests(requests)
         except Exception as exc:  # one odd event must not stop a long run: written as data and counted
             summary.failed += 1
-            write(json_text({"messageId": message_id, "requests": [], "records": [], "error": engine_failure(exc)}))
+            write(json_line({"messageId": message_id, "requests": [], "records": [], "error": engine_failure(exc)}))
             write("\n")
             continue
         line = {"messageId": message_id,
@@ -100,7 +100,7 @@ def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None,
             summary.not_sent[result["note"]] = summary.not_sent.get(result["note"], 0) + 1
         summary.requests += len(requests)
         summary.records += len(records)
-        write(json_text(line))
+        write(json_line(line))
         write("\n")
     summary.events = stats.read
     summary.skipped_lines = stats.skipped_count

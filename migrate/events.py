@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 import ijson
+import orjson
 
 from migrate.errors import BadInput
 
@@ -69,13 +70,74 @@ def _fix_numbers(value):
 
 
 _decoder = json.JSONDecoder(parse_float=_js_float)
+_SAFE_FLOAT = float(2**53)
 
 
-def parse_json_line(text: str | bytes):
-    """Parse one JSON text with JavaScript number semantics."""
+class _Slow(Exception):
+    """A value the fast parser reads differently from the reference parser: use the reference parser."""
+
+
+def _fix_object(obj: dict) -> None:
+    # orjson gives floats for 1.0 and 1e3: JSON.parse's one number type makes them the integers 1 and 1000.
+    for key, value in obj.items():
+        kind = type(value)
+        if kind is float:
+            if value.is_integer():
+                if -_SAFE_FLOAT <= value <= _SAFE_FLOAT:
+                    obj[key] = int(value)
+                else:
+                    raise _Slow  # 1e21 or a huge integer literal: the reference parser keeps every digit
+        elif kind is dict:
+            _fix_object(value)
+        elif kind is list:
+            _fix_array(value)
+
+
+def _fix_array(items: list) -> None:
+    for index, value in enumerate(items):
+        kind = type(value)
+        if kind is float:
+            if value.is_integer():
+                if -_SAFE_FLOAT <= value <= _SAFE_FLOAT:
+                    items[index] = int(value)
+                else:
+                    raise _Slow
+        elif kind is dict:
+            _fix_object(value)
+        elif kind is list:
+            _fix_array(value)
+
+
+def _parse_reference(text: str | bytes):
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     return _decoder.decode(text)
+
+
+def _parse_fast(text: str | bytes):
+    """orjson, then the number rule; anything it parses differently goes through the reference parser.
+
+    orjson rejects what the reference parser reads in its own way (lone surrogate escapes, NaN and
+    Infinity, nesting deeper than 1024) and reads integers beyond 64 bits as floats: those lines,
+    and every line it rejects, are parsed again by `_parse_reference`, which also words the errors.
+    """
+    try:
+        value = orjson.loads(text)
+        kind = type(value)
+        if kind is dict:
+            _fix_object(value)
+        elif kind is list:
+            _fix_array(value)
+        elif kind is float:
+            raise _Slow
+        return value
+    except (orjson.JSONDecodeError, _Slow):
+        return _parse_reference(text)
+
+
+def parse_json_line(text: str | bytes):
+    """Parse one JSON text with JavaScript number semantics (1.0 is the integer 1)."""
+    return _parse_fast(text)
 
 
 class _Prefixed(io.RawIOBase):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrate.canonical import records_from_requests
-from migrate.config import REDACTED, json_text, load_json_file, settings_object
+from migrate.config import REDACTED, json_line, load_json_file, settings_object
 from migrate.errors import BadInput, MigrateError
 from migrate.events import ReadStats, read_events
 
@@ -90,7 +90,7 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
             records = records_from_requests(requests)
         except Exception as exc:  # one odd event must not stop a long run: written as data and counted
             summary.failed += 1
-            write(json_text({"messageId": event.get("messageId"), "fired": [], "records": [],
+            write(json_line({"messageId": event.get("messageId"), "fired": [], "records": [],
                              "error": engine_failure(exc)}))
             write("\n")
             continue
@@ -102,7 +102,7 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
             fired = [{**item, "requests": [redact_request(r) for r in item["requests"]]} for item in fired]
         summary.requests += len(requests)
         summary.records += len(records)
-        write(json_text({"messageId": event.get("messageId"), "fired": fired, "records": records}))
+        write(json_line({"messageId": event.get("messageId"), "fired": fired, "records": records}))
         write("\n")
     summary.events = stats.read
     summary.skipped = stats.skipped_count
