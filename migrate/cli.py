@@ -79,6 +79,14 @@ def strict_option(func):
     )(func)
 
 
+def quiet_option(func):
+    return click.option(
+        "-q", "--quiet", is_flag=True,
+        help="No progress on stderr (a bar on a terminal, otherwise a line every few seconds); "
+             "the summary and warnings are still printed.",
+    )(func)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="amplitude-migrate")
 def main():
@@ -109,8 +117,9 @@ def actions_group():
               help="Write JSON lines here instead of standard output.")
 @click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output.")
 @strict_option
+@quiet_option
 @events_argument
-def actions_run(settings_path, subscriptions_path, output_path, redact, strict, events):
+def actions_run(settings_path, subscriptions_path, output_path, redact, strict, quiet, events):
     """Run events through the Actions destination; print one JSON line per event.
 
     Each line holds the event's messageId, every subscription that fired with the HTTP requests it
@@ -121,13 +130,15 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, strict, 
 
         amplitude-migrate actions run --settings settings.json --subscriptions subs.json -o out.jsonl events.jsonl.gz
     """
+    from migrate.progress import Progress
     from migrate.run import run_actions
 
     stats = ReadStats()
-    with input_errors(), output_stream(output_path) as out:
+    with input_errors(), output_stream(output_path) as out, \
+            Progress("actions run", stats=stats, enabled=not quiet) as progress:
         summary = run_actions(
             settings_path, subscriptions_path, events, out,
-            strict=strict, redact=redact, stats=stats, on_skip=skip_reporter(stats),
+            strict=strict, redact=redact, stats=stats, on_skip=skip_reporter(stats), progress=progress,
         )
     click.echo(summary.line(), err=True)
 

@@ -7,9 +7,18 @@ from dataclasses import dataclass, field
 import click
 
 from migrate.canonical import records_from_requests
-from migrate.cli import InputError, events_argument, input_errors, output_stream, skip_reporter, strict_option
+from migrate.cli import (
+    InputError,
+    events_argument,
+    input_errors,
+    output_stream,
+    quiet_option,
+    skip_reporter,
+    strict_option,
+)
 from migrate.config import json_line, load_json_file
 from migrate.events import ReadStats, read_events
+from migrate.progress import Progress
 
 __all__ = ["classic_group", "run_classic", "ClassicSummary"]
 
@@ -68,13 +77,15 @@ def _calibrate(settings, known_path, paths, options, mode):
 
 
 def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None, on_skip=None,
-                on_event_skip=None) -> ClassicSummary:
-    from migrate.run import engine_failure, redact_request
+                on_event_skip=None, progress=None) -> ClassicSummary:
+    from migrate.run import _no_progress, engine_failure, redact_request
 
     stats = stats if stats is not None else ReadStats()
     summary = ClassicSummary()
     write = out.write
+    advance = progress.advance if progress is not None else _no_progress
     for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip):
+        advance()
         message_id = event.get("messageId") if isinstance(event, dict) else None
         try:
             result = emulator.send(event)
@@ -131,8 +142,9 @@ def classic_group():
               help="Write JSON lines here instead of standard output.")
 @click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output.")
 @strict_option
+@quiet_option
 @events_argument
-def classic_run(settings_path, mode, option_pairs, known_path, output_path, redact, strict, events):
+def classic_run(settings_path, mode, option_pairs, known_path, output_path, redact, strict, quiet, events):
     """Run events through the classic emulator; print one JSON line per event.
 
     Each line is {"messageId", "requests", "records"}: the HTTP requests cloud mode sends (empty for device
@@ -169,7 +181,8 @@ def classic_run(settings_path, mode, option_pairs, known_path, output_path, reda
                        err=True)
 
     stats = ReadStats()
-    with input_errors(), output_stream(output_path) as out:
+    with input_errors(), output_stream(output_path) as out, \
+            Progress("classic run", stats=stats, enabled=not quiet) as progress:
         summary = run_classic(emulator, events, out, strict=strict, redact=redact, stats=stats,
-                              on_skip=skip_reporter(stats), on_event_skip=report_event_skip)
+                              on_skip=skip_reporter(stats), on_event_skip=report_event_skip, progress=progress)
     click.echo(summary.line(), err=True)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 import click
 from tabulate import tabulate
 
+from migrate.cli import quiet_option
 from migrate.config import json_text, load_json_file
 from migrate.errors import MigrateError
+from migrate.progress import PassProgress
 
 __all__ = ["translate_cmd", "compare_cmd"]
 
@@ -106,25 +107,6 @@ def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming):
         _write_json(log_path, result.log)
 
 
-class _Progress:
-    """A one-line counter on stderr, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.last = 0.0
-
-    def __call__(self, label: str, n: int) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if n < 0:
-            click.echo(f"\r{label}: {-n:,} events      ", err=True)
-            return
-        if now - self.last >= 0.2:
-            self.last = now
-            click.echo(f"\r{label}: {n:,} events", err=True, nl=False)
-
-
 def _parse_options(values) -> dict:
     out = {}
     for item in values:
@@ -170,9 +152,10 @@ def _summary(model: dict) -> str:
               help="A contested classic behaviour, e.g. page_naming=code2017 (see `classic run --help`).")
 @click.option("--no-recommend", is_flag=True, help="Skip the recommendation passes.")
 @click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
+@quiet_option
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
 def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, classic_options, no_recommend,
-                strict, events):
+                strict, quiet, events):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
     Compares Classic with the untouched Actions presets, with the translated subscriptions (or yours, given
@@ -195,7 +178,7 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
         model = compare(
             settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
             subscriptions_file=subscriptions_path, mode=mode, classic_options=options,
-            recommend=not no_recommend, strict=strict, progress=_Progress(sys.stderr.isatty()),
+            recommend=not no_recommend, strict=strict, progress=PassProgress(enabled=not quiet),
             on_skip=lambda skip: None,
         )
     except _library_errors() as exc:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import stat
 import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
@@ -43,6 +45,20 @@ class ReadStats:
     skipped_count: int = 0
     skipped: list[Skip] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
+    size_total: int | None = None  # bytes of all input files, when every input is a regular file
+    _size_done: int = field(default=0, repr=False)
+    _current: object = field(default=None, repr=False)
+
+    def position(self) -> int | None:
+        """Bytes of the input files consumed so far (compressed bytes for gzip), None when unknown."""
+        if self.size_total is None:
+            return None
+        current = self._current
+        try:
+            offset = current.tell() if current is not None else 0
+        except (OSError, ValueError):  # closed between files
+            offset = 0
+        return min(self.size_total, self._size_done + offset)
 
     def add_skip(self, skip: Skip) -> None:
         self.skipped_count += 1
@@ -162,6 +178,11 @@ class _Prefixed(io.RawIOBase):
 
 def open_input(path: str):
     """A buffered binary stream for path ('-' is stdin), transparently gunzipped (by magic bytes)."""
+    return _open(path)[0]
+
+
+def _open(path: str):
+    """(stream, raw file): the raw file's position tells how much of the input was consumed."""
     if path == "-":
         raw = sys.stdin.buffer
     else:
@@ -170,9 +191,10 @@ def open_input(path: str):
         except OSError as exc:
             raise BadInput(path, None, f"cannot open: {exc.strerror or exc}") from None
     stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
+    raw_stream = stream
     if stream.peek(2)[:2] == GZIP_MAGIC:
         stream = io.BufferedReader(gzip.GzipFile(fileobj=stream, mode="rb"), buffer_size=1 << 16)
-    return stream
+    return stream, raw_stream
 
 
 def _first_significant(stream) -> bytes:
@@ -251,7 +273,8 @@ def _chain(first: list, rest) -> Iterable[bytes]:
 
 def _iter_file(path: str, stats: ReadStats, skip) -> Iterator[dict]:
     name = "<stdin>" if path == "-" else path
-    stream = open_input(path)
+    stream, raw = _open(path)
+    stats._current = raw if path != "-" else None
     try:
         first = _first_significant(stream)
         if first == b"[":
@@ -283,6 +306,16 @@ def _iter_file(path: str, stats: ReadStats, skip) -> Iterator[dict]:
     finally:
         if path != "-":
             stream.close()
+            stats._size_done += _file_size(path) or 0
+        stats._current = None
+
+
+def _file_size(path: str) -> int | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def _looks_like_batch(head: bytes) -> bool:
@@ -305,6 +338,10 @@ def read_events(
 ) -> Iterator[dict]:
     """Yield every event of every path in order. Skips are counted in `stats` (strict: raise BadInput)."""
     stats = stats if stats is not None else ReadStats()
+    paths = list(paths)
+    sizes = [None if p == "-" else _file_size(p) for p in paths]
+    stats.size_total = None if None in sizes else sum(sizes)
+    stats._size_done = 0
 
     def skip(item: Skip) -> None:
         if strict:

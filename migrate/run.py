@@ -71,8 +71,14 @@ def redact_request(request: dict) -> dict:
     return request
 
 
+def _no_progress() -> None:
+    pass
+
+
 def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, redact=False,
-                stats: ReadStats | None = None, on_skip=None) -> RunSummary:
+                stats: ReadStats | None = None, on_skip=None, progress=None) -> RunSummary:
+    """Every event through the engine, one JSON line each; `progress` (a `migrate.progress.Progress`)
+    is advanced once per event."""
     import actions
 
     settings = load_actions_settings(settings_path)
@@ -81,7 +87,9 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
     stats = stats if stats is not None else ReadStats()
     summary = RunSummary()
     write = out.write
+    advance = progress.advance if progress is not None else _no_progress
     for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip):
+        advance()
         try:
             fired = engine.send(event)
             requests = []
