@@ -142,8 +142,9 @@ def run_command(args: list[str], code: Path, sample_memory: bool = False) -> dic
     return result
 
 
-def bench_commands(n: int, compare_n: int, seed: int, workdir: Path, code: Path, parse_rate: float,
+def bench_commands(n: int, compare_n: int, seed: int, workdir: Path, trees: dict[str, Path], parse_rate: float,
                    skip_compare: bool) -> dict:
+    """{command: {tree label: figures}}; with two trees each command runs in both, one after the other."""
     events_path = workdir / "events.jsonl"
     compare_path = workdir / "compare-events.jsonl"
     settings_path = workdir / "settings.json"
@@ -165,16 +166,17 @@ def bench_commands(n: int, compare_n: int, seed: int, workdir: Path, code: Path,
                                                       "--no-recommend", str(compare_path)])
         runs["compare (with recommendations)"] = (compare_n, ["compare", "--settings", str(classic_settings),
                                                               str(compare_path)])
-    results = {}
+    results: dict = {}
     for name, (count, args) in runs.items():
-        quiet = ["--quiet"] if _has_quiet(code) else []
-        result = run_command(args[:2] + quiet + args[2:], code)
-        result["events"] = count
-        result["events_per_cpu_second"] = count / result["cpu_seconds"] if result["cpu_seconds"] else None
-        result["events_per_second"] = count / result["seconds"]
-        if result["events_per_cpu_second"]:
-            result["ratio_to_parse"] = result["events_per_cpu_second"] / parse_rate
-        results[name] = result
+        for label, code in trees.items():
+            quiet = ["--quiet"] if _has_quiet(code) else []
+            result = run_command(args[:-1] + quiet + args[-1:], code)
+            result["events"] = count
+            result["events_per_cpu_second"] = count / result["cpu_seconds"] if result["cpu_seconds"] else None
+            result["events_per_second"] = count / result["seconds"]
+            if result["events_per_cpu_second"]:
+                result["ratio_to_parse"] = result["events_per_cpu_second"] / parse_rate
+            results.setdefault(name, {})[label] = result
     return results
 
 
@@ -235,8 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stream-events", type=int, default=1_000_000, help="events streamed through the CLI")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--code", type=Path, default=ROOT, help="source tree whose commands are measured")
+    parser.add_argument("--before", type=Path, help="an earlier source tree: each command runs in both, in turn")
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--skip-compare", action="store_true")
+    parser.add_argument("--skip-commands", action="store_true", help="no command runs on the corpus")
     parser.add_argument("--skip-stream", action="store_true")
     args = parser.parse_args(argv)
     code = args.code.resolve()
@@ -250,9 +254,13 @@ def main(argv: list[str] | None = None) -> int:
     results["engine"] = bench_engine(events)
     if not args.skip_reference:
         results["reference"] = bench_reference(events)
-    with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
-        results["commands"] = bench_commands(args.events, args.compare_events, args.seed, Path(tmp), code,
-                                             parse_rate, args.skip_compare)
+    results["commands"] = {}
+    if not args.skip_commands:
+        with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
+            trees = {"before": args.before.resolve()} if args.before else {}
+            trees["this"] = code
+            results["commands"] = bench_commands(args.events, args.compare_events, args.seed, Path(tmp), trees,
+                                                 parse_rate, args.skip_compare)
     if not args.skip_stream:
         with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
             results["stream"] = bench_stream(args.stream_events, args.seed, Path(tmp), code)
@@ -273,15 +281,17 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(("  request count differs", ref["requests"], engine["requests"], "", "", "", ""))
     elif ref:
         rows.append(("real runtime", "-", "-", "-", "-", "-", f"skipped: {ref['skipped']}"))
-    for name, run in results["commands"].items():
-        note = f"target >= {TARGETS[name]}" if name in TARGETS else ""
-        if run["exit_code"] not in (0, 1):
-            note += f" EXIT {run['exit_code']}"
-        rows.append((name + " (whole process)", f"{run['events']:,}", f"{run['seconds']:.2f}",
-                     f"{run['events_per_second']:,.0f}", f"{run['events_per_cpu_second']:,.0f}",
-                     f"{run.get('ratio_to_parse', 0):.3f}", note))
+    failed = False
+    for name, by_tree in results["commands"].items():
+        for label, run in by_tree.items():
+            note = f"target >= {TARGETS[name]}" if name in TARGETS and label == "this" else ""
+            if run["exit_code"] not in (0, 1):
+                note += f" EXIT {run['exit_code']}"
+                failed = True
+            title = name + (f" [{label}]" if len(by_tree) > 1 else "") + " (whole process)"
+            rows.append((title, f"{run['events']:,}", f"{run['seconds']:.2f}", f"{run['events_per_second']:,.0f}",
+                         f"{run['events_per_cpu_second']:,.0f}", f"{run.get('ratio_to_parse', 0):.3f}", note))
     stream = results.get("stream")
-    failed = any(r["exit_code"] not in (0, 1) for r in results["commands"].values())
     if stream:
         for name in ("actions run", "classic run"):
             run = stream[name]
@@ -306,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"results: {out_path.relative_to(ROOT)}")
     if failed:
         streamed = [stream["actions run"], stream["classic run"]] if stream else []
-        for run in [*results["commands"].values(), *streamed]:
+        commands = [run for by_tree in results["commands"].values() for run in by_tree.values()]
+        for run in [*commands, *streamed]:
             if "stderr_tail" in run:
                 print(run["stderr_tail"], file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 import os
 import stat
@@ -236,7 +237,7 @@ def _json_type(value) -> str:
 def _iter_lines(name: str, stream, first_line: bytes, skip) -> Iterator[dict]:
     lineno = 0
     lines = [first_line] if first_line is not None else []
-    for raw in _chain(lines, stream):
+    for raw in itertools.chain(lines, stream):
         lineno += 1
         text = raw.strip()
         if not text or (lineno == 1 and text == b"\xef\xbb\xbf"):
@@ -264,11 +265,6 @@ def _iter_lines(name: str, stream, first_line: bytes, skip) -> Iterator[dict]:
             yield obj
         else:
             skip(Skip(name, lineno, f"not a JSON object (got {_json_type(obj)})"))
-
-
-def _chain(first: list, rest) -> Iterable[bytes]:
-    yield from first
-    yield from rest
 
 
 def _iter_file(path: str, stats: ReadStats, skip) -> Iterator[dict]:
