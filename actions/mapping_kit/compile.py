@@ -11,6 +11,8 @@ types) are raised by the closure at the same point, with the same message.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from actions.jsjson import UNDEFINED
 
 from .directives import (
@@ -525,8 +527,30 @@ BUILDERS = {
 }
 
 
+_CACHE_SIZE = 512
+_cache: OrderedDict[str, object] = OrderedDict()
+
+
 def compile_mapping(mapping):
-    """Validate once and return fn(data) giving exactly `transform(mapping, data)`."""
+    """Validate once and return fn(data) giving exactly `transform(mapping, data)`.
+
+    The function holds no state and no reference to `mapping`, so equal mappings share one: compare builds
+    an engine per recommendation, each with mostly the same subscriptions. Equal means the same `repr`
+    (same keys in the same order, same types: 1, 1.0 and True differ).
+    """
+    key = repr(mapping)
+    fn = _cache.get(key)
+    if fn is not None:
+        _cache.move_to_end(key)
+        return fn
+    fn = _compile_mapping(mapping)
+    _cache[key] = fn
+    if len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return fn
+
+
+def _compile_mapping(mapping):
     to_process = _mapping_to_process(mapping)
     _validate(to_process, [])
     fn = _compile(to_process, True)

@@ -9,6 +9,7 @@ error (same class, message and aggregated messages), and neither may change the 
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from actions.jsjson import UNDEFINED
 from actions.mapping_kit import DIRECTIVES, MappingError, compile_mapping, interpret, transform
+import actions.mapping_kit.compile as compile_module
 from actions.mapping_kit.compile import BUILDERS
 from actions.mapping_kit.validate import _VALIDATORS
 
@@ -199,8 +201,19 @@ def test_no_directive_falls_back_to_the_reference_resolver(name, monkeypatch):
             raise AssertionError("the compiled form called the reference resolver")
 
         with monkeypatch.context() as patch:
+            patch.setattr(compile_module, "_cache", OrderedDict())  # compiled here, not taken from the cache
             patch.setattr(directives, "_resolve", forbidden)
             for impl in list(directives.DIRECTIVES):
                 patch.setitem(directives.DIRECTIVES, impl, forbidden)
             got = outcome(lambda d: compile_mapping(mapping_doc)(d), data)
         assert got == expected
+
+
+def test_equal_mappings_share_one_compiled_function():
+    first = compile_mapping({"a": {"@path": "$.x"}, "n": 1})
+    assert compile_mapping({"a": {"@path": "$.x"}, "n": 1}) is first
+    # a different type or key order is a different mapping
+    assert compile_mapping({"a": {"@path": "$.x"}, "n": 1.0}) is not first
+    assert compile_mapping({"n": 1, "a": {"@path": "$.x"}}) is not first
+    assert compile_mapping({"a": {"@path": "$.x"}, "n": True})({"x": 2}) == {"a": 2, "n": True}
+    assert first({"x": 2}) == {"a": 2, "n": 1} and type(first({})["n"]) is int
