@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
              f"json.loads: {results['parse']['stdlib_lines_per_second']:,.0f}/s")]
     engine = results["engine"]
     rows.append(("engine (Engine.send, presets, in process)", f"{engine['events']:,}", "", "",
-                 f"{engine['events_per_second']:,.0f}", f"{engine['events_per_second'] / parse_rate:.3f}", ""))
+                 f"{engine['events_per_second']:,.0f}", f"{engine['events_per_second'] / parse_rate:.3g}", ""))
     ref = results.get("reference")
     if ref and "skipped" not in ref:
         ratio = engine["events_per_second"] / ref["events_per_second"]
@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
                 failed = True
             title = name + (f" [{label}]" if len(by_tree) > 1 else "") + " (whole process)"
             rows.append((title, f"{run['events']:,}", f"{run['seconds']:.2f}", f"{run['events_per_second']:,.0f}",
-                         f"{run['events_per_cpu_second']:,.0f}", f"{run.get('ratio_to_parse', 0):.3f}", note))
+                         f"{run['events_per_cpu_second']:,.0f}", f"{run.get('ratio_to_parse', 0):.3g}", note))
     stream = results.get("stream")
     if stream:
         for name in ("actions run", "classic run"):
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
                 failed = True
             rows.append((f"{name} (gzip stream)", f"{stream['events']:,}", f"{run['seconds']:.1f}",
                          f"{run['events_per_second']:,.0f}", f"{run['events_per_cpu_second']:,.0f}",
-                         f"{run['events_per_cpu_second'] / parse_rate:.3f}", note))
+                         f"{run['events_per_cpu_second'] / parse_rate:.3g}", note))
 
     from tabulate import tabulate
 
