@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 import click
 
 from migrate.errors import MigrateError
+from migrate.cli_pii import pii_options, pii_policy
 from migrate.events import ReadStats, Skip
 
 try:
@@ -120,10 +121,12 @@ def actions_group():
               help="Write JSON lines here instead of standard output.")
 @click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output (always "
               "on when the settings come from Terraform: keys kept there are never printed).")
+@pii_options("keep")
 @strict_option
 @quiet_option
 @events_argument
-def actions_run(settings_path, subscriptions_path, output_path, redact, strict, quiet, events):
+def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode, pii_keys, pii_salt, strict, quiet,
+                events):
     """Run events through the Actions destination; print one JSON line per event.
 
     Each line holds the event's messageId, every subscription that fired with the HTTP requests it
@@ -133,18 +136,21 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, strict, 
     Example:
 
         amplitude-migrate actions run --settings settings.json --subscriptions subs.json -o out.jsonl events.jsonl.gz
+
+    With --pii mask the lines carry pseudonyms instead of personal data (ids, e-mail, names, IP ...).
     """
     from migrate.progress import Progress
     from migrate.run import run_actions
     from migrate.terraform import is_terraform_path
 
+    policy = pii_policy(pii_mode, pii_keys, pii_salt)
     stats = ReadStats()
     with input_errors(), output_stream(output_path) as out, \
             Progress("actions run", stats=stats, enabled=not quiet) as progress:
         summary = run_actions(
             settings_path, subscriptions_path, events, out,
             strict=strict, redact=redact or is_terraform_path(settings_path), stats=stats,
-            on_skip=skip_reporter(stats), progress=progress,
+            on_skip=skip_reporter(stats), pii=policy.pseudonymiser() if policy.masks else None, progress=progress,
         )
     click.echo(summary.line(), err=True)
 

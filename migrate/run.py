@@ -76,9 +76,10 @@ def _no_progress() -> None:
 
 
 def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, redact=False,
-                stats: ReadStats | None = None, on_skip=None, progress=None) -> RunSummary:
-    """Every event through the engine, one JSON line each; `progress` (a `migrate.progress.Progress`)
-    is advanced once per event."""
+                stats: ReadStats | None = None, on_skip=None, pii=None, progress=None) -> RunSummary:
+    """Every event through the engine, one JSON line each. `pii`: a `migrate.pii.Pseudonymiser` to
+    pseudonymise personal data in every line, or None (exact data); `progress`: a
+    `migrate.progress.Progress`, advanced once per event."""
     import actions
 
     settings = load_actions_settings(settings_path)
@@ -98,8 +99,8 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
             records = records_from_requests(requests)
         except Exception as exc:  # one odd event must not stop a long run: written as data and counted
             summary.failed += 1
-            write(json_line({"messageId": event.get("messageId"), "fired": [], "records": [],
-                             "error": engine_failure(exc)}))
+            line = {"messageId": event.get("messageId"), "fired": [], "records": [], "error": engine_failure(exc)}
+            write(json_line(pii.scrub(line) if pii is not None else line))
             write("\n")
             continue
         for item in fired:
@@ -110,7 +111,8 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
             fired = [{**item, "requests": [redact_request(r) for r in item["requests"]]} for item in fired]
         summary.requests += len(requests)
         summary.records += len(records)
-        write(json_line({"messageId": event.get("messageId"), "fired": fired, "records": records}))
+        line = {"messageId": event.get("messageId"), "fired": fired, "records": records}
+        write(json_line(pii.scrub(line) if pii is not None else line))
         write("\n")
     summary.events = stats.read
     summary.skipped = stats.skipped_count
