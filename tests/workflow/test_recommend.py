@@ -422,3 +422,13 @@ def test_log_purchase_sends_no_revenue_fields_for_a_zero_amount():
     assert [(r["event_type"], r.get("price"), r.get("revenue")) for r in c][1] == ("revenue_amount", 0, 0)
     sent = [r for r in a if r["event_type"] == "revenue_amount"]
     assert len(sent) == 1 and "price" not in sent[0] and "revenue" not in sent[0]
+
+
+def test_recommended_triggers_pass_the_trigger_lint():
+    from actions.lint import lint_trigger
+    from migrate.translate import NAMED, UNNAMED
+
+    for trigger in (R.TRACK_WITH_REVENUE, 'type = "track" and event != "Order Completed"' + R.TRACK_WITHOUT_REVENUE,
+                    R.SDK_REVENUE_TRIGGER, R.WEB_REVENUE_TRIGGER, 'type = "page"' + R.CATEGORY_TRIGGER,
+                    'type = "page"' + NAMED, 'type = "page"' + UNNAMED):
+        assert lint_trigger(trigger) == [], trigger
