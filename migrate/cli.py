@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
+from migrate.cli_options import runtime_build_option
 from migrate.errors import MigrateError
 from migrate.events import ReadStats, Skip
 
@@ -108,9 +109,10 @@ def actions_group():
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write JSON lines here instead of standard output.")
 @click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output.")
+@runtime_build_option
 @strict_option
 @events_argument
-def actions_run(settings_path, subscriptions_path, output_path, redact, strict, events):
+def actions_run(settings_path, subscriptions_path, output_path, redact, runtime_build, strict, events):
     """Run events through the Actions destination; print one JSON line per event.
 
     Each line holds the event's messageId, every subscription that fired with the HTTP requests it
@@ -121,10 +123,11 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, strict, 
 
         amplitude-migrate actions run --settings settings.json --subscriptions subs.json -o out.jsonl events.jsonl.gz
     """
+    from actions.user_agent import runtime_build as model_build
     from migrate.run import run_actions
 
     stats = ReadStats()
-    with input_errors(), output_stream(output_path) as out:
+    with input_errors(), output_stream(output_path) as out, model_build(runtime_build):
         summary = run_actions(
             settings_path, subscriptions_path, events, out,
             strict=strict, redact=redact, stats=stats, on_skip=skip_reporter(stats),

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
+from migrate.cli_options import runtime_build_option
 from migrate.config import json_text, load_json_file
 from migrate.errors import MigrateError
 
@@ -169,10 +170,11 @@ def _summary(model: dict) -> str:
 @click.option("--classic-option", "classic_options", multiple=True, metavar="NAME=VALUE",
               help="A contested classic behaviour, e.g. page_naming=code2017 (see `classic run --help`).")
 @click.option("--no-recommend", is_flag=True, help="Skip the recommendation passes.")
+@runtime_build_option
 @click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
 def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, classic_options, no_recommend,
-                strict, events):
+                runtime_build, strict, events):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
     Compares Classic with the untouched Actions presets, with the translated subscriptions (or yours, given
@@ -184,6 +186,7 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
 
         amplitude-migrate compare --settings examples/classic-settings.json --report report examples/events.jsonl
     """
+    from actions.user_agent import runtime_build as model_build
     from migrate.compare import compare
 
     options = _parse_options(classic_options)
@@ -192,12 +195,14 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     try:
         settings_doc = load_json_file(settings_path, "classic settings")
         subs_doc = load_json_file(subscriptions_path, "subscriptions") if subscriptions_path else None
-        model = compare(
-            settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
-            subscriptions_file=subscriptions_path, mode=mode, classic_options=options,
-            recommend=not no_recommend, strict=strict, progress=_Progress(sys.stderr.isatty()),
-            on_skip=lambda skip: None,
-        )
+        with model_build(runtime_build):
+            model = compare(
+                settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
+                subscriptions_file=subscriptions_path, mode=mode, classic_options=options,
+                recommend=not no_recommend, strict=strict, progress=_Progress(sys.stderr.isatty()),
+                on_skip=lambda skip: None,
+            )
+        model["inputs"]["runtime_build"] = runtime_build
     except _library_errors() as exc:
         raise _input_error(exc) from None
     secrets = _secrets(settings_doc)
