@@ -89,7 +89,7 @@ async function main() {
     `@amplitude/ua-parser-js ${version('@amplitude/ua-parser-js')}, pinned as Segment's monorepo lock pins them) sends for every ` +
     'upstream/ and derived/ case, recorded with the runtime\'s Destination.executeAction (the test harness path: settings ' +
     'not validated, every request answered with the case\'s status, 200 by default), and what parseUserAgentProperties ' +
-    'returns for the other/ user-agent helper cases. Bodies are the exact request body text. ' +
+    'returns for the other/ parseUserAgentProperties cases. Bodies are the exact request body text. ' +
     'Regenerate: node tests/reference/record_cases.js tests/cases/actions'
   process.stdout.write(JSON.stringify({ description, cases }, null, 1) + '\n')
 }
