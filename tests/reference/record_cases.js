@@ -2,7 +2,7 @@
 'use strict'
 // Regenerates tests/cases/actions/pinned_runtime.json: what the installed reference runtime sends for every
 // transcribed upstream/ and derived/ action case, and what parseUserAgentProperties returns for the other/
-// user-agent helper cases. Actions run through Destination.executeAction (the upstream test harness path:
+// parseUserAgentProperties cases. Actions run through Destination.executeAction (the upstream test harness path:
 // settings not validated); every request is answered with the case's http_response_status (default 200).
 // Usage (from the repo root): node tests/reference/record_cases.js tests/cases/actions > /tmp/pinned.json
 const fs = require('fs')
