@@ -288,3 +288,20 @@ def test_runtime_wins_list_is_current():
                 else:
                     same.append(exp["raw_body"] == pinned["body"])
             assert not all(same), key
+
+
+@pytest.mark.reference
+def test_pinned_runtime_file_is_what_the_installed_runtime_sends():
+    import os
+    import subprocess
+
+    from reference.harness import REFERENCE_DIR, missing_reason
+
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the reference runtime, but {reason}", pytrace=False)
+        pytest.skip(reason)
+    out = subprocess.run(["node", str(REFERENCE_DIR / "record_cases.js"), str(CASES)], capture_output=True,
+                         text=True, encoding="utf-8", check=True, timeout=300)
+    assert json.loads(out.stdout)["cases"] == PINNED
