@@ -398,7 +398,8 @@ def translate(classic_settings: dict, *, mode: str = "cloud", page_naming: str =
         log("sendAlias", APPROX, "Map User subscription (`type = \"alias\"`): previousId -> user_id, userId -> "
             "global_user_id" + ("" if mode == "cloud" else f" (Classic processed {mode} alias calls on Segment's "
             "servers too, as documented)") + ". Not reproducible: the integrations.Amplitude.unmap option, and "
-            "Classic skipped an empty previousId/userId (truthiness) where Actions maps it. Needs Amplitude Portfolio.")
+            "Classic sent no usermap without a non-empty previousId and userId, where Actions sends one with the "
+            "missing id left out. Needs Amplitude Portfolio.")
     else:
         log("sendAlias", DEFAULT, "off: alias calls are not sent; no Map User subscription.")
 
