@@ -87,6 +87,9 @@ def test_alias_and_revenue_per_product_statuses(mode):
     # the usermap itself is reproduced in every mode (what keeps it approximated is the unmap option)
     assert run.classic_records == run.variants["t"].records == [
         {"kind": "usermap", "user_id": "user-00000", "global_user_id": "user-00001"}]
+    # ...and an alias without a userId: Classic sent nothing, the Map User action still sends a usermap
+    run = runner.run({**alias, "userId": ""})
+    assert run.classic_records == [] and run.variants["t"].records
     run = runner.run(order)
     revenue = lambda records: [(r.get("event_type"), r.get("revenue"), r.get("revenueType")) for r in records]  # noqa: E731
     assert revenue(run.classic_records) != revenue(run.variants["t"].records)
