@@ -102,13 +102,17 @@ def actions_group():
 
 
 @actions_group.command("run")
-@click.option("--settings", "settings_path", required=True, type=click.Path(dir_okay=False),
-              help="Actions destination settings JSON: apiKey, secretKey, endpoint (north_america|europe).")
-@click.option("--subscriptions", "subscriptions_path", type=click.Path(dir_okay=False),
-              help="Subscriptions JSON list (runtime or Public API shape). Default: the destination's presets.")
+@click.option("--settings", "settings_path", required=True, type=click.Path(),
+              help="Actions destination settings JSON: apiKey, secretKey, endpoint (north_america|europe); or "
+                   "Terraform: a .tf file or Git-sync folder with the segment_destination (PATH#ID picks one).")
+@click.option("--subscriptions", "subscriptions_path", type=click.Path(),
+              help="Subscriptions JSON list (runtime or Public API shape), or Terraform segment_destination_"
+                   "subscription resources (.tf file or Git-sync folder, PATH#DESTINATION_ID). Default: the "
+                   "destination's presets.")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write JSON lines here instead of standard output.")
-@click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output.")
+@click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output (always "
+              "on when the settings come from Terraform: keys kept there are never printed).")
 @runtime_build_option
 @strict_option
 @events_argument
@@ -125,12 +129,14 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, runtime_
     """
     from actions.user_agent import runtime_build as model_build
     from migrate.run import run_actions
+    from migrate.terraform import is_terraform_path
 
     stats = ReadStats()
     with input_errors(), output_stream(output_path) as out, model_build(runtime_build):
         summary = run_actions(
             settings_path, subscriptions_path, events, out,
-            strict=strict, redact=redact, stats=stats, on_skip=skip_reporter(stats),
+            strict=strict, redact=redact or is_terraform_path(settings_path), stats=stats,
+            on_skip=skip_reporter(stats),
         )
     click.echo(summary.line(), err=True)
 

@@ -8,7 +8,8 @@ import click
 
 from migrate.canonical import records_from_requests
 from migrate.cli import InputError, events_argument, input_errors, output_stream, skip_reporter, strict_option
-from migrate.config import json_text, load_json_file
+from migrate.config import json_text, load_settings_file
+from migrate.terraform import is_terraform_path
 from migrate.events import ReadStats, read_events
 
 __all__ = ["classic_group", "run_classic", "ClassicSummary"]
@@ -118,8 +119,9 @@ def classic_group():
 
 
 @classic_group.command("run")
-@click.option("--settings", "settings_path", required=True, type=click.Path(dir_okay=False),
-              help="Classic destination settings: a plain JSON object or a Segment Public API destination document.")
+@click.option("--settings", "settings_path", required=True, type=click.Path(),
+              help="Classic destination settings: a plain JSON object, a Segment Public API destination document, "
+                   "or Terraform (a .tf file or Git-sync folder with the segment_destination; PATH#ID picks one).")
 @click.option("--mode", type=click.Choice(["cloud", "web", "ios", "android"]), default="cloud", show_default=True,
               help="Connection mode to emulate.")
 @click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE",
@@ -129,7 +131,8 @@ def classic_group():
                    "option, the variant whose names occur there, and report the evidence on stderr.")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write JSON lines here instead of standard output.")
-@click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output.")
+@click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output (always "
+              "on when the settings come from Terraform: keys kept there are never printed).")
 @strict_option
 @events_argument
 def classic_run(settings_path, mode, option_pairs, known_path, output_path, redact, strict, events):
@@ -147,7 +150,7 @@ def classic_run(settings_path, mode, option_pairs, known_path, output_path, reda
     from classic import Emulator, SettingsError, load_settings
 
     with input_errors():
-        doc = load_json_file(settings_path, "settings")
+        doc = load_settings_file(settings_path, "settings")
     try:
         settings, warnings = load_settings(doc, source=settings_path)
     except SettingsError as exc:
@@ -170,6 +173,7 @@ def classic_run(settings_path, mode, option_pairs, known_path, output_path, reda
 
     stats = ReadStats()
     with input_errors(), output_stream(output_path) as out:
+        redact = redact or is_terraform_path(settings_path)
         summary = run_classic(emulator, events, out, strict=strict, redact=redact, stats=stats,
                               on_skip=skip_reporter(stats), on_event_skip=report_event_skip)
     click.echo(summary.line(), err=True)

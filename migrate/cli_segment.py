@@ -36,8 +36,9 @@ def api_options(func):
 
 def plan_options(func):
     @click.option("--subscriptions", "subscriptions_path", required=True, metavar="SUBS.json",
-                  type=click.Path(dir_okay=False),
-                  help="Desired subscriptions: JSON list in runtime or Public API shape (or a backup).")
+                  type=click.Path(),
+                  help="Desired subscriptions: JSON list in runtime or Public API shape (or a backup), or "
+                       "Terraform segment_destination_subscription resources (.tf file or folder).")
     @click.option("--prune", is_flag=True,
                   help="Also delete existing subscriptions that the file does not list.")
     @click.option("--json", "as_json", is_flag=True, help="Print the plan (or summary) as JSON.")

@@ -11,7 +11,7 @@ import click
 from tabulate import tabulate
 
 from migrate.cli_options import runtime_build_option
-from migrate.config import json_text, load_json_file
+from migrate.config import json_text, load_settings_file, load_subscriptions_doc
 from migrate.errors import MigrateError
 
 __all__ = ["translate_cmd", "compare_cmd"]
@@ -60,40 +60,121 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)) or ""
 
 
+def terraform_options(func):
+    """--destination-id, --existing and --terraform-layout: where Terraform output goes and what it replaces."""
+    func = click.option("--terraform-layout", "terraform_layout", nargs=2, type=(click.Choice(["gitsync"]),
+                        click.Path(file_okay=False)), metavar="gitsync DIR",
+                        help="Also write one file per subscription into a Segment Git-sync repository folder "
+                             "(destination_subscriptions/<destination id>_<subscription id>.tf); files of replaced "
+                             "subscriptions are updated in place. Needs --destination-id.")(func)
+    func = click.option("--existing", "existing_path", type=click.Path(),
+                        help="The Actions destination's current subscriptions: Terraform (.tf file or Git-sync "
+                             "folder, PATH#DESTINATION_ID), a Public API JSON answer/backup with ids, or "
+                             "segment:DESTINATION_ID to list them through the Public API (segment-eu: for EU; "
+                             "token in SEGMENT_TOKEN). Those replaced (same name and action) are marked and get "
+                             "an import block.")(func)
+    func = click.option("--destination-id", "destination_id", metavar="ID",
+                        help="The Amplitude (Actions) destination id for Terraform output (default: a variable, "
+                             "or the destination of --existing).")(func)
+    return func
+
+
+def _write_terraform(subs, output_path, destination_id, existing_path, layout, title, *, single: bool) -> list[str]:
+    """Write the subscriptions as Terraform (one file and/or a Git-sync layout); lines to report on stderr."""
+    from migrate import terraform
+
+    lines: list[str] = []
+    if not single and not layout:
+        return lines
+    existing = terraform.load_existing_any(existing_path) if existing_path else []
+    if destination_id is None:
+        ids = {e.destination_id for e in existing if e.destination_id}
+        destination_id = ids.pop() if len(ids) == 1 else None
+    if single:
+        text, planned = terraform.render_subscriptions(
+            subs, destination_id=destination_id, existing=existing,
+            title=f"Amplitude (Actions) subscriptions {title}, written by amplitude-migrate.\n"
+                  "Review, then open a pull request (or terraform plan / apply) with the segmentio/segment provider.")
+        if output_path in (None, "-"):
+            sys.stdout.write(text)
+        else:
+            try:
+                Path(output_path).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"{output_path}: cannot write: {exc.strerror or exc}") from None
+        lines += _replacement_lines(planned)
+    if layout:
+        if not destination_id:
+            raise InputError("--terraform-layout gitsync needs --destination-id (the Amplitude (Actions) "
+                             "destination the subscriptions belong to)")
+        result = terraform.write_gitsync(subs, layout[1], destination_id)
+        lines.append(f"git sync: {len(result.updated)} subscription files updated in place, {len(result.created)} "
+                     f"created under {Path(layout[1]) / 'destination_subscriptions'}")
+        if not single:
+            lines += _replacement_lines(result.planned)
+        for e in result.left:
+            lines.append(f"warning: existing subscription {e.name!r} ({'enabled' if e.enabled else 'disabled'}) is "
+                         f"not in the new set and stays as it is; to remove it: git rm {e.file}")
+    return lines
+
+
+def _replacement_lines(planned) -> list[str]:
+    out = []
+    for p in planned:
+        if p.replaces is not None:
+            ident = f" (id {p.replaces.id}, import block written)" if p.replaces.id else ""
+            out.append(f"replaces existing subscription {p.replaces.name!r}{ident}")
+    return out
+
+
 @click.command("translate")
-@click.argument("classic_file", metavar="CLASSIC.json", type=click.Path(dir_okay=False))
+@click.argument("classic_file", metavar="CLASSIC.json", type=click.Path())
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the subscriptions here (default: standard output).")
-@click.option("--format", "fmt", type=click.Choice(["runtime", "public-api"]), default="runtime", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["runtime", "public-api", "terraform"]), default="runtime",
+              show_default=True,
               help="runtime: {name, partnerAction, subscribe, mapping}; public-api: {name, actionSlug, trigger, "
-                   "settings} as the Segment Public API stores subscriptions.")
+                   "settings} as the Segment Public API stores subscriptions; terraform: segment_destination_"
+                   "subscription resources for Segment's Terraform provider (see docs/terraform.md).")
+@terraform_options
 @click.option("--log", "log_path", type=click.Path(dir_okay=False),
               help="Write the translation log as JSON: one entry per setting key with status and reason.")
 @click.option("--mode", type=click.Choice(MODES), default="cloud", show_default=True,
               help="The classic connection mode you are migrating from.")
 @click.option("--page-naming", type=click.Choice(["viewed", "loaded", "code2017"]), default="viewed",
               show_default=True, help="Which classic cloud page naming to reproduce (see `compare`).")
-def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming):
+def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming, destination_id, existing_path,
+                  terraform_layout):
     """Translate Amplitude (Classic) settings into Amplitude (Actions) subscriptions.
 
-    CLASSIC.json is a plain object of classic setting keys or a Segment Public API destination document
-    (settings under data.destination.settings); masked secrets stay opaque. The translation log (printed as
+    CLASSIC.json is a plain object of classic setting keys, a Segment Public API destination document
+    (settings under data.destination.settings) or Terraform: a .tf file with the classic segment_destination,
+    or a Git-sync folder (PATH#DESTINATION_ID picks one); masked secrets stay opaque. The translation log (printed as
     a table on standard error when the subscriptions go to standard output) accounts for every setting:
     exact, approximated, not_migratable or default, with the reason.
 
+    \b
     Example:
-
         amplitude-migrate translate examples/classic-settings.json -o subs.json --log translation-log.json
+        amplitude-migrate translate examples/gitsync/destinations/64acf4667eac8c9dfe9d2b69.tf \\
+            --format terraform --existing examples/gitsync#63dc1141d2f05944a19d6f9e -o amplitude-actions.tf
     """
     from migrate.translate import to_public_api, translate
 
     try:
-        doc = load_json_file(classic_file, "classic settings")
+        doc = load_settings_file(classic_file, "classic settings")
         result = translate(doc, mode=mode, page_naming=page_naming)
+        written = _write_terraform(result.subscriptions, output_path, destination_id, existing_path,
+                                   terraform_layout, f"translated from {classic_file}", single=fmt == "terraform")
     except _library_errors() as exc:
         raise _input_error(exc) from None
     subs = result.subscriptions if fmt == "runtime" else to_public_api(result.subscriptions)
-    _write_json(output_path, subs)
+    if fmt != "terraform" and not (terraform_layout and output_path is None):  # a layout alone is the output
+        _write_json(output_path, subs)
+    elif output_path not in (None, "-"):
+        click.echo(f"wrote {output_path}", err=True)
+    for line in written:
+        click.echo(line, err=True)
     to_err = output_path in (None, "-")
     click.echo(_log_table(result.log), err=to_err)
     for note in result.notes:
@@ -156,14 +237,18 @@ def _summary(model: dict) -> str:
 
 
 @click.command("compare")
-@click.option("--settings", "settings_path", required=True, type=click.Path(dir_okay=False),
-              help="Classic settings JSON (plain object or Public API destination document).")
-@click.option("--subscriptions", "subscriptions_path", type=click.Path(dir_okay=False),
-              help="Actions subscriptions to check (runtime or Public API shape). Default: the translated ones.")
+@click.option("--settings", "settings_path", required=True, type=click.Path(),
+              help="Classic settings JSON (plain object or Public API destination document), or Terraform: a .tf "
+                   "file or Git-sync folder with the segment_destination (PATH#ID picks one).")
+@click.option("--subscriptions", "subscriptions_path", type=click.Path(),
+              help="Actions subscriptions to check (runtime or Public API shape, or Terraform segment_destination_"
+                   "subscription resources: .tf file or Git-sync folder, PATH#DESTINATION_ID). Default: the "
+                   "translated ones.")
 @click.option("--mode", type=click.Choice(MODES), default="cloud", show_default=True,
               help="Classic connection mode to emulate.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False),
-              help="Write report.html, report.md, report.json and recommended-subscriptions.json here.")
+              help="Write report.html, report.md, report.json and recommended-subscriptions.json (and .tf, for "
+                   "Segment's Terraform provider) here.")
 @click.option("--fail-under", type=click.FloatRange(0, 100),
               help="Exit 1 when the parity of the compared subscriptions (yours, or the translated ones) is "
                    "below this percentage.")
@@ -172,9 +257,10 @@ def _summary(model: dict) -> str:
 @click.option("--no-recommend", is_flag=True, help="Skip the recommendation passes.")
 @runtime_build_option
 @click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
+@terraform_options
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
 def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, classic_options, no_recommend,
-                runtime_build, strict, events):
+                runtime_build, strict, events, destination_id=None, existing_path=None, terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
     Compares Classic with the untouched Actions presets, with the translated subscriptions (or yours, given
@@ -193,8 +279,8 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     if report_dir:
         _report_dir(report_dir)  # fail before a long run, not after it
     try:
-        settings_doc = load_json_file(settings_path, "classic settings")
-        subs_doc = load_json_file(subscriptions_path, "subscriptions") if subscriptions_path else None
+        settings_doc = load_settings_file(settings_path, "classic settings")
+        subs_doc = load_subscriptions_doc(subscriptions_path) if subscriptions_path else None
         with model_build(runtime_build):
             model = compare(
                 settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
@@ -217,6 +303,21 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     if report_dir:
         written = _write_report(model, report_dir, secrets)
         click.echo("report: " + ", ".join(str(p) for p in written), err=True)
+    if report_dir or terraform_layout:  # the recommended set as Terraform, beside the JSON and/or in Git sync
+        tf_path = str(Path(report_dir) / "recommended-subscriptions.tf") if report_dir else None
+        if existing_path is None and subscriptions_path:
+            from migrate.terraform import is_terraform_path
+
+            existing_path = subscriptions_path if is_terraform_path(subscriptions_path) else None
+        try:
+            for line in _write_terraform(model["subscriptions"]["recommended"], tf_path, destination_id,
+                                         existing_path, terraform_layout, "recommended by compare",
+                                         single=tf_path is not None):
+                click.echo(line, err=True)
+            if tf_path:
+                click.echo(f"terraform: {tf_path}", err=True)
+        except _library_errors() as exc:
+            raise _input_error(exc) from None
     click.echo(_terminal(model, secrets))
     primary = model["parity"]["translated"]
     if fail_under is not None and primary is None:

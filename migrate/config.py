@@ -72,3 +72,23 @@ def redact(obj):
     if isinstance(obj, list):
         return [redact(v) for v in obj]
     return obj
+
+
+def load_settings_file(path: str, what: str, *, actions: bool = False):
+    """A settings document from JSON, or from Terraform (a `.tf` file or a Git-sync folder, `PATH#ID`)."""
+    from migrate import terraform
+
+    if terraform.is_terraform_path(path):
+        metadata = terraform.ACTIONS_METADATA_ID if actions else terraform.CLASSIC_METADATA_ID
+        return terraform.load_settings_document(path, what, metadata_id=metadata)
+    return load_json_file(path, what)
+
+
+def load_subscriptions_doc(path: str, what: str = "subscriptions"):
+    """A subscriptions document from JSON, or the `segment_destination_subscription` resources of Terraform
+    files (a `.tf` file or a Git-sync folder, `PATH#DESTINATION_ID`) in the Public API shape."""
+    from migrate import terraform
+
+    if terraform.is_terraform_path(path):
+        return terraform.load_subscriptions_document(path)
+    return load_json_file(path, what)

@@ -453,7 +453,16 @@ def pull_classic_settings(client: SegmentClient, destination_id: str) -> tuple[d
 
 # -- subscriptions files ------------------------------------------------------------------------
 def load_subscriptions_file(path: str) -> list[dict]:
-    """Read a subscriptions file (runtime or Public API shape, or a backup written by `apply`)."""
+    """Read a subscriptions file (runtime or Public API shape, or a backup written by `apply`), or Terraform
+    segment_destination_subscription resources (a .tf file or Git-sync folder, PATH#DESTINATION_ID)."""
+    from migrate import terraform
+
+    if terraform.is_terraform_path(path):
+        try:
+            obj = terraform.load_subscriptions_document(path)
+        except errors_mod.BadInput as exc:
+            raise SubscriptionsFileError(exc.file, exc.line, exc.reason) from None
+        return normalise_subscriptions(obj, source=path)
     try:
         with open(path, encoding="utf-8") as fh:
             obj = json.load(fh)

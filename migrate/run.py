@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrate.canonical import records_from_requests
-from migrate.config import REDACTED, json_text, load_json_file, settings_object
+from migrate.config import REDACTED, json_text, load_settings_file, load_subscriptions_doc, settings_object
 from migrate.errors import BadInput, MigrateError
 from migrate.events import ReadStats, read_events
 
@@ -42,7 +42,7 @@ def load_actions_settings(path: str) -> dict:
     """Actions destination settings from a plain object or a Public API destination document."""
     from actions.destination import settings_errors
 
-    settings = settings_object(load_json_file(path, "settings"), path, "settings")
+    settings = settings_object(load_settings_file(path, "settings", actions=True), path, "settings")
     errors = settings_errors(settings)
     if errors:
         # the runtime validates settings before any subscription: every event would fail
@@ -55,7 +55,7 @@ def load_subscriptions_file(path: str | None):
 
     if path is None:
         return actions.preset_subscriptions()
-    doc = load_json_file(path, "subscriptions")
+    doc = load_subscriptions_doc(path)
     try:
         return actions.load_subscriptions(doc, source=path)
     except actions.ConfigError as exc:

@@ -90,6 +90,17 @@ else:  # pragma: no cover - exercised only without syrupy
 def _load_json(value: Any, base: Path, what: str) -> tuple[Any, str]:
     if isinstance(value, (str, Path)):
         path = _resolve(value, base)
+        from migrate import terraform
+
+        if terraform.is_terraform_path(str(path)):  # a .tf file or Git-sync folder (PATH#ID picks one)
+            from migrate.errors import BadInput
+
+            try:
+                if what == "settings":
+                    return terraform.load_settings_document(str(path)), str(path)
+                return terraform.load_subscriptions_document(str(path)), str(path)
+            except BadInput as exc:
+                raise SnapshotInputError(f"amplitude_records: {exc}") from None
         try:
             return json.loads(path.read_text(encoding="utf-8")), str(path)
         except FileNotFoundError:

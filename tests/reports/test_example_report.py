@@ -38,7 +38,7 @@ def test_example_data_has_every_call_type():
 def test_example_report_is_written(example_report):
     result, report = example_report
     assert sorted(p.name for p in report.iterdir()) == [
-        "recommended-subscriptions.json", "report.html", "report.json", "report.md"]
+        "recommended-subscriptions.json", "recommended-subscriptions.tf", "report.html", "report.json", "report.md"]
     data = json.loads((report / "report.json").read_text(encoding="utf-8"))
     assert set(data["parity"]) == {"presets", "translated", "recommended"}
     assert all(0 <= v <= 1 for v in data["parity"].values())

@@ -219,7 +219,7 @@ def test_no_secret_in_any_compare_output(tmp_path, mode):
     assert result.exit_code == 0, result.output
     outputs = [result.stdout, result.stderr, subs.read_text()]
     outputs += [p.read_text(encoding="utf-8") for p in (tmp_path / "r").iterdir()]
-    assert len(outputs) == 7
+    assert len(outputs) == 8  # report.html, .md, .json, recommended-subscriptions.json and .tf
     for text in outputs:
         assert API_KEY not in text and SECRET_KEY not in text
         assert API_KEY[-12:] not in text and SECRET_KEY[-12:] not in text
