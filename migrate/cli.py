@@ -14,6 +14,7 @@ import click
 
 from migrate.cli_options import runtime_build_option
 from migrate.errors import MigrateError
+from migrate.cli_pii import pii_options, pii_policy
 from migrate.events import ReadStats, Skip
 
 try:
@@ -113,10 +114,12 @@ def actions_group():
               help="Write JSON lines here instead of standard output.")
 @click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output (always "
               "on when the settings come from Terraform: keys kept there are never printed).")
+@pii_options("keep")
 @runtime_build_option
 @strict_option
 @events_argument
-def actions_run(settings_path, subscriptions_path, output_path, redact, runtime_build, strict, events):
+def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode, pii_keys, pii_salt, runtime_build,
+                strict, events):
     """Run events through the Actions destination; print one JSON line per event.
 
     Each line holds the event's messageId, every subscription that fired with the HTTP requests it
@@ -126,17 +129,20 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, runtime_
     Example:
 
         amplitude-migrate actions run --settings settings.json --subscriptions subs.json -o out.jsonl events.jsonl.gz
+
+    With --pii mask the lines carry pseudonyms instead of personal data (ids, e-mail, names, IP ...).
     """
     from actions.user_agent import runtime_build as model_build
     from migrate.run import run_actions
     from migrate.terraform import is_terraform_path
 
+    policy = pii_policy(pii_mode, pii_keys, pii_salt)
     stats = ReadStats()
     with input_errors(), output_stream(output_path) as out, model_build(runtime_build):
         summary = run_actions(
             settings_path, subscriptions_path, events, out,
             strict=strict, redact=redact or is_terraform_path(settings_path), stats=stats,
-            on_skip=skip_reporter(stats),
+            on_skip=skip_reporter(stats), pii=policy.pseudonymiser() if policy.masks else None,
         )
     click.echo(summary.line(), err=True)
 

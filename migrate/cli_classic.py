@@ -8,6 +8,7 @@ import click
 
 from migrate.canonical import records_from_requests
 from migrate.cli import InputError, events_argument, input_errors, output_stream, skip_reporter, strict_option
+from migrate.cli_pii import pii_options, pii_policy
 from migrate.config import json_text, load_settings_file
 from migrate.terraform import is_terraform_path
 from migrate.events import ReadStats, read_events
@@ -69,7 +70,8 @@ def _calibrate(settings, known_path, paths, options, mode):
 
 
 def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None, on_skip=None,
-                on_event_skip=None) -> ClassicSummary:
+                on_event_skip=None, pii=None) -> ClassicSummary:
+    """`pii`: a `migrate.pii.Pseudonymiser` to pseudonymise personal data in every line, or None (exact data)."""
     from migrate.run import engine_failure, redact_request
 
     stats = stats if stats is not None else ReadStats()
@@ -85,7 +87,8 @@ def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None,
                 records = records_from_requests(requests)
         except Exception as exc:  # one odd event must not stop a long run: written as data and counted
             summary.failed += 1
-            write(json_text({"messageId": message_id, "requests": [], "records": [], "error": engine_failure(exc)}))
+            failed = {"messageId": message_id, "requests": [], "records": [], "error": engine_failure(exc)}
+            write(json_text(pii.scrub(failed) if pii is not None else failed))
             write("\n")
             continue
         line = {"messageId": message_id,
@@ -101,7 +104,7 @@ def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None,
             summary.not_sent[result["note"]] = summary.not_sent.get(result["note"], 0) + 1
         summary.requests += len(requests)
         summary.records += len(records)
-        write(json_text(line))
+        write(json_text(pii.scrub(line) if pii is not None else line))
         write("\n")
     summary.events = stats.read
     summary.skipped_lines = stats.skipped_count
@@ -133,15 +136,18 @@ def classic_group():
               help="Write JSON lines here instead of standard output.")
 @click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output (always "
               "on when the settings come from Terraform: keys kept there are never printed).")
+@pii_options("keep")
 @strict_option
 @events_argument
-def classic_run(settings_path, mode, option_pairs, known_path, output_path, redact, strict, events):
+def classic_run(settings_path, mode, option_pairs, known_path, output_path, redact, pii_mode, pii_keys, pii_salt,
+                strict, events):
     """Run events through the classic emulator; print one JSON line per event.
 
     Each line is {"messageId", "requests", "records"}: the HTTP requests cloud mode sends (empty for device
     modes) and the canonical Amplitude records. A line that sends nothing carries a "note" saying why;
     an event the emulator cannot read carries "skipped" and is counted. EVENTS are JSON Lines, JSON array
-    or Segment batch files, gzipped or not; `-` reads standard input.
+    or Segment batch files, gzipped or not; `-` reads standard input. With --pii mask the lines carry
+    pseudonyms instead of personal data.
 
     Example:
 
@@ -149,6 +155,7 @@ def classic_run(settings_path, mode, option_pairs, known_path, output_path, reda
     """
     from classic import Emulator, SettingsError, load_settings
 
+    policy = pii_policy(pii_mode, pii_keys, pii_salt)
     with input_errors():
         doc = load_settings_file(settings_path, "settings")
     try:
@@ -175,5 +182,6 @@ def classic_run(settings_path, mode, option_pairs, known_path, output_path, reda
     with input_errors(), output_stream(output_path) as out:
         redact = redact or is_terraform_path(settings_path)
         summary = run_classic(emulator, events, out, strict=strict, redact=redact, stats=stats,
-                              on_skip=skip_reporter(stats), on_event_skip=report_event_skip)
+                              on_skip=skip_reporter(stats), on_event_skip=report_event_skip,
+                              pii=policy.pseudonymiser() if policy.masks else None)
     click.echo(summary.line(), err=True)

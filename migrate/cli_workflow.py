@@ -11,6 +11,7 @@ import click
 from tabulate import tabulate
 
 from migrate.cli_options import runtime_build_option
+from migrate.cli_pii import pii_options, pii_policy
 from migrate.config import json_text, load_settings_file, load_subscriptions_doc
 from migrate.errors import MigrateError
 
@@ -257,10 +258,12 @@ def _summary(model: dict) -> str:
 @click.option("--no-recommend", is_flag=True, help="Skip the recommendation passes.")
 @runtime_build_option
 @click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
+@pii_options("mask")
 @terraform_options
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
 def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, classic_options, no_recommend,
-                runtime_build, strict, events, destination_id=None, existing_path=None, terraform_layout=None):
+                runtime_build, strict, pii_mode, pii_keys, pii_salt, events, destination_id=None, existing_path=None,
+                terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
     Compares Classic with the untouched Actions presets, with the translated subscriptions (or yours, given
@@ -268,14 +271,19 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     by re-running the events. EVENTS are JSON Lines, JSON array or Segment batch files, gzipped or not;
     `-` reads standard input. Exit codes: 0 ok, 1 parity below --fail-under, 2 usage or input errors.
 
+    The reports and this summary pseudonymise personal data (ids, e-mail, phone, names, address, IP,
+    latitude/longitude, and every --pii-key) so they can be shared; --pii keep shows it in clear.
+
     Example:
 
         amplitude-migrate compare --settings examples/classic-settings.json --report report examples/events.jsonl
     """
     from actions.user_agent import runtime_build as model_build
     from migrate.compare import compare
+    from migrate.pii import protect_report
 
     options = _parse_options(classic_options)
+    policy = pii_policy(pii_mode, pii_keys, pii_salt)
     if report_dir:
         _report_dir(report_dir)  # fail before a long run, not after it
     try:
@@ -291,7 +299,9 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
         model["inputs"]["runtime_build"] = runtime_build
     except _library_errors() as exc:
         raise _input_error(exc) from None
-    secrets = _secrets(settings_doc)
+    # one boundary: everything printed or written for people below comes from the protected model
+    model = protect_report(model, policy)
+    secrets = _secrets(settings_doc) + ([pii_salt] if pii_salt else [])
     for warning in model["inputs"].get("settings_warnings") or ():
         click.echo(f"warning: {warning}", err=True)
     if model["inputs"]["skipped"]:

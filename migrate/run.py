@@ -72,7 +72,8 @@ def redact_request(request: dict) -> dict:
 
 
 def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, redact=False,
-                stats: ReadStats | None = None, on_skip=None) -> RunSummary:
+                stats: ReadStats | None = None, on_skip=None, pii=None) -> RunSummary:
+    """`pii`: a `migrate.pii.Pseudonymiser` to pseudonymise personal data in every line, or None (exact data)."""
     import actions
 
     settings = load_actions_settings(settings_path)
@@ -90,8 +91,8 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
             records = records_from_requests(requests)
         except Exception as exc:  # one odd event must not stop a long run: written as data and counted
             summary.failed += 1
-            write(json_text({"messageId": event.get("messageId"), "fired": [], "records": [],
-                             "error": engine_failure(exc)}))
+            line = {"messageId": event.get("messageId"), "fired": [], "records": [], "error": engine_failure(exc)}
+            write(json_text(pii.scrub(line) if pii is not None else line))
             write("\n")
             continue
         for item in fired:
@@ -102,7 +103,8 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
             fired = [{**item, "requests": [redact_request(r) for r in item["requests"]]} for item in fired]
         summary.requests += len(requests)
         summary.records += len(records)
-        write(json_text({"messageId": event.get("messageId"), "fired": fired, "records": records}))
+        line = {"messageId": event.get("messageId"), "fired": fired, "records": records}
+        write(json_text(pii.scrub(line) if pii is not None else line))
         write("\n")
     summary.events = stats.read
     summary.skipped = stats.skipped_count

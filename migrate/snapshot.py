@@ -8,7 +8,9 @@ Registered as the ``amplitude_migrate`` pytest plugin (entry point), it provides
     subscriptions list or its JSON file; ``presets=True`` for the destination's presets) and returns, per
     event in file order, the canonical records Amplitude would store:
     ``{"<messageId>": {"call": "track Order Completed", "classic": [...], "actions": [...]}}``.
-    Relative paths are resolved against the test file's folder.
+    Relative paths are resolved against the test file's folder. Records are exact by default;
+    ``pii="mask", pii_salt=...`` pseudonymises personal data (ids, e-mail, names, IP ... and ``pii_keys``)
+    with a salt kept out of the repository, so snapshot files hold no personal data and stay stable.
 
 ``amplitude_snapshot``
     syrupy's ``snapshot`` using :class:`AmplitudeSnapshotExtension`: one pretty JSON file per test under
@@ -155,6 +157,9 @@ def records_by_event(
     classic_options: dict | None = None,
     endpoint: str = "north_america",
     base: str | Path = ".",
+    pii: str = "keep",
+    pii_salt: str | None = None,
+    pii_keys: tuple[str, ...] | list[str] = (),
 ) -> "OrderedDict[str, OrderedDict[str, Any]]":
     """The records per event, as described for the ``amplitude_records`` fixture (usable without pytest)."""
     import actions
@@ -165,6 +170,17 @@ def records_by_event(
     from migrate.runner import Runner
 
     base = Path(base)
+    pseudonymiser = None
+    if pii == "mask":
+        if not pii_salt:
+            raise SnapshotInputError(
+                "amplitude_records: pii=\"mask\" needs pii_salt (a secret kept out of the repository, e.g. from an "
+                "environment variable): snapshots must carry the same pseudonyms on every run")
+        from migrate.pii import Pseudonymiser
+
+        pseudonymiser = Pseudonymiser.from_salt(pii_salt, extra_keys=pii_keys)
+    elif pii != "keep":
+        raise SnapshotInputError(f"amplitude_records: pii={pii!r}: expected \"keep\" or \"mask\"")
     if settings is None and subscriptions is None and not presets:
         raise SnapshotInputError("amplitude_records: give classic settings, subscriptions, or presets=True")
     if subscriptions is not None and presets:
@@ -221,7 +237,7 @@ def records_by_event(
                     entry["actions_errors"] = run.errors
                 if not run.reached:
                     entry["actions_skipped"] = "integrations object disables Actions Amplitude"
-            out[key] = entry
+            out[key] = OrderedDict(pseudonymiser.scrub(entry)) if pseudonymiser is not None else entry
     except BadInput as exc:
         raise SnapshotInputError(f"amplitude_records: {exc}") from None
     return out

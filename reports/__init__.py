@@ -506,6 +506,9 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
         f"amplitude-migrate {_cell(view['tool'].get('version', ''))}: "
         f"{inputs.get('events', 0)} events compared, {inputs.get('skipped', 0)} skipped"
     )
+    privacy = view["m"].get("privacy")
+    if isinstance(privacy, dict):
+        out.append(f"personal data: {_cell(privacy.get('summary') or privacy.get('personal_data'), 200)}")
     out.append("")
     out.append(
         tabulate(
