@@ -131,7 +131,8 @@ def _common(event: dict, cfg: dict, *, with_event_fields: bool) -> dict:
     locale = ctx.get("locale")
     if isinstance(locale, str) and locale:
         put("language", language_name(locale) if o["language"] == "name" else locale)
-        put("country", country_name(locale))
+        if o["country"] == "locale":
+            put("country", country_name(locale))
     for field in ("country", "city", "region"):
         put(field, F.address_field(event, field))
     os_lower = os_.get("name").lower() if isinstance(os_.get("name"), str) else ""
@@ -145,7 +146,7 @@ def _common(event: dict, cfg: dict, *, with_event_fields: bool) -> dict:
     ua = ctx.get("userAgent")
     if library == "analytics.js" and isinstance(ua, str) and ua:
         browser, major, os_family = parse_ua(ua)
-        put("os_name", browser)
+        put("os_name", browser if o["user_agent"] == "browser" else os_family)
         put("os_version", major)
         put("device_model", os_family)
     traits = F.traits_of(event)

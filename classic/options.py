@@ -2,7 +2,8 @@
 
 Rule for the defaults: the documented behaviour where the documentation is explicit, the 2017
 open-source code elsewhere. ``--known-event-types`` calibration (classic/calibrate.py) can pick the
-variant whose event names actually occur in the team's Amplitude project.
+variant whose event names actually occur in the team's Amplitude project; ``amplitude-migrate calibrate``
+(migrate/calibration.py) picks every option from an Amplitude export, field by field.
 """
 from __future__ import annotations
 
@@ -47,6 +48,18 @@ OPTIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
         ("name", "locale"), "name",
         "cloud language field: 'name' = English language name from context.locale ('en-US' -> 'English', the "
         "2017 code; the docs say nothing later); 'locale' = the locale string as sent",
+    ),
+    "user_agent": (
+        ("browser", "os"), "browser",
+        "cloud analytics.js events with a user agent: 'browser' = the 2017 code: os_name = browser name, "
+        "os_version = browser major version, device_model = OS name; 'os' = os_name is the OS name from the "
+        "user agent (version and device model as in 'browser')",
+    ),
+    "country": (
+        ("locale", "ip"), "locale",
+        "cloud country: 'locale' = the 2017 code: country name from context.locale ('en-US' -> 'United "
+        "States'); 'ip' = no country from the locale, so Amplitude looks the ip up (a traits.address country "
+        "is sent in both)",
     ),
     "defaults": (
         ("catalog", "code"), "catalog",

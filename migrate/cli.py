@@ -155,6 +155,7 @@ def _register_optional_commands() -> None:
         ("migrate.cli_classic", ("classic_group",)),
         ("migrate.cli_workflow", ("translate_cmd", "compare_cmd")),
         ("migrate.cli_segment", ("segment_group",)),
+        ("migrate.cli_amplitude", ("calibrate_cmd", "amplitude_group")),
     ):
         try:
             module = importlib.import_module(module_name)

@@ -132,6 +132,8 @@ def classic_group():
 @click.option("--known-event-types", "known_path", type=click.Path(dir_okay=False),
               help="Event types exported from your Amplitude project (text, CSV or JSON): pick, for each contested "
                    "option, the variant whose names occur there, and report the evidence on stderr.")
+@click.option("--calibration", "calibration_path", type=click.Path(dir_okay=False),
+              help="calibration.json from `amplitude-migrate calibrate`: use its options (--option values win).")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write JSON lines here instead of standard output.")
 @click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output (always "
@@ -139,8 +141,8 @@ def classic_group():
 @pii_options("keep")
 @strict_option
 @events_argument
-def classic_run(settings_path, mode, option_pairs, known_path, output_path, redact, pii_mode, pii_keys, pii_salt,
-                strict, events):
+def classic_run(settings_path, mode, option_pairs, known_path, calibration_path, output_path, redact, pii_mode,
+                pii_keys, pii_salt, strict, events):
     """Run events through the classic emulator; print one JSON line per event.
 
     Each line is {"messageId", "requests", "records"}: the HTTP requests cloud mode sends (empty for device
@@ -165,6 +167,11 @@ def classic_run(settings_path, mode, option_pairs, known_path, output_path, reda
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     options = _parse_options(option_pairs)
+    if calibration_path:
+        from migrate.calibration import load_calibration
+
+        with input_errors():
+            options = {**load_calibration(calibration_path)["options"], **options}
     if known_path:
         with input_errors():
             options = _calibrate(settings, known_path, events, options, mode)

@@ -255,14 +255,21 @@ def _summary(model: dict) -> str:
                    "below this percentage.")
 @click.option("--classic-option", "classic_options", multiple=True, metavar="NAME=VALUE",
               help="A contested classic behaviour, e.g. page_naming=code2017 (see `classic run --help`).")
+@click.option("--calibration", "calibration_path", type=click.Path(dir_okay=False),
+              help="calibration.json from `amplitude-migrate calibrate`: emulate Classic with the options your "
+                   "Amplitude export supports (--classic-option values still win).")
+@click.option("--amplitude-export", "export_path", type=click.Path(),
+              help="Your Amplitude export of the same period: the classic side of the events it covers is what "
+                   "Amplitude stored; the emulator covers the rest (the report gives both counts).")
 @click.option("--no-recommend", is_flag=True, help="Skip the recommendation passes.")
 @runtime_build_option
 @click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
 @pii_options("mask")
 @terraform_options
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
-def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, classic_options, no_recommend,
-                runtime_build, strict, pii_mode, pii_keys, pii_salt, events, destination_id=None, existing_path=None,
+def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, classic_options, calibration_path,
+                export_path, no_recommend, runtime_build, strict, pii_mode, pii_keys, pii_salt, events,
+                destination_id=None, existing_path=None,
                 terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
@@ -289,10 +296,12 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     try:
         settings_doc = load_settings_file(settings_path, "classic settings")
         subs_doc = load_subscriptions_doc(subscriptions_path) if subscriptions_path else None
+        calibration = _load_calibration(calibration_path) if calibration_path else None
         with model_build(runtime_build):
             model = compare(
                 settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
                 subscriptions_file=subscriptions_path, mode=mode, classic_options=options,
+                calibration=calibration, calibration_file=calibration_path, amplitude_export=export_path,
                 recommend=not no_recommend, strict=strict, progress=_Progress(sys.stderr.isatty()),
                 on_skip=lambda skip: None,
             )
@@ -302,6 +311,16 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     # one boundary: everything printed or written for people below comes from the protected model
     model = protect_report(model, policy)
     secrets = _secrets(settings_doc) + ([pii_salt] if pii_salt else [])
+    side = model["inputs"].get("classic_side") or {}
+    if side.get("export") is not None and not side["export"]["events_from_export"]:
+        click.echo(f"warning: no event joins a row of {export_path}: the classic side is emulated throughout "
+                   "(is the export from the same period and project? see `amplitude-migrate calibrate`)", err=True)
+    if side.get("export") and side["export"].get("skipped_rows"):
+        first = (side["export"].get("skipped_examples") or ["?"])[0]
+        click.echo(f"warning: {side['export']['skipped_rows']} export rows or files skipped (first: {first})", err=True)
+    if side.get("export") and side["export"].get("truncated"):
+        click.echo(f"warning: only the first {side['export']['rows']} rows of {export_path} were read: compare a "
+                   "shorter period", err=True)
     for warning in model["inputs"].get("settings_warnings") or ():
         click.echo(f"warning: {warning}", err=True)
     if model["inputs"]["skipped"]:
@@ -336,6 +355,12 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     if fail_under is not None and primary * 100 < fail_under:
         click.echo(f"parity {primary * 100:.1f}% is below --fail-under {fail_under:g}%", err=True)
         sys.exit(EXIT_PARITY)
+
+
+def _load_calibration(path: str) -> dict:
+    from migrate.calibration import load_calibration
+
+    return load_calibration(path)
 
 
 def _first_skip(model) -> str:

@@ -23,6 +23,7 @@ from typing import Callable, Iterable
 
 from migrate.detect import Detections
 from migrate.differ import Difference, EventDiff, diff_event
+from migrate.calibration import classic_side_summary
 from migrate.events import ReadStats, read_events
 from migrate.findings import VariantFindings
 from migrate.recommend import Evidence, candidates, residuals
@@ -117,6 +118,9 @@ def compare(
     mode: str = "cloud",
     classic_options: dict | None = None,
     recommend: bool = True,
+    calibration: dict | None = None,
+    calibration_file: str | None = None,
+    amplitude_export: str | None = None,
     strict: bool = False,
     on_skip=None,
     progress: ProgressFn | None = None,
@@ -128,7 +132,8 @@ def compare(
     import classic
     from migrate.canonical import records_from_requests
 
-    options = dict(classic_options or {})
+    # a calibration's options are the starting point; explicit --classic-option values win
+    options = {**((calibration or {}).get("options") or {}), **(classic_options or {})}
     settings, settings_warnings = classic.load_settings(classic_settings, source=settings_file)
     emulator = classic.Emulator(settings, mode=mode, options=options)
     naming = emulator.options.get("page_naming", "viewed")
@@ -147,16 +152,25 @@ def compare(
 
     stats = ReadStats()
     with spooled(events) as paths:
+        # -- the classic side: the team's Amplitude export where it covers an event, else the emulator -------
+        classic_side, export_counts = emulator, None
+        if amplitude_export:
+            from migrate.calibration import ExportBackedClassic, covered_records
+
+            covered, export_counts = covered_records(settings, paths, amplitude_export, mode=mode,
+                                                     options=emulator.options)
+            classic_side = ExportBackedClassic(emulator, covered)
         # -- pass 1 --------------------------------------------------------------------------------
         aggregates = {"presets": VariantFindings(VARIANT_LABELS["presets"]),
                       "translated": VariantFindings(primary_label)}
         detections = Detections(min_id_length_set=_has(primary_subs, "min_id_length"),
                                 batch_endpoint_set=_has(primary_subs, "use_batch_endpoint", True))
-        runner = Runner(emulator, {"presets": engine(presets), "translated": engine(primary_subs)},
+        runner = Runner(classic_side, {"presets": engine(presets), "translated": engine(primary_subs)},
                         records_from_requests)
         _run_pass(paths, runner, aggregates, label="pass 1/2: classic vs presets and translated",
                   detections=detections, primary="translated", stats=stats, strict=strict, on_skip=on_skip,
                   progress=progress)
+        side_counts = (getattr(classic_side, "from_export", 0), getattr(classic_side, "emulated", 0))
         detection_list = detections.to_list()
 
         # -- pass 2: recommendations, verified -------------------------------------------------------
@@ -170,7 +184,7 @@ def compare(
         recs: list[dict] = []
         if steps:
             step_aggs = {f"step{i}": VariantFindings(rule.title) for i, (rule, _, _) in enumerate(steps)}
-            runner = Runner(emulator, {f"step{i}": engine(subs) for i, (_, subs, _) in enumerate(steps)},
+            runner = Runner(classic_side, {f"step{i}": engine(subs) for i, (_, subs, _) in enumerate(steps)},
                             records_from_requests)
             _run_pass(paths, runner, step_aggs, label="pass 2/2: verifying recommendations", progress=progress)
             before, previous = translated.parity, translated
@@ -204,7 +218,7 @@ def compare(
                 for rule in kept_rules:
                     recommended_subs, _ = rule.apply(recommended_subs, evidence)
                 final = {"recommended": VariantFindings(VARIANT_LABELS["recommended"])}
-                runner = Runner(emulator, {"recommended": engine(recommended_subs)}, records_from_requests)
+                runner = Runner(classic_side, {"recommended": engine(recommended_subs)}, records_from_requests)
                 _run_pass(paths, runner, final, label="pass 3/3: final recommended set", progress=progress)
                 recommended = final["recommended"]
     variants = {
@@ -228,6 +242,7 @@ def compare(
             "settings_file": settings_file,
             "settings_warnings": settings_warnings,
             "subscriptions_file": subscriptions_file,
+            "classic_side": classic_side_summary(calibration, calibration_file, export_counts, *side_counts),
         },
         "parity": {name: v["parity"] for name, v in variants.items()},
         "parity_core": {name: v["parity_core"] for name, v in variants.items()},

@@ -509,6 +509,8 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
     privacy = view["m"].get("privacy")
     if isinstance(privacy, dict):
         out.append(f"personal data: {_cell(privacy.get('summary') or privacy.get('personal_data'), 200)}")
+    for line in (inputs.get("classic_side") or {}).get("lines") or ():  # calibrated / export-backed classic side
+        out.append("classic side " + _printable(line))
     out.append("")
     out.append(
         tabulate(
