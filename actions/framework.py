@@ -591,8 +591,33 @@ class PayloadSchema:
             key: (node, _fast_classes(node, fields[key]), _fast_object(fields[key])) for key, node in self._nodes.items()
         }
 
+    def remove_empty_values(self, payload: dict) -> dict:
+        """The runtime's removeEmptyValues at the root (plus the wrapping of single values of `multiple`
+        fields): the first stage of `prepare`, without validation."""
+        return self._remove_empty(payload)[0]
+
     def prepare(self, payload: dict) -> dict:
         """Empty-value removal, list wrapping and validation; raises AggregateAjvError."""
+        out, slow = self._remove_empty(payload)
+        root = self._root
+        errs: list[str] = []
+        for key in self._required:
+            if key not in out:
+                errs.append(f"The root value is missing the required field '{key}'.")
+        if slow is not None:
+            if len(slow) > 1:
+                slow.sort(key=self._index.__getitem__)
+            for key in slow:
+                value = out[key]
+                new = root[key][0].check(value, "/" + key, errs)
+                if new is not value:
+                    out[key] = new
+        if errs:
+            raise AggregateAjvError(errs)
+        return out
+
+    def _remove_empty(self, payload: dict) -> tuple[dict, list | None]:
+        # (payload without empty values, the keys whose values need the full check)
         root = self._root
         out = {}
         slow = None
@@ -620,21 +645,7 @@ class PayloadSchema:
                 slow = [key]
             else:
                 slow.append(key)
-        errs: list[str] = []
-        for key in self._required:
-            if key not in out:
-                errs.append(f"The root value is missing the required field '{key}'.")
-        if slow is not None:
-            if len(slow) > 1:
-                slow.sort(key=self._index.__getitem__)
-            for key in slow:
-                value = out[key]
-                new = root[key][0].check(value, "/" + key, errs)
-                if new is not value:
-                    out[key] = new
-        if errs:
-            raise AggregateAjvError(errs)
-        return out
+        return out, slow
 
 
 def compile_schema(fields: dict) -> PayloadSchema:

@@ -101,7 +101,7 @@ def _check(key: str, kind: str, value: Any, source: str) -> Any:
         if not isinstance(value, bool):
             if value in ("true", "false"):
                 return value == "true"
-            raise bad("true or false")
+            raise bad("true or false (a JSON boolean)")
     elif kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad("a number")
@@ -130,7 +130,8 @@ def load_settings(obj: Any, source: str = "settings") -> tuple[ClassicSettings, 
     """Validate a classic settings object (or Public API destination document).
 
     Returns the settings with every catalog key present (catalog default where missing) and a list of
-    warnings (unknown keys, unknown endpoint). Raises SettingsError naming the key on a wrong type.
+    warnings (unknown keys). Raises SettingsError naming the key and the allowed values on a wrong type or
+    an unknown endpoint region.
     """
     raw = _unwrap(obj)
     if not isinstance(raw, dict):
@@ -157,9 +158,15 @@ def load_settings(obj: Any, source: str = "settings") -> tuple[ClassicSettings, 
             out[key] = _copy(default)
     endpoint = out["endpoint"]
     if endpoint.lower() not in ENDPOINTS:
-        warnings.append(f"{source}: unknown endpoint {endpoint!r}; using the US endpoint")
+        # a typo must not silently send EU data to the US endpoint (data residency)
+        raise SettingsError(f"{source}: setting 'endpoint' must be one of {_allowed_endpoints()} (empty: US), "
+                            f"got {_preview('endpoint', endpoint)}")
     out.given = frozenset(given)
     return out, warnings
+
+
+def _allowed_endpoints() -> str:
+    return ", ".join(repr(k) for k in ENDPOINTS if k)
 
 
 def _copy(value: Any) -> Any:

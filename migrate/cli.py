@@ -6,8 +6,9 @@ Exit codes: 0 ok; 1 parity below --fail-under (compare); 2 usage or input errors
 from __future__ import annotations
 
 import json
+import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib.metadata import PackageNotFoundError, version
 
 import click
@@ -59,16 +60,25 @@ def dump_line(obj) -> str:
 
 @contextmanager
 def output_stream(path: str | None):
+    """Standard output, or a file written whole or not at all: lines go to PATH.partial, which replaces
+    PATH only when the run ends without error (a broken input file leaves no half result behind)."""
     if path in (None, "-"):
         yield sys.stdout
         sys.stdout.flush()
-    else:
-        try:
-            fh = open(path, "w", encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{path}: cannot write output: {exc.strerror or exc}") from None
+        return
+    partial = f"{path}.partial"
+    try:
+        fh = open(partial, "w", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write output: {exc.strerror or exc}") from None
+    try:
         with fh:
             yield fh
+        os.replace(partial, path)
+    except BaseException:
+        with suppress(OSError):
+            os.remove(partial)
+        raise
 
 
 def events_argument(func):
@@ -143,6 +153,7 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode
             settings_path, subscriptions_path, events, out,
             strict=strict, redact=redact or is_terraform_path(settings_path), stats=stats,
             on_skip=skip_reporter(stats), pii=policy.pseudonymiser() if policy.masks else None,
+            on_warning=lambda text: click.echo(f"warning: {text}", err=True),
         )
     click.echo(summary.line(), err=True)
 

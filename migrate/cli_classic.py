@@ -26,6 +26,7 @@ class ClassicSummary:
     requests: int = 0
     records: int = 0
     failed: int = 0  # events the emulator could not process (an internal error), written with "error"
+    duplicates: int = 0  # events repeating an earlier messageId
     not_sent: dict = field(default_factory=dict)
 
     def line(self) -> str:
@@ -36,6 +37,8 @@ class ClassicSummary:
             text += "; sent nothing: " + "; ".join(f"{n} x {reason}" for reason, n in top)
         if self.failed:
             text += f"; {self.failed} events failed in the emulator (lines with \"error\")"
+        if self.duplicates:
+            text += f"; {self.duplicates} events repeat an earlier messageId (Segment would drop them)"
         return text
 
 
@@ -108,6 +111,7 @@ def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None,
         write("\n")
     summary.events = stats.read
     summary.skipped_lines = stats.skipped_count
+    summary.duplicates = stats.duplicates
     return summary
 
 

@@ -128,6 +128,9 @@ def _plan(ctx, destination_id, region, api_url, timeout, subscriptions_path, pru
         desired = api.load_subscriptions_file(subscriptions_path)
     except api.SubscriptionsFileError as exc:
         raise SegmentCommandError(str(exc)) from None
+    from actions.lint import lint_subscriptions
+
+    _warn(f"{subscriptions_path}: {line}" for line in lint_subscriptions(desired))
     client = _client(ctx, region, api_url, timeout)
     try:
         plan, existing, warnings = api.plan_for_destination(

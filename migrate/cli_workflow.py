@@ -14,6 +14,7 @@ from migrate.cli_options import runtime_build_option
 from migrate.cli_pii import pii_options, pii_policy
 from migrate.config import json_text, load_settings_file, load_subscriptions_doc
 from migrate.errors import MigrateError
+from migrate.gate import Threshold
 
 __all__ = ["translate_cmd", "compare_cmd"]
 
@@ -162,8 +163,11 @@ def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming, d
     """
     from migrate.translate import to_public_api, translate
 
+    import classic
+
     try:
         doc = load_settings_file(classic_file, "classic settings")
+        classic.load_settings(doc, source=classic_file)  # errors name the file
         result = translate(doc, mode=mode, page_naming=page_naming)
         written = _write_terraform(result.subscriptions, output_path, destination_id, existing_path,
                                    terraform_layout, f"translated from {classic_file}", single=fmt == "terraform")
@@ -250,9 +254,18 @@ def _summary(model: dict) -> str:
 @click.option("--report", "report_dir", type=click.Path(file_okay=False),
               help="Write report.html, report.md, report.json and recommended-subscriptions.json (and .tf, for "
                    "Segment's Terraform provider) here.")
-@click.option("--fail-under", type=click.FloatRange(0, 100),
-              help="Exit 1 when the parity of the compared subscriptions (yours, or the translated ones) is "
-                   "below this percentage.")
+@click.option("--fail-under", type=Threshold(), metavar="SHARE",
+              help="Exit 1 when the chart parity (report.json `parity`) of the configuration the report recommends "
+                   "deploying (yours with --subscriptions, else translated + recommended) is below SHARE: 0.95, "
+                   "95% and 95 all mean 95% (a value up to 1 without % is a fraction, as in report.json).")
+@click.option("--fail-under-exact", type=Threshold(), metavar="SHARE",
+              help="Exit 1 when the exact parity (report.json `parity_exact`: every stored field) of that "
+                   "configuration is below SHARE.")
+@click.option("--max-skipped", type=Threshold(), default="1%", show_default=True, metavar="SHARE",
+              help="Exit 2 before any figure when more than this share of the input lines is not Segment events.")
+@click.option("--dedupe", is_flag=True,
+              help="Drop events that repeat an earlier messageId, as Segment's deduplication does (they are "
+                   "counted and reported either way).")
 @click.option("--classic-option", "classic_options", multiple=True, metavar="NAME=VALUE",
               help="A contested classic behaviour, e.g. page_naming=code2017 (see `classic run --help`).")
 @click.option("--calibration", "calibration_path", type=click.Path(dir_okay=False),
@@ -267,23 +280,24 @@ def _summary(model: dict) -> str:
 @pii_options("mask")
 @terraform_options
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
-def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, classic_options, calibration_path,
-                export_path, no_recommend, runtime_build, strict, pii_mode, pii_keys, pii_salt, events,
-                destination_id=None, existing_path=None,
-                terraform_layout=None):
+def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, fail_under_exact, max_skipped, dedupe,
+                classic_options, calibration_path, export_path, no_recommend, runtime_build, strict, pii_mode, pii_keys,
+                pii_salt, events, destination_id=None, existing_path=None, terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
     Compares Classic with the untouched Actions presets, with the translated subscriptions (or yours, given
     with --subscriptions) and with the translated subscriptions plus the recommended changes, each verified
     by re-running the events. EVENTS are JSON Lines, JSON array or Segment batch files, gzipped or not;
-    `-` reads standard input. Exit codes: 0 ok, 1 parity below --fail-under, 2 usage or input errors.
+    `-` reads standard input. Only Segment events count (an object with a known `type`); other lines are
+    skipped with their reason, and more than --max-skipped of them stops the run. Exit codes: 0 ok,
+    1 a gate failed (--fail-under, --fail-under-exact), 2 usage or input errors (nothing is reported).
 
     The reports and this summary pseudonymise personal data (ids, e-mail, phone, names, address, IP,
     latitude/longitude, and every --pii-key) so they can be shared; --pii keep shows it in clear.
 
+    \b
     Example:
-
-        amplitude-migrate compare --settings examples/classic-settings.json --report report examples/events.jsonl
+        amplitude-migrate compare --settings examples/classic-settings.json --fail-under 95% examples/events.jsonl
     """
     from actions.user_agent import runtime_build as model_build
     from migrate.compare import compare
@@ -292,10 +306,12 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     options = _parse_options(classic_options)
     policy = pii_policy(pii_mode, pii_keys, pii_salt)
     if report_dir:
-        _report_dir(report_dir)  # fail before a long run, not after it
+        _check_report_dir(report_dir)  # fail before a long run, not after it (and create nothing yet)
     try:
         settings_doc = load_settings_file(settings_path, "classic settings")
         subs_doc = load_subscriptions_doc(subscriptions_path) if subscriptions_path else None
+        if subs_doc is not None:
+            _lint(subs_doc, subscriptions_path)
         calibration = _load_calibration(calibration_path) if calibration_path else None
         with model_build(runtime_build):
             model = compare(
@@ -303,7 +319,7 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
                 subscriptions_file=subscriptions_path, mode=mode, classic_options=options,
                 calibration=calibration, calibration_file=calibration_path, amplitude_export=export_path,
                 recommend=not no_recommend, strict=strict, progress=_Progress(sys.stderr.isatty()),
-                on_skip=lambda skip: None,
+                on_skip=lambda skip: None, dedupe=dedupe, max_skipped=max_skipped,
             )
         model["inputs"]["runtime_build"] = runtime_build
     except _library_errors() as exc:
@@ -311,6 +327,7 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     # one boundary: everything printed or written for people below comes from the protected model
     model = protect_report(model, policy)
     secrets = _secrets(settings_doc) + ([pii_salt] if pii_salt else [])
+    _note_duplicates(model)
     side = model["inputs"].get("classic_side") or {}
     if side.get("export") is not None and not side["export"]["events_from_export"]:
         click.echo(f"warning: no event joins a row of {export_path}: the classic side is emulated throughout "
@@ -324,8 +341,10 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     for warning in model["inputs"].get("settings_warnings") or ():
         click.echo(f"warning: {warning}", err=True)
     if model["inputs"]["skipped"]:
-        click.echo(f"skipped {model['inputs']['skipped']} malformed input lines (first: "
-                   f"{_first_skip(model)})", err=True)
+        reasons = model["inputs"].get("skipped_by_reason") or {}
+        by = "; ".join(f"{n} x {k}" for k, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
+        click.echo(f"skipped {model['inputs']['skipped']} input lines that are not usable Segment events"
+                   f"{f' ({by})' if by else ''}; first: {_first_skip(model)}", err=True)
     if not model["inputs"]["events"]:
         click.echo(f"warning: no events were read from {', '.join(model['inputs']['events_files'])}: "
                    "nothing was compared, parity is not measured", err=True)
@@ -348,13 +367,47 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
         except _library_errors() as exc:
             raise _input_error(exc) from None
     click.echo(_terminal(model, secrets))
-    primary = model["parity"]["translated"]
-    if fail_under is not None and primary is None:
-        # an empty export must not pass a CI gate: no events is an input error, not 100% parity
-        raise InputError("no events to compare, so --fail-under cannot be checked: check the EVENTS files")
-    if fail_under is not None and primary * 100 < fail_under:
-        click.echo(f"parity {primary * 100:.1f}% is below --fail-under {fail_under:g}%", err=True)
+    _gates(model, fail_under, fail_under_exact)
+
+
+def _gates(model: dict, fail_under, fail_under_exact) -> None:
+    """Check --fail-under (chart parity) and --fail-under-exact (exact parity) of the deployed configuration."""
+    from migrate.gate import deployed_variant, gate
+
+    variant = deployed_variant(model)
+    failed = False
+    for threshold, exact in ((fail_under, False), (fail_under_exact, True)):
+        if threshold is None:
+            continue
+        result = gate(model, variant, threshold, exact=exact)
+        if result.value is None:
+            # an empty export must not pass a CI gate: no events is an input error, not 100% parity
+            raise InputError(f"no events to compare, so {result.option} cannot be checked: check the EVENTS files")
+        click.echo(result.line(), err=True)
+        failed = failed or not result.passed
+    if failed:
         sys.exit(EXIT_PARITY)
+
+
+def _lint(subs_doc, path) -> None:
+    """Warn about triggers the runtime accepts but that are almost certainly mistakes."""
+    import actions
+    from actions.lint import lint_subscriptions
+
+    for warning in lint_subscriptions(actions.load_subscriptions(subs_doc, source=path)):
+        click.echo(f"warning: {path}: {warning}", err=True)
+
+
+def _note_duplicates(model: dict) -> None:
+    from migrate.gate import duplicates_note
+
+    dup = model["inputs"].get("duplicates") or {}
+    note = duplicates_note(dup.get("count", 0), dup.get("dropped", False),
+                           model["subscriptions"].get("recommended") or model["subscriptions"].get("translated"))
+    if note:
+        dup["note"] = note
+        examples = ", ".join(repr(e["messageId"]) for e in dup.get("examples", [])[:3])
+        click.echo(f"duplicates: {note} Examples: {examples}", err=True)
 
 
 def _load_calibration(path: str) -> dict:
@@ -365,7 +418,8 @@ def _load_calibration(path: str) -> dict:
 
 def _first_skip(model) -> str:
     s = model["inputs"]["skipped_examples"][0]
-    return f"{s['file']}:{s['line']}: {s['reason']}"
+    where = f"{s['file']}:{s['line']}" if s["line"] else s["file"]
+    return f"{where}: {s['reason']}"
 
 
 def _secrets(doc) -> list[str]:
@@ -384,6 +438,19 @@ def _terminal(model: dict, secrets) -> str:
     except ImportError:
         return _summary(model)
     return render_terminal(model, secrets=secrets)
+
+
+def _check_report_dir(report_dir: str) -> None:
+    out = Path(report_dir)
+    if out.exists():
+        if not out.is_dir():
+            raise InputError(f"{report_dir}: cannot create the report directory: it is a file")
+        if not os.access(out, os.W_OK):
+            raise InputError(f"{report_dir}: the report directory is not writable")
+        return
+    parent = next((p for p in out.absolute().parents if p.exists()), None)
+    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise InputError(f"{report_dir}: cannot create the report directory: {parent or '/'} is not writable")
 
 
 def _report_dir(report_dir: str) -> Path:

@@ -24,7 +24,7 @@ from typing import Callable, Iterable
 from migrate.detect import Detections
 from migrate.differ import Difference, EventDiff, diff_event
 from migrate.calibration import classic_side_summary
-from migrate.events import ReadStats, read_events
+from migrate.events import DEFAULT_MAX_SKIPPED, ReadStats, check_input, read_events
 from migrate.findings import VariantFindings
 from migrate.recommend import Evidence, candidates, residuals
 from migrate.runner import Runner
@@ -80,9 +80,10 @@ def _outcome(run, variant: str) -> EventDiff:
 
 def _run_pass(paths, runner: Runner, aggregates: dict[str, VariantFindings], *, label: str,
               detections: Detections | None = None, primary: str | None = None, stats: ReadStats | None = None,
-              strict: bool = False, on_skip=None, progress: ProgressFn | None = None) -> None:
+              strict: bool = False, on_skip=None, progress: ProgressFn | None = None, dedupe: bool = False,
+              names: dict | None = None) -> None:
     n = 0
-    for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip):
+    for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip, dedupe=dedupe, names=names):
         run = runner.run(event)
         for name, agg in aggregates.items():
             agg.add(event, _outcome(run, name), run.classic_records, run.variants[name].records)
@@ -124,10 +125,15 @@ def compare(
     strict: bool = False,
     on_skip=None,
     progress: ProgressFn | None = None,
+    dedupe: bool = False,
+    max_skipped: float | None = DEFAULT_MAX_SKIPPED,
 ) -> dict:
     """Compare Classic with Actions on the events in `events` (paths; '-' is standard input) and return
     the report model (a JSON-able dict). `classic_settings` is the parsed settings document; `subscriptions`
-    the parsed subscriptions document (None: the translated ones)."""
+    the parsed subscriptions document (None: the translated ones).
+
+    Raises BadInput after the first pass when no event was read or more than `max_skipped` of the lines
+    were skipped (None: no limit); `dedupe` drops repeated messageIds in every pass."""
     import actions
     import classic
     from migrate.canonical import records_from_requests
@@ -169,7 +175,10 @@ def compare(
                         records_from_requests)
         _run_pass(paths, runner, aggregates, label="pass 1/2: classic vs presets and translated",
                   detections=detections, primary="translated", stats=stats, strict=strict, on_skip=on_skip,
-                  progress=progress)
+                  progress=progress, dedupe=dedupe, names=dict(zip(paths, ("<stdin>" if e == "-" else None
+                                                                           for e in events))))
+        if max_skipped is not None:
+            check_input(stats, max_skipped)  # before any figure: wrong-shaped input is not evidence
         side_counts = (getattr(classic_side, "from_export", 0), getattr(classic_side, "emulated", 0))
         detection_list = detections.to_list()
 
@@ -186,7 +195,8 @@ def compare(
             step_aggs = {f"step{i}": VariantFindings(rule.title) for i, (rule, _, _) in enumerate(steps)}
             runner = Runner(classic_side, {f"step{i}": engine(subs) for i, (_, subs, _) in enumerate(steps)},
                             records_from_requests)
-            _run_pass(paths, runner, step_aggs, label="pass 2/2: verifying recommendations", progress=progress)
+            _run_pass(paths, runner, step_aggs, label="pass 2/2: verifying recommendations", progress=progress,
+                      dedupe=dedupe)
             before, previous = translated.parity, translated
             kept_rules = []
             for i, (rule, subs, change) in enumerate(steps):
@@ -219,7 +229,8 @@ def compare(
                     recommended_subs, _ = rule.apply(recommended_subs, evidence)
                 final = {"recommended": VariantFindings(VARIANT_LABELS["recommended"])}
                 runner = Runner(classic_side, {"recommended": engine(recommended_subs)}, records_from_requests)
-                _run_pass(paths, runner, final, label="pass 3/3: final recommended set", progress=progress)
+                _run_pass(paths, runner, final, label="pass 3/3: final recommended set", progress=progress,
+                          dedupe=dedupe)
                 recommended = final["recommended"]
     variants = {
         "presets": aggregates["presets"].to_dict(),
@@ -237,6 +248,8 @@ def compare(
             "skipped": stats.skipped_count,
             "skipped_examples": [{"file": "<stdin>" if s.file == "-" else s.file, "line": s.line, "reason": s.reason}
                                  for s in stats.skipped[:MAX_SKIPPED_EXAMPLES]],
+            "skipped_by_reason": dict(stats.skipped_by_reason),
+            "duplicates": {"count": stats.duplicates, "examples": stats.duplicate_examples, "dropped": dedupe},
             "mode": mode,
             "classic_options": emulator.options,
             "settings_file": settings_file,

@@ -36,9 +36,30 @@ def load_json_file(path: str, what: str):
     except UnicodeDecodeError:
         raise BadInput(path, None, f"{what} file is not UTF-8 text") from None
     try:
-        return json.loads(text)
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInput(path, exc.lineno, f"{what} file is not valid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        doc = None
+    if doc is None and text.strip() != "null" or _too_deep(doc):
+        raise BadInput(path, None, f"{what} file is nested deeper than {MAX_FILE_DEPTH} levels; not usable {what}")
+    return doc
+
+
+MAX_FILE_DEPTH = 64  # settings and subscriptions nest a few levels; deeper is a wrong file, never a traceback
+
+
+def _too_deep(obj) -> bool:
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_FILE_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+    return False
 
 
 def settings_object(doc, path: str, what: str) -> dict:

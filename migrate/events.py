@@ -3,6 +3,13 @@
 Nothing is loaded whole: lines are parsed one at a time, and arrays are walked item by item, so memory
 stays flat however many events a file holds. Bad lines are skipped and counted (or raised in strict mode),
 never dropped silently.
+
+Only Segment events count: a JSON object whose `type` is one of Segment's six types (Segment's batch and
+array forms are walked item by item). Anything else -- an export wrapper such as `{"event": {...}}`, a
+settings file, a line nested deeper than MAX_DEPTH levels or longer than MAX_LINE_BYTES -- is a skipped
+line with its reason. A file that cannot be read to its end (truncated or corrupt gzip, a JSON array or
+batch cut short, an I/O error) raises BadInput naming the file and the last good line: a partial read is
+never a result.
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ import gzip
 import io
 import json
 import sys
+import zlib
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
@@ -18,10 +27,23 @@ import ijson
 
 from migrate.errors import BadInput
 
-__all__ = ["read_events", "ReadStats", "Skip", "parse_json_line", "open_input"]
+__all__ = ["read_events", "ReadStats", "Skip", "parse_json_line", "open_input", "check_input", "SEGMENT_TYPES",
+           "MAX_DEPTH", "MAX_LINE_BYTES", "DEFAULT_MAX_SKIPPED", "DEDUPE_WINDOW"]
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_SKIP_EXAMPLES = 100
+MAX_DUPLICATE_EXAMPLES = 10
+SEGMENT_TYPES = frozenset({"track", "page", "screen", "identify", "group", "alias"})
+# Deeper events are skipped: real Segment events nest a few levels; 128 keeps every engine far from
+# Python's recursion limit (Amplitude itself keeps objects to 40 levels).
+MAX_DEPTH = 128
+# Longer lines are skipped without being held in memory (Segment accepts at most 32 KB per event).
+MAX_LINE_BYTES = 4 << 20
+# compare stops (exit 2) when more than this share of the lines is skipped.
+DEFAULT_MAX_SKIPPED = 0.01
+# Repeated messageIds are looked for among the last DEDUPE_WINDOW distinct ids (bounded memory).
+DEDUPE_WINDOW = 500_000
+_READ_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
 
 
 @dataclass(frozen=True)
@@ -29,6 +51,7 @@ class Skip:
     file: str
     line: int | None
     reason: str
+    kind: str = ""  # a short, stable label of the reason (for counts by reason)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.reason}" if self.line else f"{self.file}: {self.reason}"
@@ -42,11 +65,22 @@ class ReadStats:
     skipped_count: int = 0
     skipped: list[Skip] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0  # events whose messageId was already seen (dropped when dedupe=True)
+    duplicate_examples: list[dict] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
 
     def add_skip(self, skip: Skip) -> None:
         self.skipped_count += 1
+        kind = skip.kind or skip.reason.split(":")[0]
+        self.skipped_by_reason[kind] = self.skipped_by_reason.get(kind, 0) + 1
         if len(self.skipped) < MAX_SKIP_EXAMPLES:
             self.skipped.append(skip)
+
+    @property
+    def skipped_share(self) -> float:
+        total = self.read + self.skipped_count
+        return self.skipped_count / total if total else 0.0
 
 
 def _js_float(text: str):
@@ -109,7 +143,7 @@ def open_input(path: str):
             raise BadInput(path, None, f"cannot open: {exc.strerror or exc}") from None
     stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
     if stream.peek(2)[:2] == GZIP_MAGIC:
-        stream = io.BufferedReader(gzip.GzipFile(fileobj=stream, mode="rb"), buffer_size=1 << 16)
+        stream = gzip.GzipFile(fileobj=stream, mode="rb")  # buffered itself (peek, readline)
     return stream
 
 
@@ -129,18 +163,106 @@ def _is_batch(obj) -> bool:
     return isinstance(obj, dict) and isinstance(obj.get("batch"), list) and "type" not in obj
 
 
-def _iter_document(name: str, stream, prefix_path: str, stats: ReadStats, skip, multiple=False) -> Iterator[dict]:
+class _Cursor:
+    """Where the reader is in a file: the last line read whole, or the last array item parsed."""
+
+    __slots__ = ("line", "item", "what")
+
+    def __init__(self):
+        self.line = 0
+        self.item = 0
+        self.what = "line"
+
+    def last_good(self) -> str:
+        if self.what == "line":
+            return f"line {self.line}" if self.line else "the start of the file"
+        return f"item {self.item}" if self.item else "the start of the document"
+
+
+def _iter_document(name: str, stream, prefix_path: str, stats: ReadStats, skip, cursor: _Cursor,
+                   multiple=False, label="item") -> Iterator[dict]:
     # One JSON document (array, or a batch object possibly pretty-printed): walk its items lazily.
+    cursor.what = "item"
+    shape = {"item": "JSON array", "batch.item": "batch", "": "JSON document"}[prefix_path]
     try:
         for index, item in enumerate(ijson.items(stream, prefix_path, use_float=True, multiple_values=multiple), start=1):
-            if not isinstance(item, dict):
-                skip(Skip(name, None, f"item {index} is not a JSON object (got {_json_type(item)})"))
+            cursor.item = index
+            event, problem = _classify(item)
+            if problem is not None:
+                skip(Skip(name, None, f"{label} {index}: {problem[1]}", problem[0]))
                 continue
-            yield _fix_numbers(item)
+            yield _fix_numbers(event)
+    except ijson.IncompleteJSONError as exc:
+        raise BadInput(name, None, f"the {shape} is cut short or invalid after {cursor.last_good()} (the last good "
+                                   f"one): {_short(exc)}; nothing from this file is used") from None
     except ijson.JSONError as exc:
-        skip(Skip(name, None, f"invalid JSON document: {exc}; the rest of the file was not read"))
+        raise BadInput(name, None, f"invalid {shape} after {cursor.last_good()} (the last good one): {_short(exc)}; "
+                                   "nothing from this file is used") from None
     except UnicodeDecodeError as exc:
-        skip(Skip(name, None, f"not UTF-8 text: {exc.reason}; the rest of the file was not read"))
+        raise BadInput(name, None, f"not UTF-8 text after {cursor.last_good()}: {exc.reason}") from None
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _preview(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _depth_over(obj, limit: int) -> bool:
+    """Is obj nested deeper than limit levels? Iterative, so it never recurses itself."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if type(value) is dict:
+            stack.extend((v, depth + 1) for v in value.values() if type(v) in (dict, list))
+        elif type(value) is list:
+            stack.extend((v, depth + 1) for v in value if type(v) in (dict, list))
+    return False
+
+
+def _is_type(value) -> bool:
+    return type(value) is str and value in SEGMENT_TYPES
+
+
+def _wrapper_key(obj: dict) -> str | None:
+    for key, value in obj.items():
+        if isinstance(value, dict) and _is_type(value.get("type")):
+            return key
+    return None
+
+
+def _classify(obj) -> tuple[dict | None, tuple[str, str] | None]:
+    """(event, None) for a Segment event, else (None, (kind, reason))."""
+    if not isinstance(obj, dict):
+        return None, ("not a JSON object", f"not a JSON object (got {_json_type(obj)})")
+    if _depth_over(obj, MAX_DEPTH):
+        return None, ("nested too deeply", f"nested deeper than {MAX_DEPTH} levels; not a usable Segment event")
+    kind = obj.get("type")
+    if isinstance(kind, str) and kind in SEGMENT_TYPES:
+        return obj, None
+    if "type" not in obj:
+        key = _wrapper_key(obj)
+        if key is not None:
+            return None, ("not a Segment event: wrapped",
+                          f"not a Segment event: no type; the event is under the key {key!r}: unwrap it first "
+                          f"(for example: jq -c '.{key}' FILE > events.jsonl)")
+        hint = ""
+        if "apiKey" in obj or "settings" in obj:
+            hint = " (this looks like a settings file, not events)"
+        return None, ("not a Segment event: no type", f"not a Segment event: no type{hint}")
+    if isinstance(kind, str) and kind.lower() in SEGMENT_TYPES:
+        return None, ("not a Segment event: unknown type",
+                      f"not a Segment event: type {_preview(kind)} (Segment's types are lowercase: "
+                      f"{', '.join(sorted(SEGMENT_TYPES))})")
+    return None, ("not a Segment event: unknown type",
+                  f"not a Segment event: unknown type {_preview(kind)} (Segment's types: "
+                  f"{', '.join(sorted(SEGMENT_TYPES))})")
 
 
 def _json_type(value) -> str:
@@ -149,11 +271,36 @@ def _json_type(value) -> str:
     )
 
 
-def _iter_lines(name: str, stream, first_line: bytes, skip) -> Iterator[dict]:
+def _lines(stream, first_line: bytes | None) -> Iterator[bytes | None]:
+    """The stream's lines; None stands for a line longer than MAX_LINE_BYTES (read past, never held)."""
+    if first_line is not None:
+        if len(first_line) > MAX_LINE_BYTES:
+            while first_line and not first_line.endswith(b"\n"):
+                first_line = stream.readline(MAX_LINE_BYTES)
+            yield None
+        else:
+            yield first_line
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(MAX_LINE_BYTES)
+            yield None
+            continue
+        yield raw
+
+
+def _iter_lines(name: str, stream, first_line: bytes, skip, cursor: _Cursor) -> Iterator[dict]:
     lineno = 0
-    lines = [first_line] if first_line is not None else []
-    for raw in _chain(lines, stream):
+    for raw in _lines(stream, first_line):
         lineno += 1
+        cursor.line = lineno - 1
+        if raw is None:
+            skip(Skip(name, lineno, f"line longer than {MAX_LINE_BYTES >> 20} MiB (Segment accepts 32 KB per event)",
+                      "line too long"))
+            continue
         text = raw.strip()
         if not text or (lineno == 1 and text == b"\xef\xbb\xbf"):
             continue
@@ -162,65 +309,98 @@ def _iter_lines(name: str, stream, first_line: bytes, skip) -> Iterator[dict]:
         try:
             obj = parse_json_line(text)
         except UnicodeDecodeError as exc:
-            skip(Skip(name, lineno, f"not UTF-8 text ({exc.reason})"))
+            skip(Skip(name, lineno, f"not UTF-8 text ({exc.reason})", "not UTF-8 text"))
             continue
         except json.JSONDecodeError as exc:
-            skip(Skip(name, lineno, f"invalid JSON: {exc.msg} at column {exc.colno}"))
+            skip(Skip(name, lineno, f"invalid JSON: {exc.msg} at column {exc.colno}", "invalid JSON"))
+            continue
+        except RecursionError:
+            skip(Skip(name, lineno, f"nested deeper than {MAX_DEPTH} levels; not a usable Segment event",
+                      "nested too deeply"))
             continue
         except ValueError as exc:
-            skip(Skip(name, lineno, f"invalid JSON: {exc}"))
+            skip(Skip(name, lineno, f"invalid JSON: {exc}", "invalid JSON"))
             continue
-        if _is_batch(obj):
-            for index, item in enumerate(obj["batch"], start=1):
-                if isinstance(item, dict):
-                    yield item
+        if text.count(b"{") + text.count(b"[") <= MAX_DEPTH and type(obj) is dict and _is_type(obj.get("type")):
+            yield obj  # the common case: a plain event that cannot be nested too deeply
+            continue
+        if _is_batch(obj) or isinstance(obj, list):
+            items, label = (obj["batch"], "batch item") if isinstance(obj, dict) else (obj, "array item")
+            for index, item in enumerate(items, start=1):
+                event, problem = _classify(item)
+                if problem is None:
+                    yield event
                 else:
-                    skip(Skip(name, lineno, f"batch item {index} is not a JSON object (got {_json_type(item)})"))
-        elif isinstance(obj, dict):
-            yield obj
+                    skip(Skip(name, lineno, f"{label} {index}: {problem[1]}", problem[0]))
+            continue
+        event, problem = _classify(obj)
+        if problem is None:
+            yield event
         else:
-            skip(Skip(name, lineno, f"not a JSON object (got {_json_type(obj)})"))
+            skip(Skip(name, lineno, problem[1], problem[0]))
+    cursor.line = lineno
 
 
-def _chain(first: list, rest) -> Iterable[bytes]:
-    yield from first
-    yield from rest
-
-
-def _iter_file(path: str, stats: ReadStats, skip) -> Iterator[dict]:
-    name = "<stdin>" if path == "-" else path
+def _iter_file(path: str, stats: ReadStats, skip, name: str | None = None) -> Iterator[dict]:
+    name = name or ("<stdin>" if path == "-" else path)
     stream = open_input(path)
+    cursor = _Cursor()
     try:
-        first = _first_significant(stream)
-        if first == b"[":
-            stats.formats[name] = "json-array"
-            yield from _iter_document(name, stream, "item", stats, skip)
-            return
-        if not first:
-            stats.formats[name] = "empty"
-            return
-        # JSON Lines, unless the first line is not a complete document (a pretty-printed batch/object).
-        first_line = stream.readline()
-        if first == b"{":
-            try:
-                parse_json_line(first_line.strip().lstrip(b"\xef\xbb\xbf"))
-            except (ValueError, UnicodeDecodeError):
-                head = first_line.lstrip(b"\xef\xbb\xbf").lstrip()
-                is_batch = _looks_like_batch(head + stream.peek(65536))
-                replay = io.BufferedReader(_Prefixed(head, stream))
-                if is_batch:
-                    stats.formats[name] = "batch"
-                    yield from _iter_document(name, replay, "batch.item", stats, skip)
-                else:
-                    # pretty-printed object(s), one after another
-                    stats.formats[name] = "json-documents"
-                    yield from _iter_document(name, replay, "", stats, skip, multiple=True)
-                return
-        stats.formats[name] = "json-lines"
-        yield from _iter_lines(name, stream, first_line, skip)
+        yield from _iter_stream(name, stream, stats, skip, cursor)
+    except _READ_ERRORS as exc:
+        if isinstance(exc, (EOFError, gzip.BadGzipFile, zlib.error)):
+            what = "truncated or corrupt gzip data"
+        else:
+            what = f"read error ({exc.strerror or exc})" if isinstance(exc, OSError) else str(exc)
+        raise BadInput(name, None, f"cannot be read past {cursor.last_good()} (the last good one): {what}: "
+                                   f"{_short(exc)}; nothing from this file is used") from None
     finally:
         if path != "-":
             stream.close()
+
+
+def _next_line_parses(stream) -> bool:
+    # JSON Lines whose first line is broken: the next line is a whole JSON value on its own.
+    nxt = stream.peek(65536).split(b"\n", 1)[0].strip()
+    try:
+        return isinstance(parse_json_line(nxt), (dict, list))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+
+
+def _iter_stream(name: str, stream, stats: ReadStats, skip, cursor: _Cursor) -> Iterator[dict]:
+    first = _first_significant(stream)
+    if first == b"[":
+        stats.formats[name] = "json-array"
+        yield from _iter_document(name, stream, "item", stats, skip, cursor)
+        return
+    if not first:
+        stats.formats[name] = "empty"
+        return
+    # JSON Lines, unless the first line is not a complete document (a pretty-printed batch/object).
+    first_line = stream.readline(MAX_LINE_BYTES + 1)
+    if first == b"{" and len(first_line) <= MAX_LINE_BYTES:
+        try:
+            parse_json_line(first_line.strip().lstrip(b"\xef\xbb\xbf"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            if _next_line_parses(stream):
+                stats.formats[name] = "json-lines"
+                yield from _iter_lines(name, stream, first_line, skip, cursor)
+                return
+            head = first_line.lstrip(b"\xef\xbb\xbf").lstrip()
+            is_batch = _looks_like_batch(head + stream.peek(65536))
+            replay = io.BufferedReader(_Prefixed(head, stream))
+            if is_batch:
+                stats.formats[name] = "batch"
+                yield from _iter_document(name, replay, "batch.item", stats, skip, cursor, label="batch item")
+            else:
+                # pretty-printed object(s), one after another
+                stats.formats[name] = "json-documents"
+                yield from _iter_document(name, replay, "", stats, skip, cursor, multiple=True,
+                                          label="document")
+            return
+    stats.formats[name] = "json-lines"
+    yield from _iter_lines(name, stream, first_line, skip, cursor)
 
 
 def _looks_like_batch(head: bytes) -> bool:
@@ -234,15 +414,43 @@ def _looks_like_batch(head: bytes) -> bool:
     return False
 
 
+class _RecentIds:
+    """The last `window` distinct messageIds (as 64-bit hashes, stable within a run), first in first out:
+    bounded memory."""
+
+    def __init__(self, window: int = DEDUPE_WINDOW):
+        self.window = window
+        self.seen: set[int] = set()
+        self.order: deque[int] = deque()
+
+    def repeat(self, message_id: str) -> bool:
+        key = hash(message_id)
+        if key in self.seen:
+            return True
+        self.seen.add(key)
+        self.order.append(key)
+        if len(self.order) > self.window:
+            self.seen.discard(self.order.popleft())
+        return False
+
+
 def read_events(
     paths: Iterable[str],
     *,
     strict: bool = False,
     stats: ReadStats | None = None,
     on_skip: Callable[[Skip], None] | None = None,
+    dedupe: bool = False,
+    names: dict[str, str] | None = None,
 ) -> Iterator[dict]:
-    """Yield every event of every path in order. Skips are counted in `stats` (strict: raise BadInput)."""
+    """Yield every event of every path in order. Skips are counted in `stats` (strict: raise BadInput).
+
+    Events repeating an earlier event's messageId are counted in `stats.duplicates` (with examples);
+    `dedupe=True` drops them, keeping the first, as Segment's own deduplication does. `names` gives the
+    name to report for a path (standard input spooled to a temporary file is still "<stdin>").
+    """
     stats = stats if stats is not None else ReadStats()
+    recent = _RecentIds()
 
     def skip(item: Skip) -> None:
         if strict:
@@ -252,6 +460,39 @@ def read_events(
             on_skip(item)
 
     for path in paths:
-        for event in _iter_file(path, stats, skip):
+        name = (names or {}).get(path) or ("<stdin>" if path == "-" else str(path))
+        if name not in stats.files:
+            stats.files.append(name)
+        for event in _iter_file(path, stats, skip, name):
+            message_id = event.get("messageId")
+            if isinstance(message_id, str) and message_id and recent.repeat(message_id):
+                stats.duplicates += 1
+                if len(stats.duplicate_examples) < MAX_DUPLICATE_EXAMPLES:
+                    stats.duplicate_examples.append({"messageId": message_id[:200], "file": name})
+                if dedupe:
+                    continue
             stats.read += 1
             yield event
+
+
+def check_input(stats: ReadStats, max_skipped: float = DEFAULT_MAX_SKIPPED) -> None:
+    """Raise BadInput when the input is not (mostly) Segment events: none read, or too many lines skipped.
+
+    A parity over zero events, or over the small part of a file that happened to parse, is not evidence.
+    More than `max_skipped` of the lines (and more than one line) skipped is an error.
+    """
+    files = ", ".join(stats.files) or "the input"
+    first = f" (first: {stats.skipped[0]})" if stats.skipped else ""
+    reasons = "; ".join(f"{n} x {kind}" for kind, n in sorted(stats.skipped_by_reason.items(), key=lambda kv: -kv[1]))
+    if stats.read == 0:
+        if not stats.skipped_count:
+            raise BadInput(files, None, "no Segment events: the input is empty; nothing was compared")
+        raise BadInput(files, None, f"no Segment events: all {stats.skipped_count} lines were skipped ({reasons})"
+                                    f"{first}; nothing was compared")
+    total = stats.read + stats.skipped_count
+    # one bad line is always tolerated (a live export's last line is often cut short)
+    if stats.skipped_count > max(1, int(max_skipped * total)):
+        raise BadInput(files, None, f"{stats.skipped_count} of {stats.read + stats.skipped_count} lines "
+                                    f"({stats.skipped_share:.1%}) are not Segment events ({reasons}){first}; more "
+                                    f"than {max_skipped:.1%} skipped, so nothing was compared (fix the input, or "
+                                    "raise --max-skipped)")

@@ -470,6 +470,12 @@ def load_subscriptions_file(path: str) -> list[dict]:
         raise SubscriptionsFileError(path, None, f"cannot read: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise SubscriptionsFileError(path, exc.lineno, f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise SubscriptionsFileError(path, None, "nested too deeply to be subscriptions") from None
+    from migrate.config import _too_deep, MAX_FILE_DEPTH
+
+    if _too_deep(obj):
+        raise SubscriptionsFileError(path, None, f"nested deeper than {MAX_FILE_DEPTH} levels; not subscriptions")
     return normalise_subscriptions(obj, source=path)
 
 

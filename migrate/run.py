@@ -9,6 +9,8 @@ from migrate.config import REDACTED, json_text, load_settings_file, load_subscri
 from migrate.errors import BadInput, MigrateError
 from migrate.events import ReadStats, read_events
 
+REGIONS = ("north_america", "europe")
+
 
 
 @dataclass
@@ -20,6 +22,7 @@ class RunSummary:
     requests: int = 0
     records: int = 0
     failed: int = 0  # events the engine could not process (an internal error), written with "error"
+    duplicates: int = 0  # events repeating an earlier messageId
     by_subscription: dict = field(default_factory=dict)
 
     def line(self) -> str:
@@ -30,6 +33,8 @@ class RunSummary:
         )
         if self.failed:
             text += f"; {self.failed} events failed in the engine (lines with \"error\")"
+        if self.duplicates:
+            text += f"; {self.duplicates} events repeat an earlier messageId (Segment would drop them)"
         return text
 
 
@@ -43,6 +48,16 @@ def load_actions_settings(path: str) -> dict:
     from actions.destination import settings_errors
 
     settings = settings_object(load_settings_file(path, "settings", actions=True), path, "settings")
+    for key in ("apiKey", "secretKey"):
+        value = settings.get(key)
+        if value is not None and not isinstance(value, str):
+            # the runtime would coerce a number to a string; a key that is not a string is a copy-paste slip
+            raise BadInput(path, None, f"setting {key!r} must be a string, got {type(value).__name__} "
+                                       "(value hidden)")
+    endpoint = settings.get("endpoint")
+    if endpoint is not None and endpoint not in REGIONS:
+        raise BadInput(path, None, f"setting 'endpoint' must be one of {', '.join(map(repr, REGIONS))}, got "
+                                   f"{str(endpoint)[:40]!r} (the Actions runtime rejects every event otherwise)")
     errors = settings_errors(settings)
     if errors:
         # the runtime validates settings before any subscription: every event would fail
@@ -72,12 +87,18 @@ def redact_request(request: dict) -> dict:
 
 
 def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, redact=False,
-                stats: ReadStats | None = None, on_skip=None, pii=None) -> RunSummary:
-    """`pii`: a `migrate.pii.Pseudonymiser` to pseudonymise personal data in every line, or None (exact data)."""
+                stats: ReadStats | None = None, on_skip=None, pii=None, on_warning=None) -> RunSummary:
+    """`pii`: a `migrate.pii.Pseudonymiser` to pseudonymise personal data in every line, or None (exact data);
+    `on_warning`: called with each trigger-lint warning about the subscriptions file."""
     import actions
 
     settings = load_actions_settings(settings_path)
     subscriptions = load_subscriptions_file(subscriptions_path)
+    if subscriptions_path is not None and on_warning is not None:
+        from actions.lint import lint_subscriptions
+
+        for warning in lint_subscriptions(subscriptions):
+            on_warning(f"{subscriptions_path}: {warning}")
     engine = actions.Engine(settings=settings, subscriptions=subscriptions)
     stats = stats if stats is not None else ReadStats()
     summary = RunSummary()
@@ -108,4 +129,5 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
         write("\n")
     summary.events = stats.read
     summary.skipped = stats.skipped_count
+    summary.duplicates = stats.duplicates
     return summary

@@ -131,12 +131,65 @@ def test_case_files_are_all_loaded():
     assert len(REMOVE_EMPTY_CASES) == 14
 
 
+def _schema_to_field(schema: dict) -> dict | None:
+    """The action field whose `fieldsToJsonSchema` is `schema`, or None when no field produces it."""
+    types = schema.get("type")
+    types = types if isinstance(types, list) else ([types] if types else [])
+    if not types:
+        return None  # fields always have a type (an enum-only schema is not produced)
+    if "array" in types:
+        item = _schema_to_field(schema["items"]) if schema.get("items") else None
+        return None if item is None else {**item, "multiple": True}
+    base = [t for t in types if t != "null"]
+    field = {"type": base[0] if base else "null"}
+    if "null" in types and base:
+        field["allow_null"] = True
+    if schema.get("enum"):
+        field["choices"] = [v for v in schema["enum"] if v is not None]
+    if schema.get("properties"):
+        props = {k: _schema_to_field(v) for k, v in schema["properties"].items()}
+        if None in props.values():
+            return None
+        field.update(properties=props, additional_properties=True)
+    return field
+
+
+def _not_reachable(case) -> str | None:
+    schema = case["schema"]
+    if case["is_root"] and set(case["value"]) - set(schema.get("properties") or {}):
+        return ("keys without a field never reach removeEmptyValues in production: the runtime's "
+                "removeAdditional drops them at the root")
+    fields = {k: _schema_to_field(v) for k, v in (schema.get("properties") or {}).items()}
+    if None in fields.values():
+        return "no action field produces this schema (an array without items, or a schema without a type)"
+    return None
+
+
 @pytest.mark.parametrize("case", REMOVE_EMPTY_CASES)
 def test_remove_empty_values_case(case):
+    """Each transcribed case through the code the engine runs: `PayloadSchema.remove_empty_values` at the
+    root, a field node's `rev` below it (framework.py), not a copy."""
+    from actions.framework import _compile_node, compile_schema
+
+    reason = _not_reachable(case)
+    if reason:
+        pytest.skip(reason)
     before = copy.deepcopy(case["value"])
-    result = remove_empty_values_schema(case["value"], case["schema"], case["is_root"])
+    fields = {k: _schema_to_field(v) for k, v in case["schema"]["properties"].items()}
+    if case["is_root"]:
+        result = compile_schema(fields).remove_empty_values(case["value"])
+    else:
+        result = _compile_node({"type": "object", "properties": fields, "additional_properties": True}).rev(
+            case["value"])
     assert js_equal(result, case["expected"])
     assert case["value"] == before  # the input is not modified
+    # the reference port in mapping_kit agrees
+    assert js_equal(remove_empty_values_schema(case["value"], case["schema"], case["is_root"]), case["expected"])
+
+
+def test_remove_empty_values_cases_reaching_production():
+    reachable = [p.values[0] for p in REMOVE_EMPTY_CASES if _not_reachable(p.values[0]) is None]
+    assert len(reachable) == 11
 
 
 # --- behaviour the engine relies on -------------------------------------------------------------

@@ -14,12 +14,26 @@ from classic import Emulator
 ROOT = Path(__file__).parent.parent / "cases" / "classic" / "upstream"
 
 
-def load(mode):
-    return [p for p in sorted((ROOT / mode).glob("*.json")) if json.loads(p.read_text()).get("event")]
+def load(mode, with_event=True):
+    return [p for p in sorted((ROOT / mode).glob("*.json")) if bool(json.loads(p.read_text()).get("event")) is with_event]
 
 
 ANDROID = load("android")
 IOS = load("ios")
+# Factory, initialization, flush and reset cases replay no event: collected as skips with their reason.
+NO_EVENT = load("android", False) + load("ios", False)
+
+
+@pytest.mark.parametrize("path", NO_EVENT, ids=[f"{p.parent.name}-{p.stem}" for p in NO_EVENT])
+def test_mobile_case_without_event(path):
+    case = json.loads(path.read_text())
+    assert not case.get("event") and case["notes"]
+    pytest.skip(f"no event to replay ({path.parent.name} factory, initialization or lifecycle case): "
+                f"{case['notes'][:160]}")
+
+
+def test_mobile_cases_without_event_are_counted():
+    assert [sum(p.parent.name == m for p in NO_EVENT) for m in ("android", "ios")] == [6, 4]
 
 
 def occurs_in_order(expected, got):

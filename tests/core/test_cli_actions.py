@@ -83,7 +83,9 @@ def test_stdin(files):
     "settings, message",
     [
         ('{"apiKey": "%s"}' % API_KEY, "missing the required field 'secretKey'"),
-        ('{"apiKey": "%s", "secretKey": "%s", "endpoint": "asia"}' % (API_KEY, SECRET), "Endpoint Region must be one of"),
+        ('{"apiKey": "%s", "secretKey": "%s", "endpoint": "asia"}' % (API_KEY, SECRET),
+         "setting 'endpoint' must be one of 'north_america', 'europe', got 'asia'"),
+        ('{"apiKey": 12345, "secretKey": "%s"}' % SECRET, "setting 'apiKey' must be a string, got int"),
         ('{"apiKey": \n', "settings file is not valid JSON"),
         ("[1]", "settings must be a JSON object"),
     ],

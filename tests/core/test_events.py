@@ -31,9 +31,11 @@ def test_json_lines_skips_are_counted_with_line_and_reason(tmp_path):
     assert events == [{"type": "track", "event": "A", "properties": {"x": 1, "y": 2.5}}, {"type": "page"}]
     assert isinstance(events[0]["properties"]["x"], int)  # JSON.parse has no 1.0
     assert stats.read == 2 and stats.skipped_count == 3
-    assert [(s.line, s.reason.split(":")[0]) for s in stats.skipped] == [
-        (3, "invalid JSON"), (4, "not a JSON object (got array)"), (5, "batch item 2 is not a JSON object (got number)"),
+    assert [(s.line, s.reason) for s in stats.skipped] == [
+        (3, "invalid JSON: Expecting value at column 1"), (4, "array item 1: not a JSON object (got number)"),
+        (5, "batch item 2: not a JSON object (got number)"),
     ]
+    assert stats.skipped_by_reason == {"invalid JSON": 1, "not a JSON object": 2}
     assert str(stats.skipped[0]).startswith(f"{f}:3: invalid JSON")
 
 

@@ -144,3 +144,13 @@ def test_every_command_has_help_ending_with_an_example(name):
     assert "Example:" in result.output
     assert "amplitude-migrate segment " + name in result.output.split("Example:")[1]
     assert "token" not in [p.name for p in segment_group.commands[name].params]
+
+
+def test_plan_warns_about_suspicious_triggers(run, tmp_path):
+    path = tmp_path / "subs.json"
+    path.write_text(json.dumps([{"name": "Track Calls", "partnerAction": "logEventV2", "subscribe": "type = ",
+                                 "mapping": {}}]))
+    result = run("plan", "--destination-id", DEST, "--subscriptions", str(path))
+    assert result.exit_code == 0, result.output
+    assert (f"warning: {path}: subscription 'Track Calls': trigger 'type = ': 'type =' has no value"
+            in result.stderr)

@@ -122,8 +122,12 @@ def test_cli_compare_reads_stdin():
 def test_cli_fail_under_exit_codes():
     assert run(["compare", "--settings", str(SETTINGS_FILE), "--fail-under", "100", "--no-recommend",
                 str(EVENTS)]).exit_code == 1
+    # a value up to 1 without % is a fraction (as in report.json): 1 is 100%, 0.01 and 1% are 1%
     assert run(["compare", "--settings", str(SETTINGS_FILE), "--fail-under", "1", "--no-recommend",
-                str(EVENTS)]).exit_code == 0
+                str(EVENTS)]).exit_code == 1
+    for low in ("0.01", "1%"):
+        assert run(["compare", "--settings", str(SETTINGS_FILE), "--fail-under", low, "--no-recommend",
+                    str(EVENTS)]).exit_code == 0
 
 
 @pytest.mark.parametrize("args", [
