@@ -1,14 +1,26 @@
-"""Speed and memory of the Actions engine, next to the real runtime.
+"""Speed and memory of the commands, as ratios to a baseline measured in the same run.
 
-    python bench/bench.py [--events N] [--stream-events M] [--seed S] [--skip-reference] [--skip-stream]
+    python bench/bench.py [--events N] [--compare-events C] [--stream-events M] [--seed S]
+                          [--code DIR] [--skip-reference] [--skip-compare] [--skip-stream]
+
+The baseline is the rate at which orjson merely parses the corpus's lines (one core, in this process):
+a machine twice as fast doubles both, so the ratio is what to compare between runs and machines.
+Every rate is per core, over CPU time (user + system; of this process for the baseline and the engine,
+of the command's process for the commands), so other load on a shared machine does not count against
+it; wall-clock rates of the commands are printed too.
 
 1. Throughput: the same generated corpus (N events, default 20,000) with the destination's preset
    subscriptions through `actions.Engine.send` in this process, and through the pinned real runtime
    (tests/reference, if installed). The runtime figure includes its line protocol and the in-process
    HTTP interception, so it is an upper bound on what the runtime itself costs, not a tuned number.
-2. Memory: M generated events (default 1,000,000) written to a temporary gzip file and streamed through
-   `python -m migrate actions run`; reports wall time and the child's max RSS (wait4), plus RSS samples
-   taken while it runs, which should stay flat.
+2. Commands, whole process: `actions run` and `classic run` on the N events; `compare` with and without
+   the recommendation passes on C events (default 5,000), against examples/classic-settings.json.
+3. Memory: M generated events (default 1,000,000) written to a temporary gzip file and streamed through
+   `actions run` and `classic run`; reports max RSS of each (VmHWM), plus RSS samples taken while it
+   runs, which should stay flat.
+
+`--code DIR` runs the commands from another source tree (e.g. an export of an earlier commit) with this
+script's corpus and baseline, for before/after figures.
 
 Prints a table and writes JSON to bench/results/ (git-ignored).
 """
@@ -47,12 +59,12 @@ def bench_engine(events: list[dict]) -> dict:
 
     engine = Engine(SETTINGS, preset_subscriptions())
     fired = requests = 0
-    start = time.perf_counter()
+    start = time.process_time()
     for event in events:
         out = engine.send(event)
         fired += len(out)
         requests += sum(len(f["requests"]) for f in out)
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     return {"events": len(events), "seconds": seconds, "events_per_second": len(events) / seconds,
             "fired": fired, "requests": requests}
 
@@ -73,35 +85,32 @@ def bench_reference(events: list[dict]) -> dict | None:
             "requests": sum(len(f["requests"]) for r in results for f in r)}
 
 
-def _proc_status_kib(pid: int) -> tuple[int, int] | None:
-    """(VmRSS, VmHWM) of a running process: current and peak resident memory of its program."""
-    values = {}
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith(("VmRSS:", "VmHWM:")):
-                    values[line[:5]] = int(line.split()[1])
-    except OSError:
-        return None
-    return (values["VmRSS"], values["VmHWM"]) if len(values) == 2 else None
+def bench_parse(lines: list[bytes]) -> dict:
+    """The baseline: orjson.loads on every line, best of three (and the standard library's parser)."""
+    import orjson
+
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()  # CPU time: other load on the machine does not count
+        for line in lines:
+            orjson.loads(line)
+        best = min(best, time.process_time() - start)
+    start = time.process_time()
+    for line in lines:
+        json.loads(line)
+    stdlib = time.process_time() - start
+    return {"lines": len(lines), "seconds": best, "lines_per_second": len(lines) / best,
+            "stdlib_lines_per_second": len(lines) / stdlib}
 
 
-def bench_stream(n: int, seed: int, workdir: Path) -> dict:
-    events_path = workdir / "events.jsonl.gz"
-    settings_path = workdir / "settings.json"
-    settings_path.write_text(json.dumps(SETTINGS), encoding="utf-8")
-    start = time.perf_counter()
-    with gzip.open(events_path, "wt", encoding="utf-8", compresslevel=1) as out:
-        for event in generate_events(n, seed):
-            out.write(json.dumps(event, ensure_ascii=False) + "\n")
-    generate_seconds = time.perf_counter() - start
-
-    cmd = [sys.executable, "-m", "migrate", "actions", "run", "--settings", str(settings_path),
-           "-o", os.devnull, str(events_path)]
+def run_command(args: list[str], code: Path, sample_memory: bool = False) -> dict:
+    """`python -m migrate ARGS` from the tree `code`: wall and CPU seconds, peak RSS, RSS samples."""
+    cmd = [sys.executable, "-m", "migrate", *args]
+    env = {**os.environ, "PYTHONPATH": str(code)}
     samples: list[tuple[float, int]] = []
     peak = [0]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     stop = threading.Event()
 
     def sample() -> None:
@@ -115,80 +124,202 @@ def bench_stream(n: int, seed: int, workdir: Path) -> dict:
     sampler.start()
     stderr = proc.stderr.read().decode("utf-8", "replace")
     _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not other children's
-    proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
     stop.set()
     sampler.join()
-    result = {"events": n, "file_bytes": events_path.stat().st_size, "generate_seconds": generate_seconds,
-              "seconds": seconds, "events_per_second": n / seconds, "exit_code": proc.returncode,
+    result = {"command": " ".join(args[:2]), "seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+              "exit_code": os.waitstatus_to_exitcode(status),
               # VmHWM is the peak of the CLI program itself; wait4's ru_maxrss also counts this (large)
               # bench process's pages that the child inherited at fork, before exec, so it overstates.
-              "max_rss_mib": peak[0] / 1024, "rusage_maxrss_mib_incl_fork": usage.ru_maxrss / 1024,
-              "rss_samples_kib": samples[:: max(1, len(samples) // 20)]}
-    if samples:
-        early = samples[min(len(samples) - 1, 2)][1]
-        result["rss_growth_mib_after_warmup"] = (max(s[1] for s in samples) - early) / 1024
-    if proc.returncode != 0:
+              "max_rss_mib": peak[0] / 1024}
+    if sample_memory:
+        result["rss_samples_kib"] = samples[:: max(1, len(samples) // 20)]
+        if samples:
+            early = samples[min(len(samples) - 1, 2)][1]
+            result["rss_growth_mib_after_warmup"] = (max(s[1] for s in samples) - early) / 1024
+    if result["exit_code"] not in (0, 1):
         result["stderr_tail"] = stderr[-2000:]
     return result
+
+
+def bench_commands(n: int, compare_n: int, seed: int, workdir: Path, trees: dict[str, Path], parse_rate: float,
+                   skip_compare: bool) -> dict:
+    """{command: {tree label: figures}}; with two trees each command runs in both, one after the other."""
+    events_path = workdir / "events.jsonl"
+    compare_path = workdir / "compare-events.jsonl"
+    settings_path = workdir / "settings.json"
+    settings_path.write_text(json.dumps(SETTINGS), encoding="utf-8")
+    classic_settings = ROOT / "examples" / "classic-settings.json"
+    with open(events_path, "w", encoding="utf-8") as out:
+        for event in generate_events(n, seed):
+            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+    with open(compare_path, "w", encoding="utf-8") as out:
+        for event in generate_events(compare_n, seed + 1):
+            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+    runs = {
+        "actions run": (n, ["actions", "run", "--settings", str(settings_path), "-o", os.devnull, str(events_path)]),
+        "classic run": (n, ["classic", "run", "--settings", str(classic_settings), "-o", os.devnull,
+                            str(events_path)]),
+    }
+    if not skip_compare:
+        runs["compare --no-recommend"] = (compare_n, ["compare", "--settings", str(classic_settings),
+                                                      "--no-recommend", str(compare_path)])
+        runs["compare (with recommendations)"] = (compare_n, ["compare", "--settings", str(classic_settings),
+                                                              str(compare_path)])
+    results: dict = {}
+    for name, (count, args) in runs.items():
+        for label, code in trees.items():
+            quiet = ["--quiet"] if _has_quiet(code) else []
+            result = run_command(args[:-1] + quiet + args[-1:], code)
+            result["events"] = count
+            result["events_per_cpu_second"] = count / result["cpu_seconds"] if result["cpu_seconds"] else None
+            result["events_per_second"] = count / result["seconds"]
+            if result["events_per_cpu_second"]:
+                result["ratio_to_parse"] = result["events_per_cpu_second"] / parse_rate
+            results.setdefault(name, {})[label] = result
+    return results
+
+
+def _has_quiet(code: Path) -> bool:
+    return (code / "migrate" / "progress.py").exists()
+
+
+def _proc_status_kib(pid: int) -> tuple[int, int] | None:
+    """(VmRSS, VmHWM) of a running process: current and peak resident memory of its program."""
+    values = {}
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    values[line[:5]] = int(line.split()[1])
+    except OSError:
+        return None
+    return (values["VmRSS"], values["VmHWM"]) if len(values) == 2 else None
+
+
+def bench_stream(n: int, seed: int, workdir: Path, code: Path) -> dict:
+    events_path = workdir / "events.jsonl.gz"
+    settings_path = workdir / "settings.json"
+    settings_path.write_text(json.dumps(SETTINGS), encoding="utf-8")
+    start = time.perf_counter()
+    with gzip.open(events_path, "wt", encoding="utf-8", compresslevel=1) as out:
+        for event in generate_events(n, seed):
+            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+    generate_seconds = time.perf_counter() - start
+
+    quiet = ["--quiet"] if _has_quiet(code) else []
+    classic_settings = ROOT / "examples" / "classic-settings.json"
+    result = {"events": n, "file_bytes": events_path.stat().st_size, "generate_seconds": generate_seconds}
+    for name, args in (
+        ("actions run", ["actions", "run", *quiet, "--settings", str(settings_path), "-o", os.devnull,
+                         str(events_path)]),
+        ("classic run", ["classic", "run", *quiet, "--settings", str(classic_settings), "-o", os.devnull,
+                         str(events_path)]),
+    ):
+        run = run_command(args, code, sample_memory=True)
+        run["events_per_second"] = n / run["seconds"]
+        run["events_per_cpu_second"] = n / run["cpu_seconds"] if run["cpu_seconds"] else None
+        result[name] = run
+    return result
+
+
+TARGETS = {  # events per CPU second as a share of orjson's parse rate (issue 10)
+    "actions run": 0.07,
+    "compare (with recommendations)": 0.02,
+}
+MAX_RSS_MIB = 300
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000, help="corpus size for the throughput runs")
+    parser.add_argument("--compare-events", type=int, default=5_000, help="corpus size for the compare runs")
     parser.add_argument("--stream-events", type=int, default=1_000_000, help="events streamed through the CLI")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--code", type=Path, default=ROOT, help="source tree whose commands are measured")
+    parser.add_argument("--before", type=Path, help="an earlier source tree: each command runs in both, in turn")
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--skip-compare", action="store_true")
+    parser.add_argument("--skip-commands", action="store_true", help="no command runs on the corpus")
     parser.add_argument("--skip-stream", action="store_true")
     args = parser.parse_args(argv)
+    code = args.code.resolve()
 
     events = corpus(args.events, args.seed)
+    lines = [json.dumps(e, ensure_ascii=False).encode("utf-8") for e in generate_events(args.events, args.seed)]
     results: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "python": platform.python_version(),
-                     "cpus": os.cpu_count(), "seed": args.seed}
+                     "cpus": os.cpu_count(), "seed": args.seed, "code": str(code)}
+    results["parse"] = bench_parse(lines)
+    parse_rate = results["parse"]["lines_per_second"]
     results["engine"] = bench_engine(events)
     if not args.skip_reference:
         results["reference"] = bench_reference(events)
+    results["commands"] = {}
+    if not args.skip_commands:
+        with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
+            trees = {"before": args.before.resolve()} if args.before else {}
+            trees["this"] = code
+            results["commands"] = bench_commands(args.events, args.compare_events, args.seed, Path(tmp), trees,
+                                                 parse_rate, args.skip_compare)
     if not args.skip_stream:
         with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
-            results["stream"] = bench_stream(args.stream_events, args.seed, Path(tmp))
+            results["stream"] = bench_stream(args.stream_events, args.seed, Path(tmp), code)
 
-    rows = [("engine (Engine.send, presets)", f"{results['engine']['events']:,}",
-             f"{results['engine']['seconds']:.2f}", f"{results['engine']['events_per_second']:,.0f}", "")]
+    rows = [("baseline: orjson.loads of the same lines", f"{len(lines):,}", "", "", f"{parse_rate:,.0f}", "1",
+             f"json.loads: {results['parse']['stdlib_lines_per_second']:,.0f}/s")]
+    engine = results["engine"]
+    rows.append(("engine (Engine.send, presets, in process)", f"{engine['events']:,}", "", "",
+                 f"{engine['events_per_second']:,.0f}", f"{engine['events_per_second'] / parse_rate:.3g}", ""))
     ref = results.get("reference")
     if ref and "skipped" not in ref:
-        ratio = results["engine"]["events_per_second"] / ref["events_per_second"]
+        ratio = engine["events_per_second"] / ref["events_per_second"]
         results["engine_to_reference_ratio"] = ratio
         rows.append(("real runtime (same corpus)", f"{ref['events']:,}", f"{ref['seconds']:.2f}",
-                     f"{ref['events_per_second']:,.0f}", f"ours / real = {ratio:.2f}x"))
-        if ref["requests"] != results["engine"]["requests"]:
-            rows.append(("  request count differs", ref["requests"], results["engine"]["requests"], "", ""))
+                     f"{ref['events_per_second']:,.0f}", "", f"{ref['events_per_second'] / parse_rate:.3f}",
+                     f"ours / real = {ratio:.2f}x"))
+        if ref["requests"] != engine["requests"]:
+            rows.append(("  request count differs", ref["requests"], engine["requests"], "", "", "", ""))
     elif ref:
-        rows.append(("real runtime", "-", "-", "-", f"skipped: {ref['skipped']}"))
+        rows.append(("real runtime", "-", "-", "-", "-", "-", f"skipped: {ref['skipped']}"))
+    failed = False
+    for name, by_tree in results["commands"].items():
+        for label, run in by_tree.items():
+            note = f"target >= {TARGETS[name]}" if name in TARGETS and label == "this" else ""
+            if run["exit_code"] not in (0, 1):
+                note += f" EXIT {run['exit_code']}"
+                failed = True
+            title = name + (f" [{label}]" if len(by_tree) > 1 else "") + " (whole process)"
+            rows.append((title, f"{run['events']:,}", f"{run['seconds']:.2f}", f"{run['events_per_second']:,.0f}",
+                         f"{run['events_per_cpu_second']:,.0f}", f"{run.get('ratio_to_parse', 0):.3g}", note))
     stream = results.get("stream")
     if stream:
-        note = f"max RSS {stream['max_rss_mib']:.0f} MiB"
-        if "rss_growth_mib_after_warmup" in stream:
-            note += f", growth after warm-up {stream['rss_growth_mib_after_warmup']:.1f} MiB"
-        if stream["exit_code"] != 0:
-            note += f", EXIT {stream['exit_code']}"
-        rows.append(("actions run (CLI, gzip stream)", f"{stream['events']:,}", f"{stream['seconds']:.1f}",
-                     f"{stream['events_per_second']:,.0f}", note))
+        for name in ("actions run", "classic run"):
+            run = stream[name]
+            note = f"max RSS {run['max_rss_mib']:.0f} MiB (target < {MAX_RSS_MIB})"
+            if "rss_growth_mib_after_warmup" in run:
+                note += f", growth after warm-up {run['rss_growth_mib_after_warmup']:.1f} MiB"
+            if run["exit_code"] != 0:
+                note += f", EXIT {run['exit_code']}"
+                failed = True
+            rows.append((f"{name} (gzip stream)", f"{stream['events']:,}", f"{run['seconds']:.1f}",
+                         f"{run['events_per_second']:,.0f}", f"{run['events_per_cpu_second']:,.0f}",
+                         f"{run['events_per_cpu_second'] / parse_rate:.3g}", note))
 
-    try:
-        from tabulate import tabulate
+    from tabulate import tabulate
 
-        print(tabulate(rows, headers=["run", "events", "seconds", "events/s", "notes"]))
-    except ImportError:  # tabulate is a project dependency; stay usable without it
-        for row in rows:
-            print("  ".join(str(c) for c in row))
-
+    print(tabulate(rows, headers=["run", "events", "seconds", "events/s", "per CPU s", "ratio to parse", "notes"],
+                   disable_numparse=True))
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     out_path = out_dir / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out_path.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"results: {out_path.relative_to(ROOT)}")
-    if stream and stream["exit_code"] != 0:
-        print(stream.get("stderr_tail", ""), file=sys.stderr)
+    if failed:
+        streamed = [stream["actions run"], stream["classic run"]] if stream else []
+        commands = [run for by_tree in results["commands"].values() for run in by_tree.values()]
+        for run in [*commands, *streamed]:
+            if "stderr_tail" in run:
+                print(run["stderr_tail"], file=sys.stderr)
         return 1
     return 0
 

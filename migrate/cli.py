@@ -91,6 +91,14 @@ def strict_option(func):
     )(func)
 
 
+def quiet_option(func):
+    return click.option(
+        "-q", "--quiet", is_flag=True,
+        help="No progress on stderr (a bar on a terminal, otherwise a line every few seconds); "
+             "the summary and warnings are still printed.",
+    )(func)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="amplitude-migrate")
 def main():
@@ -127,9 +135,10 @@ def actions_group():
 @pii_options("keep")
 @runtime_build_option
 @strict_option
+@quiet_option
 @events_argument
 def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode, pii_keys, pii_salt, runtime_build,
-                strict, events):
+                strict, quiet, events):
     """Run events through the Actions destination; print one JSON line per event.
 
     Each line holds the event's messageId, every subscription that fired with the HTTP requests it
@@ -143,17 +152,19 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode
     With --pii mask the lines carry pseudonyms instead of personal data (ids, e-mail, names, IP ...).
     """
     from actions.user_agent import runtime_build as model_build
+    from migrate.progress import Progress
     from migrate.run import run_actions
     from migrate.terraform import is_terraform_path
 
     policy = pii_policy(pii_mode, pii_keys, pii_salt)
     stats = ReadStats()
-    with input_errors(), output_stream(output_path) as out, model_build(runtime_build):
+    with input_errors(), output_stream(output_path) as out, model_build(runtime_build), \
+            Progress("actions run", stats=stats, enabled=not quiet) as progress:
         summary = run_actions(
             settings_path, subscriptions_path, events, out,
             strict=strict, redact=redact or is_terraform_path(settings_path), stats=stats,
             on_skip=skip_reporter(stats), pii=policy.pseudonymiser() if policy.masks else None,
-            on_warning=lambda text: click.echo(f"warning: {text}", err=True),
+            on_warning=lambda text: click.echo(f"warning: {text}", err=True), progress=progress,
         )
     click.echo(summary.line(), err=True)
 

@@ -7,11 +7,20 @@ from dataclasses import dataclass, field
 import click
 
 from migrate.canonical import records_from_requests
-from migrate.cli import InputError, events_argument, input_errors, output_stream, skip_reporter, strict_option
+from migrate.cli import (
+    InputError,
+    events_argument,
+    input_errors,
+    output_stream,
+    quiet_option,
+    skip_reporter,
+    strict_option,
+)
 from migrate.cli_pii import pii_options, pii_policy
-from migrate.config import json_text, load_settings_file
+from migrate.config import json_line, load_settings_file
 from migrate.terraform import is_terraform_path
 from migrate.events import ReadStats, read_events
+from migrate.progress import Progress
 
 __all__ = ["classic_group", "run_classic", "ClassicSummary"]
 
@@ -73,14 +82,17 @@ def _calibrate(settings, known_path, paths, options, mode):
 
 
 def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None, on_skip=None,
-                on_event_skip=None, pii=None) -> ClassicSummary:
-    """`pii`: a `migrate.pii.Pseudonymiser` to pseudonymise personal data in every line, or None (exact data)."""
-    from migrate.run import engine_failure, redact_request
+                on_event_skip=None, pii=None, progress=None) -> ClassicSummary:
+    """`pii`: a `migrate.pii.Pseudonymiser` to pseudonymise personal data in every line, or None (exact data);
+    `progress`: a `migrate.progress.Progress`, advanced once per event."""
+    from migrate.run import _no_progress, engine_failure, redact_request
 
     stats = stats if stats is not None else ReadStats()
     summary = ClassicSummary()
     write = out.write
+    advance = progress.advance if progress is not None else _no_progress
     for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip):
+        advance()
         message_id = event.get("messageId") if isinstance(event, dict) else None
         try:
             result = emulator.send(event)
@@ -91,7 +103,7 @@ def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None,
         except Exception as exc:  # one odd event must not stop a long run: written as data and counted
             summary.failed += 1
             failed = {"messageId": message_id, "requests": [], "records": [], "error": engine_failure(exc)}
-            write(json_text(pii.scrub(failed) if pii is not None else failed))
+            write(json_line(pii.scrub(failed) if pii is not None else failed))
             write("\n")
             continue
         line = {"messageId": message_id,
@@ -107,7 +119,7 @@ def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None,
             summary.not_sent[result["note"]] = summary.not_sent.get(result["note"], 0) + 1
         summary.requests += len(requests)
         summary.records += len(records)
-        write(json_text(pii.scrub(line) if pii is not None else line))
+        write(json_line(pii.scrub(line) if pii is not None else line))
         write("\n")
     summary.events = stats.read
     summary.skipped_lines = stats.skipped_count
@@ -144,9 +156,10 @@ def classic_group():
               "on when the settings come from Terraform: keys kept there are never printed).")
 @pii_options("keep")
 @strict_option
+@quiet_option
 @events_argument
 def classic_run(settings_path, mode, option_pairs, known_path, calibration_path, output_path, redact, pii_mode,
-                pii_keys, pii_salt, strict, events):
+                pii_keys, pii_salt, strict, quiet, events):
     """Run events through the classic emulator; print one JSON line per event.
 
     Each line is {"messageId", "requests", "records"}: the HTTP requests cloud mode sends (empty for device
@@ -190,9 +203,10 @@ def classic_run(settings_path, mode, option_pairs, known_path, calibration_path,
                        err=True)
 
     stats = ReadStats()
-    with input_errors(), output_stream(output_path) as out:
+    with input_errors(), output_stream(output_path) as out, \
+            Progress("classic run", stats=stats, enabled=not quiet) as progress:
         redact = redact or is_terraform_path(settings_path)
         summary = run_classic(emulator, events, out, strict=strict, redact=redact, stats=stats,
                               on_skip=skip_reporter(stats), on_event_skip=report_event_skip,
-                              pii=policy.pseudonymiser() if policy.masks else None)
+                              pii=policy.pseudonymiser() if policy.masks else None, progress=progress)
     click.echo(summary.line(), err=True)

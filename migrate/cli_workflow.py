@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 import click
 from tabulate import tabulate
 
+from migrate.cli import quiet_option
 from migrate.cli_options import runtime_build_option
 from migrate.cli_pii import pii_options, pii_policy
 from migrate.config import json_text, load_settings_file, load_subscriptions_doc
 from migrate.errors import MigrateError
 from migrate.gate import Threshold
+from migrate.progress import PassProgress
 
 __all__ = ["translate_cmd", "compare_cmd"]
 
@@ -193,25 +194,6 @@ def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming, d
         _write_json(log_path, result.log)
 
 
-class _Progress:
-    """A one-line counter on stderr, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.last = 0.0
-
-    def __call__(self, label: str, n: int) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if n < 0:
-            click.echo(f"\r{label}: {-n:,} events      ", err=True)
-            return
-        if now - self.last >= 0.2:
-            self.last = now
-            click.echo(f"\r{label}: {n:,} events", err=True, nl=False)
-
-
 def _parse_options(values) -> dict:
     out = {}
     for item in values:
@@ -277,11 +259,13 @@ def _summary(model: dict) -> str:
 @click.option("--no-recommend", is_flag=True, help="Skip the recommendation passes.")
 @runtime_build_option
 @click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
+@quiet_option
 @pii_options("mask")
 @terraform_options
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
 def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, fail_under_exact, max_skipped, dedupe,
-                classic_options, calibration_path, export_path, no_recommend, runtime_build, strict, pii_mode, pii_keys,
+                classic_options, calibration_path, export_path, no_recommend, runtime_build, strict, quiet, pii_mode,
+                pii_keys,
                 pii_salt, events, destination_id=None, existing_path=None, terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
@@ -318,7 +302,7 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
                 settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
                 subscriptions_file=subscriptions_path, mode=mode, classic_options=options,
                 calibration=calibration, calibration_file=calibration_path, amplitude_export=export_path,
-                recommend=not no_recommend, strict=strict, progress=_Progress(sys.stderr.isatty()),
+                recommend=not no_recommend, strict=strict, progress=PassProgress(enabled=not quiet),
                 on_skip=lambda skip: None, dedupe=dedupe, max_skipped=max_skipped,
             )
         model["inputs"]["runtime_build"] = runtime_build

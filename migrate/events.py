@@ -17,6 +17,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import stat
 import sys
 import zlib
 from collections import deque
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 import ijson
+import orjson
 
 from migrate.errors import BadInput
 
@@ -69,6 +72,20 @@ class ReadStats:
     duplicates: int = 0  # events whose messageId was already seen (dropped when dedupe=True)
     duplicate_examples: list[dict] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    size_total: int | None = None  # bytes of all input files, when every input is a regular file
+    _size_done: int = field(default=0, repr=False)
+    _current: object = field(default=None, repr=False)
+
+    def position(self) -> int | None:
+        """Bytes of the input files consumed so far (compressed bytes for gzip), None when unknown."""
+        if self.size_total is None:
+            return None
+        current = self._current
+        try:
+            offset = current.tell() if current is not None else 0
+        except (OSError, ValueError):  # closed between files
+            offset = 0
+        return min(self.size_total, self._size_done + offset)
 
     def add_skip(self, skip: Skip) -> None:
         self.skipped_count += 1
@@ -103,13 +120,74 @@ def _fix_numbers(value):
 
 
 _decoder = json.JSONDecoder(parse_float=_js_float)
+_SAFE_FLOAT = float(2**53)
 
 
-def parse_json_line(text: str | bytes):
-    """Parse one JSON text with JavaScript number semantics."""
+class _Slow(Exception):
+    """A value the fast parser reads differently from the reference parser: use the reference parser."""
+
+
+def _fix_object(obj: dict) -> None:
+    # orjson gives floats for 1.0 and 1e3: JSON.parse's one number type makes them the integers 1 and 1000.
+    for key, value in obj.items():
+        kind = type(value)
+        if kind is float:
+            if value.is_integer():
+                if -_SAFE_FLOAT <= value <= _SAFE_FLOAT:
+                    obj[key] = int(value)
+                else:
+                    raise _Slow  # 1e21 or a huge integer literal: the reference parser keeps every digit
+        elif kind is dict:
+            _fix_object(value)
+        elif kind is list:
+            _fix_array(value)
+
+
+def _fix_array(items: list) -> None:
+    for index, value in enumerate(items):
+        kind = type(value)
+        if kind is float:
+            if value.is_integer():
+                if -_SAFE_FLOAT <= value <= _SAFE_FLOAT:
+                    items[index] = int(value)
+                else:
+                    raise _Slow
+        elif kind is dict:
+            _fix_object(value)
+        elif kind is list:
+            _fix_array(value)
+
+
+def _parse_reference(text: str | bytes):
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     return _decoder.decode(text)
+
+
+def _parse_fast(text: str | bytes):
+    """orjson, then the number rule; anything it parses differently goes through the reference parser.
+
+    orjson rejects what the reference parser reads in its own way (lone surrogate escapes, NaN and
+    Infinity, nesting deeper than 1024) and reads integers beyond 64 bits as floats: those lines,
+    and every line it rejects, are parsed again by `_parse_reference`, which also words the errors.
+    """
+    try:
+        value = orjson.loads(text)
+        kind = type(value)
+        if kind is dict:
+            _fix_object(value)
+        elif kind is list:
+            _fix_array(value)
+        elif kind is float:
+            raise _Slow
+        return value
+    except (orjson.JSONDecodeError, _Slow):
+        return _parse_reference(text)
+
+
+def parse_json_line(text: str | bytes):
+    """Parse one JSON text with JavaScript number semantics (1.0 is the integer 1)."""
+    return _parse_fast(text)
 
 
 class _Prefixed(io.RawIOBase):
@@ -134,6 +212,11 @@ class _Prefixed(io.RawIOBase):
 
 def open_input(path: str):
     """A buffered binary stream for path ('-' is stdin), transparently gunzipped (by magic bytes)."""
+    return _open(path)[0]
+
+
+def _open(path: str):
+    """(stream, raw file): the raw file's position tells how much of the input was consumed."""
     if path == "-":
         raw = sys.stdin.buffer
     else:
@@ -142,9 +225,10 @@ def open_input(path: str):
         except OSError as exc:
             raise BadInput(path, None, f"cannot open: {exc.strerror or exc}") from None
     stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
+    raw_stream = stream
     if stream.peek(2)[:2] == GZIP_MAGIC:
         stream = gzip.GzipFile(fileobj=stream, mode="rb")  # buffered itself (peek, readline)
-    return stream
+    return stream, raw_stream
 
 
 def _first_significant(stream) -> bytes:
@@ -343,7 +427,8 @@ def _iter_lines(name: str, stream, first_line: bytes, skip, cursor: _Cursor) -> 
 
 def _iter_file(path: str, stats: ReadStats, skip, name: str | None = None) -> Iterator[dict]:
     name = name or ("<stdin>" if path == "-" else path)
-    stream = open_input(path)
+    stream, raw = _open(path)
+    stats._current = raw if path != "-" else None
     cursor = _Cursor()
     try:
         yield from _iter_stream(name, stream, stats, skip, cursor)
@@ -357,6 +442,16 @@ def _iter_file(path: str, stats: ReadStats, skip, name: str | None = None) -> It
     finally:
         if path != "-":
             stream.close()
+            stats._size_done += _file_size(path) or 0
+        stats._current = None
+
+
+def _file_size(path: str) -> int | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def _next_line_parses(stream) -> bool:
@@ -451,6 +546,10 @@ def read_events(
     """
     stats = stats if stats is not None else ReadStats()
     recent = _RecentIds()
+    paths = list(paths)
+    sizes = [None if p == "-" else _file_size(p) for p in paths]
+    stats.size_total = None if None in sizes else sum(sizes)
+    stats._size_done = 0
 
     def skip(item: Skip) -> None:
         if strict:

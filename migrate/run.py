@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrate.canonical import records_from_requests
-from migrate.config import REDACTED, json_text, load_settings_file, load_subscriptions_doc, settings_object
+from migrate.config import REDACTED, json_line, load_settings_file, load_subscriptions_doc, settings_object
 from migrate.errors import BadInput, MigrateError
 from migrate.events import ReadStats, read_events
 
@@ -86,10 +86,17 @@ def redact_request(request: dict) -> dict:
     return request
 
 
+def _no_progress() -> None:
+    pass
+
+
 def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, redact=False,
-                stats: ReadStats | None = None, on_skip=None, pii=None, on_warning=None) -> RunSummary:
-    """`pii`: a `migrate.pii.Pseudonymiser` to pseudonymise personal data in every line, or None (exact data);
-    `on_warning`: called with each trigger-lint warning about the subscriptions file."""
+                stats: ReadStats | None = None, on_skip=None, pii=None, on_warning=None,
+                progress=None) -> RunSummary:
+    """Every event through the engine, one JSON line each. `pii`: a `migrate.pii.Pseudonymiser` to
+    pseudonymise personal data in every line, or None (exact data); `on_warning`: called with each
+    trigger-lint warning about the subscriptions file; `progress`: a `migrate.progress.Progress`, advanced
+    once per event."""
     import actions
 
     settings = load_actions_settings(settings_path)
@@ -103,7 +110,9 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
     stats = stats if stats is not None else ReadStats()
     summary = RunSummary()
     write = out.write
+    advance = progress.advance if progress is not None else _no_progress
     for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip):
+        advance()
         try:
             fired = engine.send(event)
             requests = []
@@ -113,7 +122,7 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
         except Exception as exc:  # one odd event must not stop a long run: written as data and counted
             summary.failed += 1
             line = {"messageId": event.get("messageId"), "fired": [], "records": [], "error": engine_failure(exc)}
-            write(json_text(pii.scrub(line) if pii is not None else line))
+            write(json_line(pii.scrub(line) if pii is not None else line))
             write("\n")
             continue
         for item in fired:
@@ -125,7 +134,7 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
         summary.requests += len(requests)
         summary.records += len(records)
         line = {"messageId": event.get("messageId"), "fired": fired, "records": records}
-        write(json_text(pii.scrub(line) if pii is not None else line))
+        write(json_line(pii.scrub(line) if pii is not None else line))
         write("\n")
     summary.events = stats.read
     summary.skipped = stats.skipped_count

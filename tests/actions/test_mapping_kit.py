@@ -14,6 +14,7 @@ from actions.mapping_kit import (
     ValidationError,
     compile_mapping,
     fields_to_schema,
+    interpret,
     remove_empty_values,
     remove_empty_values_schema,
     transform,
@@ -100,6 +101,11 @@ def _contains_undefined_key(value) -> bool:
 
 
 @pytest.mark.parametrize("case", MAPPING_CASES)
+def test_reference_resolver_case(case):
+    check_case(interpret, case)
+
+
+@pytest.mark.parametrize("case", MAPPING_CASES)
 def test_transform_case(case):
     check_case(transform, case)
 
@@ -110,8 +116,8 @@ def test_compiled_mapping_case(case):
 
 
 @pytest.mark.parametrize("case", MAPPING_CASES)
-def test_compiled_equals_transform(case):
-    expected, expected_err = run(transform, case)
+def test_compiled_equals_reference(case):
+    expected, expected_err = run(interpret, case)
     try:
         fn = compile_mapping(copy.deepcopy(case["mapping"]))
         # twice: closures built once must not keep state between events
@@ -336,6 +342,7 @@ PRESET_CASES = [
 @pytest.mark.parametrize("case", PRESET_CASES)
 def test_log_event_v2_default_mapping(case):
     # outputs recorded from the reference runtime for the action's own field defaults
+    check_case(interpret, case)
     check_case(transform, case)
     check_case(lambda mapping, payload: compile_mapping(mapping)(payload), case)
 
@@ -486,5 +493,6 @@ def test_random_mappings_match_the_reference_runtime():
     cases = random_mappings(seed=20240315, count=400)
     answers = run_oracle(ORACLE_JS, cases)
     for case, answer in zip(cases, answers):
+        assert ours(interpret, case) == answer, json.dumps(case)
         assert ours(transform, case) == answer, json.dumps(case)
         assert ours(lambda m, p: compile_mapping(m)(p), case) == answer, json.dumps(case)

@@ -1,0 +1,565 @@
+"""Compilation: a mapping becomes plain Python closures once, with the static work done then.
+
+`_compile(node, out)` returns fn(payload). With out=False fn returns the raw value the runtime's
+`resolve` returns (may contain UNDEFINED, may share containers with the payload). With out=True the
+node sits where only `removeUndefined` will look at it, so fn returns removeUndefined(raw) directly:
+fresh containers, no undefined object values. That skips a final pass over the output.
+
+Every directive has a builder here; errors the runtime raises while resolving (bad options, wrong
+types) are raised by the closure at the same point, with the same message.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from actions.jsjson import UNDEFINED
+
+from .directives import (
+    _apply_json,
+    _apply_replace,
+    _change_case,
+    _check_json,
+    _check_liquid_length,
+    _check_merge,
+    _check_merge_objects,
+    _check_replace,
+    _check_transform,
+    _clean_nulls,
+    _flatten_object,
+    _flatten_settings,
+    _liquid_environment,
+    _liquid_render,
+    _object_assign,
+    _replace_settings,
+)
+from .paths import _DOUBLE, _TRIPLE, _path_keys, _placeholder_text, _walk, get_path, render_template
+from .validate import _mapping_to_process, _validate
+from .values import (
+    _CONTAINERS,
+    MappingError,
+    _check_data,
+    _directive_name,
+    _is_directive,
+    _js_entries,
+    _js_equal_empty_string,
+    _js_trim,
+    _remove_undefined,
+    js_property,
+    real_type,
+    truthy,
+)
+
+
+def _js_ordered(value):
+    """A fresh copy of a JSON value whose objects have JavaScript's key order (integer-like keys first)."""
+    if isinstance(value, dict):
+        return {key: _js_ordered(item) for key, item in _js_entries(value)}
+    if isinstance(value, list):
+        return [_js_ordered(item) for item in value]
+    return value
+
+
+def _const(value, out: bool):
+    """A node without directives: the resolver rebuilds it on each call, in JavaScript key order."""
+    if not isinstance(value, (dict, list)):
+        return lambda payload: value
+    snapshot = _remove_undefined(_js_ordered(value))
+    if out:
+        return lambda payload: _remove_undefined(snapshot)
+    return lambda payload: snapshot
+
+
+def _has_directive(value) -> bool:
+    if isinstance(value, dict):
+        if _is_directive(value):
+            return True
+        return any(_has_directive(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_directive(v) for v in value)
+    return False
+
+
+def _compile(node, out: bool):
+    if isinstance(node, dict):
+        if _is_directive(node):
+            name = _directive_name(node)
+            builder = BUILDERS.get(name)
+            if builder is None:
+                return _fail(f"{name} is not a valid directive, got undefined")
+            return builder(node[name], out)
+        if not _has_directive(node):
+            return _const(node, out)
+        return _compile_object(node, out)
+    if isinstance(node, list):
+        if not _has_directive(node):
+            return _const(node, out)
+        fns = [_compile(v, out) for v in node]
+        return lambda payload: [fn(payload) for fn in fns]
+    return lambda payload: node
+
+
+def _finish(fn, out: bool):
+    """Wrap a raw-producing fn for an output position."""
+    if not out:
+        return fn
+
+    def clean(payload):
+        value = fn(payload)
+        return _remove_undefined(value) if isinstance(value, _CONTAINERS) else value
+
+    return clean
+
+
+def _fail(message: str):
+    """A closure raising the error the runtime raises when it reaches this node."""
+
+    def fail(payload):
+        raise MappingError(message)
+
+    return fail
+
+
+def _options_error(check, opts) -> str | None:
+    """The message of an option check that does not depend on the event (None when the options pass)."""
+    try:
+        check(opts)
+    except MappingError as err:
+        return str(err)
+    return None
+
+
+def _path_step(value, key):
+    """One step of a path walk from a value that is not a plain object."""
+    return js_property(value, key) if truthy(value) else value
+
+
+class _ObjectCodegen:
+    """Generate one straight-line function for an object node of a mapping.
+
+    Preset mappings are dozens of `@path` fields sharing prefixes (`context.device.*`): every distinct
+    prefix is looked up once, at the top of the function (lookups are pure and cannot fail). Nested
+    plain objects, `@literal` and `@if` are emitted inline, in JS key order, with lazy `@if` branches;
+    any other directive is a call to its compiled closure at the same place.
+    """
+
+    def __init__(self):
+        self.namespace = {
+            "U": UNDEFINED,
+            "C": _CONTAINERS,
+            "clean": _remove_undefined,
+            "step": _path_step,
+            "blank": _js_equal_empty_string,
+        }
+        self.head: list[str] = []
+        self.body: list[str] = []
+        self.prefixes: dict[tuple, str] = {(): "payload"}
+        self.count = 0
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def bind(self, value, prefix: str) -> str:
+        name = self.fresh(prefix)
+        self.namespace[name] = value
+        return name
+
+    def path(self, keys: tuple) -> str:
+        if keys in self.prefixes:
+            return self.prefixes[keys]
+        parent = self.path(keys[:-1])
+        name = self.fresh("p")
+        self.prefixes[keys] = name
+        key = self.bind(keys[-1], "k")
+        self.head.append(
+            f"    {name} = {parent}.get({key}, U) if type({parent}) is dict "
+            f"else ({parent} if {parent} is U or {parent} is None else step({parent}, {key}))"
+        )
+        return name
+
+    def emit(self, line: str, depth: int) -> None:
+        self.body.append("    " * depth + line)
+
+    def node(self, value, out: bool, depth: int) -> str:
+        """Emit code computing `value`; return the name holding it."""
+        if isinstance(value, dict) and _is_directive(value):
+            name = _directive_name(value)
+            option = value[name]
+            if name == "@path" and isinstance(option, str):
+                source = self.path(_path_keys(option.replace("$.", "", 1)) or ())
+                if not out:
+                    return source
+                result = self.fresh("x")
+                self.emit(f"{result} = clean({source}) if isinstance({source}, C) else {source}", depth)
+                return result
+            if name == "@literal":
+                return self.node(option, out, depth)
+            if name == "@if" and isinstance(option, dict) and (
+                truthy(option.get("exists", UNDEFINED)) or truthy(option.get("blank", UNDEFINED))
+            ):
+                return self.branch(option, out, depth)
+        elif isinstance(value, dict) and _has_directive(value):
+            result = self.fresh("r")
+            self.emit(f"{result} = {{}}", depth)
+            for key, child in _js_entries(value):
+                source = self.node(child, out, depth)
+                out_key = self.bind(key, "o")
+                if out:
+                    self.emit(f"if {source} is not U:", depth)
+                    self.emit(f"    {result}[{out_key}] = {source}", depth)
+                else:
+                    self.emit(f"{result}[{out_key}] = {source}", depth)
+            return result
+        elif value is None or isinstance(value, (str, int, float)):
+            return self.bind(value, "c")
+        fn = self.bind(_compile(value, out), "f")
+        result = self.fresh("x")
+        self.emit(f"{result} = {fn}(payload)", depth)
+        return result
+
+    def branch(self, option: dict, out: bool, depth: int) -> str:
+        use_exists = option.get("exists", UNDEFINED) is not UNDEFINED
+        test = self.node(option["exists"] if use_exists else option["blank"], False, depth)
+        condition = f"{test} is not U and {test} is not None"
+        if not use_exists:
+            condition += f" and not blank({test})"
+        result = self.fresh("b")
+        self.emit(f"if {condition}:", depth)
+        if option.get("then", UNDEFINED) is not UNDEFINED:
+            self.emit(f"{result} = {self.node(option['then'], out, depth + 1)}", depth + 1)
+        else:
+            self.emit(f"{result} = U", depth + 1)
+        self.emit("else:", depth)
+        if truthy(option.get("else", UNDEFINED)):
+            self.emit(f"{result} = {self.node(option['else'], out, depth + 1)}", depth + 1)
+        else:
+            self.emit(f"{result} = U", depth + 1)
+        return result
+
+    def build(self, value, out: bool):
+        result = self.node(value, out, 1)
+        source = "\n".join(["def build(payload):", *self.head, *self.body, f"    return {result}"])
+        exec(compile(source, "<mapping>", "exec"), self.namespace)  # noqa: S102 - code generated above
+        return self.namespace["build"]
+
+
+def _compile_object(node: dict, out: bool):
+    return _ObjectCodegen().build(node, out)
+
+
+def _b_path(option, out):
+    if isinstance(option, str):
+        keys = _path_keys(option.replace("$.", "", 1))
+        if out:
+
+            def path_out(payload):
+                value = _walk(payload, keys)
+                return _remove_undefined(value) if isinstance(value, _CONTAINERS) else value
+
+            return path_out
+        return lambda payload: _walk(payload, keys)
+    inner = _compile(option, False)
+
+    def dynamic(payload):
+        path = inner(payload)
+        if not isinstance(path, str):
+            raise MappingError(f"@path: expected string, got {real_type(path)}")
+        return get_path(payload, path.replace("$.", "", 1))
+
+    return _finish(dynamic, out)
+
+
+def _compile_template(template: str):
+    """Pre-split a template whose first (triple-brace) pass has nothing to replace."""
+    if _TRIPLE.search(template):
+        return lambda payload: render_template(template, payload)
+    parts = []
+    pos = 0
+    for match in _DOUBLE.finditer(template):
+        if match.start() > pos:
+            parts.append(template[pos : match.start()])
+        parts.append(_path_keys(_js_trim(match.group(1))) or ())
+        pos = match.end()
+    if pos < len(template):
+        parts.append(template[pos:])
+    if not any(isinstance(p, tuple) for p in parts):
+        return lambda payload: template
+
+    def render(payload):
+        if payload is UNDEFINED:
+            payload = {}
+        chunks = []
+        for part in parts:
+            if type(part) is str:
+                chunks.append(part)
+            else:
+                value = _walk(payload, part or None)
+                chunks.append(value if type(value) is str else _placeholder_text(value))
+        return "".join(chunks)
+
+    return render
+
+
+def _b_template(option, out):
+    if isinstance(option, str):
+        return _compile_template(option)
+    inner = _compile(option, False)
+
+    def dynamic(payload):
+        template = inner(payload)
+        if not isinstance(template, str):
+            raise MappingError(f"@template: expected string, got {real_type(template)}")
+        return render_template(template, payload)
+
+    return dynamic
+
+
+def _b_literal(option, out):
+    return _compile(option, out)
+
+
+def _b_if(opts, out):
+    if not isinstance(opts, dict):
+
+        def not_object(payload):
+            raise MappingError('@if requires an object with an "exists" key')
+
+        return not_object
+    if not truthy(opts.get("exists", UNDEFINED)) and not truthy(opts.get("blank", UNDEFINED)):
+
+        def missing(payload):
+            raise MappingError('@if requires an "exists" key or a "blank" key')
+
+        return missing
+    use_exists = opts.get("exists", UNDEFINED) is not UNDEFINED
+    test = _compile(opts["exists"] if use_exists else opts["blank"], False)
+    has_then = opts.get("then", UNDEFINED) is not UNDEFINED
+    then_fn = _compile(opts["then"], out) if has_then else None
+    else_fn = _compile(opts["else"], out) if truthy(opts.get("else", UNDEFINED)) else None
+
+    def run(payload):
+        value = test(payload)
+        if use_exists:
+            condition = value is not UNDEFINED and value is not None
+        else:
+            condition = value is not UNDEFINED and value is not None and not _js_equal_empty_string(value)
+        if condition:
+            return then_fn(payload) if then_fn is not None else UNDEFINED
+        return else_fn(payload) if else_fn is not None else UNDEFINED
+
+    return run
+
+
+def _b_array_path(data, out):
+    if not isinstance(data, list):
+        message = f"@arrayPath expected array, got {real_type(data)}"
+
+        def not_array(payload):
+            raise MappingError(message)
+
+        return not_array
+    path = data[0] if len(data) > 0 else UNDEFINED
+    shape = data[1] if len(data) > 1 else UNDEFINED
+    if isinstance(path, str):
+        keys = _path_keys(path.replace("$.", "", 1))
+
+        def root_fn(payload):
+            return _walk(payload, keys)
+
+    else:
+        root_fn = _compile(path, False)
+    shape_fn = _compile(shape, out) if isinstance(shape, dict) and len(shape) > 0 else None
+
+    def run(payload):
+        root = root_fn(payload)
+        if shape_fn is not None and isinstance(root, _CONTAINERS):
+            return [shape_fn(item) for item in (root if isinstance(root, list) else [root])]
+        if out and isinstance(root, _CONTAINERS):
+            return _remove_undefined(root)
+        return root
+
+    return run
+
+
+def _b_case(opts, out):
+    if not isinstance(opts, dict):
+        return _fail('@case requires an object with a "operator" key')
+    if not truthy(opts.get("operator", UNDEFINED)):
+        return _fail('@case requires a "operator" key')
+    operator = opts["operator"]
+    if not truthy(opts.get("value", UNDEFINED)):
+        return lambda payload: UNDEFINED
+    value_fn = _compile(opts["value"], False)
+    return _finish(lambda payload: _change_case(value_fn(payload), operator), out)
+
+
+def _b_replace(opts, out):
+    message = _options_error(_check_replace, opts)
+    if message is not None:
+        return _fail(message)
+    settings = _replace_settings(opts)
+    if not truthy(opts.get("value", UNDEFINED)):
+        return lambda payload: UNDEFINED
+    value_fn = _compile(opts["value"], False)
+    return lambda payload: _apply_replace(value_fn(payload), settings)
+
+
+def _b_exclude_when_null(value, out):
+    inner = _compile(value, False)
+
+    def run(payload):
+        resolved = inner(payload)
+        if resolved is None:
+            return UNDEFINED
+        return _clean_nulls(resolved)
+
+    return _finish(run, out)
+
+
+def _b_json(opts, out):
+    message = _options_error(_check_json, opts)
+    if message is not None:
+        return _fail(message)
+    mode = opts["mode"]
+    value_fn = _compile(opts["value"], False)
+    return _finish(lambda payload: _apply_json(mode, value_fn(payload)), out)
+
+
+def _b_transform(opts, out):
+    message = _options_error(_check_transform, opts)
+    if message is not None:
+        return _fail(message)
+    try:
+        apply_fn = compile_mapping(opts["apply"])
+    except MappingError as err:  # validation of `apply` happens when the directive runs
+        failure = err
+
+        def invalid(payload):
+            _check_data(payload)
+            raise failure
+
+        return invalid
+    mapping_fn = _compile(opts["mapping"], out)
+    return lambda payload: mapping_fn(apply_fn(payload))
+
+
+def _b_merge(opts, out):
+    message = _options_error(_check_merge, opts)
+    if message is not None:
+        return _fail(message)
+    direction_fn = _compile(opts["direction"], False)
+    objects = opts.get("objects", UNDEFINED)
+    objects_error = _options_error(_check_merge_objects, objects)
+    if objects_error is not None:
+
+        def bad_objects(payload):
+            direction_fn(payload)  # resolved (and may fail) before the objects are checked
+            raise MappingError(objects_error)
+
+        return bad_objects
+    object_fns = [_compile(item, False) for item in objects]
+
+    def merge(payload):
+        direction = direction_fn(payload)
+        resolved = [fn(payload) for fn in object_fns]
+        if direction == "left":
+            resolved.reverse()
+        return _object_assign(resolved)
+
+    return _finish(merge, out)
+
+
+def _b_flatten(opts, out):
+    message = _options_error(_flatten_settings, opts)
+    if message is not None:
+        return _fail(message)
+    separator_fn = _compile(opts["separator"], False)
+    value_fn = _compile(opts.get("value", UNDEFINED), False)
+    omit_arrays = truthy(opts.get("omitArrays", UNDEFINED))
+
+    def flatten(payload):
+        separator = separator_fn(payload)
+        if not isinstance(separator, str):
+            raise MappingError("@flatten requires a string separator")
+        result: dict = {}
+        _flatten_object(value_fn(payload), "", separator, omit_arrays, result)
+        return result
+
+    return _finish(flatten, out)
+
+
+def _b_liquid(template, out):
+    if not isinstance(template, str):
+        return _fail("liquid template value must be a string")
+    if template == "":
+        return lambda payload: ""
+    message = _options_error(_check_liquid_length, template)
+    if message is not None:
+        return _fail(message)
+    try:
+        parsed = _liquid_environment().from_string(template)
+    except MappingError as err:
+        return _fail(str(err))
+    except Exception as err:  # a syntax error: raised when the directive is reached, as the runtime does
+        return _fail(str(err))
+
+    def render(payload):
+        return _liquid_render(parsed, payload)
+
+    return render
+
+
+BUILDERS = {
+    "@path": _b_path,
+    "@template": _b_template,
+    "@literal": _b_literal,
+    "@if": _b_if,
+    "@arrayPath": _b_array_path,
+    "@case": _b_case,
+    "@replace": _b_replace,
+    "@excludeWhenNull": _b_exclude_when_null,
+    "@json": _b_json,
+    "@transform": _b_transform,
+    "@merge": _b_merge,
+    "@flatten": _b_flatten,
+    "@liquid": _b_liquid,
+}
+
+
+_CACHE_SIZE = 512
+_cache: OrderedDict[str, object] = OrderedDict()
+
+
+def compile_mapping(mapping):
+    """Validate once and return fn(data) giving exactly `transform(mapping, data)`.
+
+    The function holds no state and no reference to `mapping`, so equal mappings share one: compare builds
+    an engine per recommendation, each with mostly the same subscriptions. Equal means the same `repr`
+    (same keys in the same order, same types: 1, 1.0 and True differ).
+    """
+    key = repr(mapping)
+    fn = _cache.get(key)
+    if fn is not None:
+        _cache.move_to_end(key)
+        return fn
+    fn = _compile_mapping(mapping)
+    _cache[key] = fn
+    if len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return fn
+
+
+def _compile_mapping(mapping):
+    to_process = _mapping_to_process(mapping)
+    _validate(to_process, [])
+    fn = _compile(to_process, True)
+
+    def apply(data=UNDEFINED):
+        if data is UNDEFINED:
+            data = {}
+        if type(data) is not dict:
+            _check_data(data)
+        return fn(data)
+
+    return apply

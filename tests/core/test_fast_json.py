@@ -1,0 +1,73 @@
+"""orjson on the hot paths gives exactly what the standard library path gives: values in, bytes out."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from migrate.config import json_line, json_text
+from migrate.events import _parse_reference, parse_json_line
+
+FLOATS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([1e-5, 1e-7, 6.5e-05, 1e16, 1.5e16, 1e21, 2.0**53, 2.0**53 + 2, -0.0, 0.1, 123456789.125]),
+)
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), FLOATS,
+                    st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=8),
+                    st.sampled_from(["x:1e-5,", ",1.0]", "\u2028", "\x7f", "\x00", "😀", "a\"b\\c"]))  # fmt: skip
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                        max_size=4), max_leaves=20)
+
+
+def typed(value):
+    """The value with its types visible: 1 and 1.0 differ, key order counts."""
+    if isinstance(value, dict):
+        return ("object", [(k, typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("array", [typed(v) for v in value])
+    if isinstance(value, float) and math.isnan(value):
+        return ("nan",)
+    return (type(value).__name__, repr(value))
+
+
+@settings(max_examples=400, deadline=None)
+@given(VALUES)
+def test_output_lines_are_the_bytes_json_dumps_writes(value):
+    assert json_line({"line": value}) == json_text({"line": value})
+
+
+@settings(max_examples=400, deadline=None)
+@given(VALUES, st.sampled_from([None, 2, 0]))
+def test_reading_gives_the_values_and_types_of_the_reference_parser(value, indent):
+    text = json.dumps({"event": value}, ensure_ascii=indent == 0, indent=indent or None)
+    assert typed(parse_json_line(text.encode("utf-8"))) == typed(_parse_reference(text.encode("utf-8")))
+
+
+@pytest.mark.parametrize("text, expected", [
+    (b'{"a":1.0,"b":[2.50,1e3],"c":{"d":-0.0}}', {"a": 1, "b": [2.5, 1000], "c": {"d": 0}}),
+    (b'{"big":123456789012345678901234567890}', {"big": 123456789012345678901234567890}),  # every digit kept
+    (b'{"e":1e21}', {"e": 10**21}),
+    (b'{"s":"\\ud800x"}', {"s": "\ud800x"}),  # a lone surrogate escape: orjson refuses it, the reference keeps it
+    (b'{"n":NaN}', None),
+])  # fmt: skip
+def test_awkward_lines(text, expected):
+    value = parse_json_line(text)
+    assert typed(value) == typed(_parse_reference(text))
+    if expected is not None:
+        assert typed(value) == typed(expected)
+
+
+def test_invalid_lines_raise_the_reference_parsers_error():
+    with pytest.raises(json.JSONDecodeError, match="Expecting"):
+        parse_json_line(b'{"a": }')
+    with pytest.raises(UnicodeDecodeError):
+        parse_json_line(b'{"a": "\xff"}')
+
+
+def test_non_finite_numbers_are_written_as_null_like_json_stringify():
+    line = {"a": float("nan"), "b": [float("inf"), 1.5], "c": "\ud800"}
+    assert json_line(line) == json_text(line) == '{"a":null,"b":[null,1.5],"c":"\\ud800"}'
