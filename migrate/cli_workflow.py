@@ -265,8 +265,7 @@ def _summary(model: dict) -> str:
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
 def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, fail_under_exact, max_skipped, dedupe,
                 classic_options, calibration_path, export_path, no_recommend, runtime_build, strict, quiet, pii_mode,
-                pii_keys,
-                pii_salt, events, destination_id=None, existing_path=None, terraform_layout=None):
+                pii_keys, pii_salt, events, destination_id=None, existing_path=None, terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
     Compares Classic with the untouched Actions presets, with the translated subscriptions (or yours, given
