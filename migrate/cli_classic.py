@@ -144,7 +144,7 @@ def classic_group():
 @click.option("--mode", type=click.Choice(["cloud", "web", "ios", "android"]), default="cloud", show_default=True,
               help="Connection mode to emulate.")
 @click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE",
-              help="A contested choice, e.g. page_naming=code2017 (see the README for names and defaults).")
+              help="A contested choice, e.g. page_naming=code2017 (docs/classic-run.md lists names and defaults).")
 @click.option("--known-event-types", "known_path", type=click.Path(dir_okay=False),
               help="Event types exported from your Amplitude project (text, CSV or JSON): pick, for each contested "
                    "option, the variant whose names occur there, and report the evidence on stderr.")

@@ -20,6 +20,7 @@ from migrate.progress import PassProgress
 __all__ = ["translate_cmd", "compare_cmd"]
 
 MODES = ("cloud", "web", "ios", "android")
+COMPARE_MODES = ("auto",) + MODES
 EXIT_PARITY = 1
 
 
@@ -145,7 +146,8 @@ def _replacement_lines(planned) -> list[str]:
 @click.option("--mode", type=click.Choice(MODES), default="cloud", show_default=True,
               help="The classic connection mode you are migrating from.")
 @click.option("--page-naming", type=click.Choice(["viewed", "loaded", "code2017"]), default="viewed",
-              show_default=True, help="Which classic cloud page naming to reproduce (see `compare`).")
+              show_default=True, help="Which classic cloud page naming to reproduce: the page_naming option of "
+                   "`classic run --option` (docs/classic-run.md lists the variants).")
 def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming, destination_id, existing_path,
                   terraform_layout):
     """Translate Amplitude (Classic) settings into Amplitude (Actions) subscriptions.
@@ -194,13 +196,23 @@ def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming, d
         _write_json(log_path, result.log)
 
 
-def _parse_options(values) -> dict:
+def _parse_options(values, flag: str = "--option", example: str = "page_naming=code2017") -> dict:
     out = {}
     for item in values:
         if "=" not in item:
-            raise InputError(f"--classic-option {item!r}: expected NAME=VALUE (for example page_naming=code2017)")
+            raise InputError(f"{flag} {item!r}: expected NAME=VALUE (for example {example})")
         name, value = item.split("=", 1)
         out[name.strip()] = value.strip()
+    return out
+
+
+def _parse_source_modes(values) -> dict:
+    out = _parse_options(values, "--source-mode", "analytics.js=cloud")
+    for library, mode in out.items():
+        if mode not in MODES:
+            raise InputError(f"--source-mode {library}={mode}: the mode must be one of {', '.join(MODES)}")
+        if not library:
+            raise InputError(f"--source-mode ={mode}: name the library (context.library.name), e.g. analytics.js")
     return out
 
 
@@ -208,9 +220,11 @@ def _summary(model: dict) -> str:
     p = model["parity"]
     lines = [tabulate(
         [(name, model["variants"][name]["label"], "n/a" if v is None else f"{v * 100:.1f}%",
-          f'{model["variants"][name]["matched"]}/{model["variants"][name]["events"]}') for name, v in p.items()],
-        headers=("variant", "subscriptions", "parity", "matched"), tablefmt="simple")]
-    cats = model["variants"]["recommended"]["categories"]
+          f'{model["variants"][name]["matched"]}/{model["variants"][name]["events"]}') for name, v in p.items()
+         if name in model["variants"]],
+        headers=("variant", "subscriptions", "chart parity", "same numbers"), tablefmt="simple")]
+    variants = model["variants"]
+    cats = (variants.get("recommended") or variants["translated"])["categories"]
     if cats:
         lines.append("")
         lines.append(tabulate([(c["title"], c["count"]) for c in cats], headers=("remaining difference", "events"),
@@ -231,8 +245,13 @@ def _summary(model: dict) -> str:
               help="Actions subscriptions to check (runtime or Public API shape, or Terraform segment_destination_"
                    "subscription resources: .tf file or Git-sync folder, PATH#DESTINATION_ID). Default: the "
                    "translated ones.")
-@click.option("--mode", type=click.Choice(MODES), default="cloud", show_default=True,
-              help="Classic connection mode to emulate.")
+@click.option("--mode", type=click.Choice(COMPARE_MODES), default="auto", show_default=True,
+              help="Classic connection mode to emulate. auto: per event by context.library.name (server "
+                   "libraries: cloud; analytics.js: web; analytics-ios/-swift: ios; analytics-android/-kotlin: "
+                   "android; others: cloud, with a warning).")
+@click.option("--source-mode", "source_modes", multiple=True, metavar="LIBRARY=MODE",
+              help="The mode Classic ran one library's events in, e.g. analytics.js=cloud when your web source "
+                   "used cloud mode (repeatable; wins over --mode).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False),
               help="Write report.html, report.md, report.json and recommended-subscriptions.json (and .tf, for "
                    "Segment's Terraform provider) here.")
@@ -248,32 +267,38 @@ def _summary(model: dict) -> str:
 @click.option("--dedupe", is_flag=True,
               help="Drop events that repeat an earlier messageId, as Segment's deduplication does (they are "
                    "counted and reported either way).")
-@click.option("--classic-option", "classic_options", multiple=True, metavar="NAME=VALUE",
-              help="A contested classic behaviour, e.g. page_naming=code2017 (see `classic run --help`).")
+@click.option("--option", "classic_options", multiple=True, metavar="NAME=VALUE",
+              help="A contested classic behaviour, e.g. page_naming=code2017 (the same option as `classic run "
+                   "--option`; `amplitude-migrate classic run --help` lists them).")
+@click.option("--classic-option", "classic_options_alias", multiple=True, hidden=True)
 @click.option("--calibration", "calibration_path", type=click.Path(dir_okay=False),
               help="calibration.json from `amplitude-migrate calibrate`: emulate Classic with the options your "
-                   "Amplitude export supports (--classic-option values still win).")
+                   "Amplitude export supports (--option values still win).")
 @click.option("--amplitude-export", "export_path", type=click.Path(),
               help="Your Amplitude export of the same period: the classic side of the events it covers is what "
                    "Amplitude stored; the emulator covers the rest (the report gives both counts).")
-@click.option("--no-recommend", is_flag=True, help="Skip the recommendation passes.")
+@click.option("--no-recommend", is_flag=True,
+              help="Skip the recommendation passes: no recommended subscriptions, no recommended figures.")
 @runtime_build_option
 @click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
 @quiet_option
 @pii_options("mask")
 @terraform_options
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
-def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under, fail_under_exact, max_skipped, dedupe,
-                classic_options, calibration_path, export_path, no_recommend, runtime_build, strict, quiet, pii_mode,
-                pii_keys, pii_salt, events, destination_id=None, existing_path=None, terraform_layout=None):
+def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_dir, fail_under, fail_under_exact,
+                max_skipped, dedupe, classic_options, classic_options_alias, calibration_path, export_path,
+                no_recommend, runtime_build, strict, quiet, pii_mode, pii_keys, pii_salt, events, destination_id=None,
+                existing_path=None, terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
     Compares Classic with the untouched Actions presets, with the translated subscriptions (or yours, given
     with --subscriptions) and with the translated subscriptions plus the recommended changes, each verified
-    by re-running the events. EVENTS are JSON Lines, JSON array or Segment batch files, gzipped or not;
-    `-` reads standard input. Only Segment events count (an object with a known `type`); other lines are
-    skipped with their reason, and more than --max-skipped of them stops the run. Exit codes: 0 ok,
-    1 a gate failed (--fail-under, --fail-under-exact), 2 usage or input errors (nothing is reported).
+    by re-running the events. Each event goes through the Classic connection mode of its source (--mode
+    auto). The verdict is chart parity: the share of events that land in Amplitude with the same numbers.
+    EVENTS are JSON Lines, JSON array or Segment batch files, gzipped or not; `-` reads standard input.
+    Only Segment events count (an object with a known `type`); other lines are skipped with their reason,
+    and more than --max-skipped of them stops the run. Exit codes: 0 ok, 1 a gate failed (--fail-under,
+    --fail-under-exact), 2 usage or input errors (nothing is reported).
 
     The reports and this summary pseudonymise personal data (ids, e-mail, phone, names, address, IP,
     latitude/longitude, and every --pii-key) so they can be shared; --pii keep shows it in clear.
@@ -286,7 +311,8 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     from migrate.compare import compare
     from migrate.pii import protect_report
 
-    options = _parse_options(classic_options)
+    options = _parse_options(tuple(classic_options) + tuple(classic_options_alias))
+    overrides = _parse_source_modes(source_modes)
     policy = pii_policy(pii_mode, pii_keys, pii_salt)
     if report_dir:
         _check_report_dir(report_dir)  # fail before a long run, not after it (and create nothing yet)
@@ -299,7 +325,7 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
         with model_build(runtime_build):
             model = compare(
                 settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
-                subscriptions_file=subscriptions_path, mode=mode, classic_options=options,
+                subscriptions_file=subscriptions_path, mode=mode, source_modes=overrides, classic_options=options,
                 calibration=calibration, calibration_file=calibration_path, amplitude_export=export_path,
                 recommend=not no_recommend, strict=strict, progress=PassProgress(enabled=not quiet),
                 on_skip=lambda skip: None, dedupe=dedupe, max_skipped=max_skipped,
@@ -321,7 +347,7 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     if side.get("export") and side["export"].get("truncated"):
         click.echo(f"warning: only the first {side['export']['rows']} rows of {export_path} were read: compare a "
                    "shorter period", err=True)
-    for warning in model["inputs"].get("settings_warnings") or ():
+    for warning in (model["inputs"].get("settings_warnings") or []) + (model["inputs"].get("routing_warnings") or []):
         click.echo(f"warning: {warning}", err=True)
     if model["inputs"]["skipped"]:
         reasons = model["inputs"].get("skipped_by_reason") or {}
@@ -334,7 +360,10 @@ def compare_cmd(settings_path, subscriptions_path, mode, report_dir, fail_under,
     if report_dir:
         written = _write_report(model, report_dir, secrets)
         click.echo("report: " + ", ".join(str(p) for p in written), err=True)
-    if report_dir or terraform_layout:  # the recommended set as Terraform, beside the JSON and/or in Git sync
+    if model["subscriptions"].get("recommended") is None:  # --no-recommend: nothing recommended to write
+        if terraform_layout:
+            click.echo("--no-recommend: no recommended subscriptions, so nothing is written as Terraform", err=True)
+    elif report_dir or terraform_layout:  # the recommended set as Terraform, beside the JSON and/or in Git sync
         tf_path = str(Path(report_dir) / "recommended-subscriptions.tf") if report_dir else None
         if existing_path is None and subscriptions_path:
             from migrate.terraform import is_terraform_path
@@ -460,10 +489,25 @@ def _write_report(model: dict, report_dir: str, secrets) -> list[Path]:
             path = out / "report.json"
             path.write_text(json_text(model, indent=2) + "\n", encoding="utf-8")
             written = [path]
-        subs_path = out / "recommended-subscriptions.json"
-        subs_path.write_text(json_text(model["subscriptions"]["recommended"], indent=2) + "\n", encoding="utf-8")
+        for path, subs in _subscription_files(model):
+            target = out / path
+            target.write_text(json_text(subs, indent=2) + "\n", encoding="utf-8")
+            written.append(target)
     except OSError as exc:
         where = exc.filename or report_dir
         raise InputError(f"{where}: cannot write the report: {exc.strerror or exc}") from None
-    written.append(subs_path)
     return written
+
+
+def _subscription_files(model: dict) -> list[tuple[str, list]]:
+    """recommended-subscriptions.json (the mode with the most events) and, when the events came through
+    several modes, recommended-subscriptions-MODE.json for each: every source has its own destination
+    instance in Segment. Nothing with --no-recommend."""
+    if not model["inputs"].get("recommend", True) or model["subscriptions"].get("recommended") is None:
+        return []
+    files = [("recommended-subscriptions.json", model["subscriptions"]["recommended"])]
+    modes = model.get("modes") or {}
+    if len(modes) > 1:
+        files += [(f"recommended-subscriptions-{m}.json", entry["subscriptions"]["recommended"])
+                  for m, entry in modes.items()]
+    return files

@@ -8,16 +8,20 @@ Three small roles, in order:
 * `diff_event`: a fast strict equality check; differing records are walked key by key, with deepdiff
   (tree view) for the lists that differ.
 
-Every difference gets one category from `categorize`; the categories and their explanations live in
-`migrate.findings`. Wire-only fields (keys Amplitude does not store) are reported but do not break parity.
+Every difference gets one category from `categorize` (the categories and their explanations live in
+`migrate.findings`) and one impact from the rules in `migrate.impact` (chart, breakdown, none). Wire-only
+fields (keys Amplitude does not store) are reported with impact none and do not break parity.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from deepdiff import DeepDiff
+
+from migrate import impact as _impact
+from migrate.impact import CHART, NONE, ImpactContext
 
 __all__ = [
     "Difference",
@@ -44,10 +48,10 @@ STORED_EVENT_FIELDS = frozenset(
 )
 STORED_IDENTIFY_FIELDS = frozenset(
     """user_id device_id user_properties groups app_version platform os_name os_version device_brand
-    device_manufacturer device_model carrier country region city dma language paying start_version
-    library""".split()
+    device_manufacturer device_model carrier country region city dma language paying start_version""".split()
 )
-STORED_GROUP_FIELDS = frozenset("group_type group_value group_properties library".split())
+# The Identify and Group Identify APIs have no `library` field (Amplitude HTTP API docs).
+STORED_GROUP_FIELDS = frozenset("group_type group_value group_properties".split())
 STORED_USERMAP_FIELDS = frozenset("user_id global_user_id unmap".split())
 STORED_FIELDS = {
     "event": STORED_EVENT_FIELDS,
@@ -77,6 +81,8 @@ EQUIVALENCE_RULES = [
     "user_id / device_id null equal an absent id (Amplitude stores no id either way)",
     "session_id -1 equals an absent session_id (-1 is Amplitude's 'no session')",
     "language tags equal their English name ('en-US' = 'English'): Amplitude rewrites tags to names",
+    "a library object {name, version} (what the Amplitude SDKs upload) is the string 'name/version', the one "
+    "value Amplitude stores and shows",
     "a device-mode placeholder device_id never equals anything (the SDK-generated id cannot be reproduced)",
     "keys Amplitude does not store (e.g. use_batch_endpoint, device_type, a top-level products array) and "
     "insert_id (a deduplication key, not analysis data) are reported as wire-only and do not break parity",
@@ -93,7 +99,23 @@ class Difference:
     path: str
     classic: Any = None
     actions: Any = None
-    counts: bool = True  # False for wire-only differences: reported, parity unaffected
+    counts: bool = True  # False when it has no effect on analysis: reported, parity unaffected
+    impact: str = CHART  # migrate.impact: chart, breakdown or none
+    whole: str | None = None  # "missing" / "extra" for a whole record on one side only
+    outside: str | None = None  # key of the change outside the mappings that closes it (impact.OUTSIDE_CHANGES)
+    shown: tuple | None = None  # (classic, actions) as the breakdown tables show them, when not the raw values
+
+    def __post_init__(self):
+        # one truth: a difference counts against exact parity exactly when it has some effect on analysis
+        if not self.counts and self.impact != NONE:
+            object.__setattr__(self, "impact", NONE)
+        elif self.impact == NONE and self.counts:
+            object.__setattr__(self, "counts", False)
+
+    @property
+    def field(self) -> str:
+        """The top-level record field the difference is in."""
+        return self.path.split(".")[0].split("[")[0]
 
 
 @dataclass
@@ -104,7 +126,13 @@ class EventDiff:
 
     @property
     def matched(self) -> bool:
+        """Every stored field the same (exact parity)."""
         return not any(d.counts for d in self.differences)
+
+    @property
+    def chart_matched(self) -> bool:
+        """Nothing that changes numbers in charts (chart parity)."""
+        return not any(d.impact == CHART for d in self.differences)
 
     @property
     def categories(self) -> list[str]:
@@ -145,6 +173,9 @@ def normalize_record(record: dict) -> dict:
             continue
         if key == "language":
             value = _language_name(value)
+        if key == "library" and isinstance(value, dict) and isinstance(value.get("name"), str):
+            version = value.get("version")
+            value = f"{value['name']}/{version}" if isinstance(version, str) and version else value["name"]
         out[key] = _numbers(value)
     return out
 
@@ -254,8 +285,30 @@ def _placeholder(value) -> bool:
     return isinstance(value, str) and value in DEVICE_ID_PLACEHOLDERS
 
 
-def diff_records(classic: dict, actions: dict) -> list[Difference]:
-    """Differences between two paired records (already normalised)."""
+def diff_records(classic: dict, actions: dict, ctx: ImpactContext | None = None) -> list[Difference]:
+    """Differences between two paired records (already normalised), each with its impact."""
+    out = _diff_records(classic, actions)
+    return [_with_impact(d, classic, actions, ctx or ImpactContext()) for d in out]
+
+
+def _with_impact(d: Difference, classic: dict, actions: dict, ctx: ImpactContext) -> Difference:
+    if not d.counts:
+        return replace(d, impact=NONE)
+    field_name = d.field
+    if field_name == "ip":
+        impact = _impact.ip_impact(classic, actions, ctx)
+    else:
+        impact = _impact.field_impact(field_name)
+    outside = _impact.outside_mappings(field_name, classic.get(field_name), ctx.mode) if impact == CHART else None
+    shown = None
+    if field_name in _impact.LOOKUP_REPLACING and d.path == field_name:
+        # an absent location field is not "no location": Amplitude looks it up from the IP address
+        shown = (_impact.IP_LOOKUP if d.classic is None and _impact.looked_up(classic) else d.classic,
+                 _impact.IP_LOOKUP if d.actions is None and _impact.looked_up(actions) else d.actions)
+    return replace(d, impact=impact, counts=impact != NONE, outside=outside, shown=shown)
+
+
+def _diff_records(classic: dict, actions: dict) -> list[Difference]:
     kind = classic.get("kind", "event")
     event_type = classic.get("event_type") if kind == "event" else None
     out: list[Difference] = []
@@ -324,8 +377,9 @@ def _whole_record_category(record: dict) -> str:
     return "event_missing"
 
 
-def diff_event(classic: list[dict], actions: list[dict]) -> EventDiff:
-    """Compare the records of one event: fast equality first, deepdiff only on mismatching pairs."""
+def diff_event(classic: list[dict], actions: list[dict], ctx: ImpactContext | None = None) -> EventDiff:
+    """Compare the records of one event: fast equality first, deepdiff only on mismatching pairs.
+    `ctx` (connection mode, context.ip) feeds the impact rules; default: cloud mode."""
     c_norm = [normalize_record(r) for r in classic]
     a_norm = [normalize_record(r) for r in actions]
     result = EventDiff()
@@ -334,14 +388,14 @@ def diff_event(classic: list[dict], actions: list[dict]) -> EventDiff:
     for c, a in align(c_norm, a_norm):
         if a is None:
             category = _whole_record_category(c)
-            result.differences.append(Difference(category, _record_label(c), c, None))
+            result.differences.append(Difference(category, _record_label(c), c, None, whole="missing"))
         elif c is None:
             category = _whole_record_category(a)
             if category == "event_missing":
                 category = "event_extra"
-            result.differences.append(Difference(category, _record_label(a), None, a))
+            result.differences.append(Difference(category, _record_label(a), None, a, whole="extra"))
         else:
-            result.differences.extend(diff_records(c, a))
+            result.differences.extend(diff_records(c, a, ctx))
     return result
 
 

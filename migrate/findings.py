@@ -1,8 +1,12 @@
 """Aggregate per-event differences into findings: counts per category and event name, a few concrete
-examples each, and parity (the share of events whose records match).
+examples each, the impact of each difference in Amplitude (`migrate.impact`), and two parity figures:
+
+* chart parity (`parity`): the share of events with nothing that changes numbers in charts;
+* exact parity (`parity_exact`): the share of events whose stored records are identical field by field.
 
 Memory is bounded whatever the number of events: counters, at most `MAX_EXAMPLES` examples per
-category, and at most `MAX_EVENT_NAMES` distinct event names (the rest are counted under "(other)").
+category, at most `MAX_EVENT_NAMES` distinct event names (the rest are counted under "(other)"), and
+per breakdown field a space-saving summary of the most frequent value pairs (`impact.TopPairs`).
 """
 
 from __future__ import annotations
@@ -10,14 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrate.differ import EventDiff
+from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, outcome,
+                            pair_value, worst)
 
-__all__ = ["CATEGORIES", "Finding", "VariantFindings", "event_name", "category_title", "category_explanation"]
+__all__ = ["CATEGORIES", "Finding", "VariantFindings", "SourceTable", "event_name", "category_title",
+           "category_explanation", "MAX_PAIRS"]
 
 MAX_EXAMPLES = 3
-# Device, platform, library and location metadata: the second parity figure ignores these categories,
-# because Classic cloud derived them by rules no Actions mapping can express (user-agent split, locale
-# country) while the fields charts are built on (names, ids, properties, revenue, sessions) can match.
-METADATA_CATEGORIES = frozenset({"platform_fields", "other_fields"})
+MAX_PAIRS = 5  # value pairs per breakdown field in the report
+PAIR_CAPACITY = 64  # counters kept per breakdown field (space-saving summary)
+MAX_FIELDS = 200  # distinct top-level fields tracked per impact
 MAX_EVENT_NAMES = 500
 MAX_NAME_LENGTH = 200  # characters of an event name kept for the per-name tables
 OTHER = "(other)"
@@ -70,7 +76,8 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "time": ("Time changed", "The event time differs: events move between days or sessions."),
     "platform_fields": (
         "Library, platform or OS fields changed",
-        "library / platform / os / device model values differ: breakdowns by platform or OS change.",
+        "library / platform / os / device model values differ: breakdowns by platform or OS change, the counts "
+        "do not.",
     ),
     "event_properties": (
         "Event properties changed",
@@ -78,7 +85,8 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     ),
     "other_fields": (
         "Location or locale fields changed",
-        "Stored fields such as country, city, language, ip or location differ.",
+        "Stored fields such as country, city, language, ip, app version or advertising ids differ: breakdowns by "
+        "them change, the counts do not.",
     ),
     "rejected": (
         "Rejected by Amplitude",
@@ -87,8 +95,8 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     ),
     "wire_only": (
         "Wire-protocol-only",
-        "Keys Amplitude does not store (or insert_id, used only to deduplicate): no effect on the data you "
-        "analyse, so these do not count against parity.",
+        "Keys Amplitude does not store for that endpoint (or insert_id, used only to deduplicate): no effect on "
+        "the data you analyse, so these do not count against parity.",
     ),
     "error": (
         "Error before sending",
@@ -129,11 +137,18 @@ class Finding:
     count: int = 0
     events_by_name: dict[str, int] = field(default_factory=dict)
     examples: list[dict] = field(default_factory=list)
+    by_impact: dict[str, int] = field(default_factory=dict)  # impact -> events with such a difference here
+
+    @property
+    def impact(self) -> str:
+        return worst(self.by_impact) or NONE
 
     def to_dict(self) -> dict:
         return {
             "category": self.category,
             "title": category_title(self.category),
+            "impact": self.impact,
+            "by_impact": {k: self.by_impact[k] for k in IMPACTS if k in self.by_impact},
             "count": self.count,
             "events_by_name": dict(sorted(self.events_by_name.items(), key=lambda kv: (-kv[1], kv[0]))),
             "explanation": category_explanation(self.category),
@@ -148,39 +163,78 @@ class VariantFindings:
         self.label = label
         self.max_examples = max_examples
         self.events = 0
-        self.matched = 0
-        self.matched_core = 0
+        self.matched = 0  # chart parity: nothing that changes numbers in charts
+        self.matched_exact = 0  # every stored field identical
         self.findings: dict[str, Finding] = {}
-        self.by_event: dict[str, list[int]] = {}  # name -> [events, matched]
+        self.by_event: dict[str, list[int]] = {}  # name -> [events, chart-matched, exact-matched]
         # path -> count, per category: tells recommendations which fields differ
         self.paths: dict[str, dict[str, int]] = {}
+        self.outcomes: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+        self.fields: dict[str, dict[str, int]] = {k: {} for k in IMPACTS}  # impact -> field -> events
+        self.breakdowns: dict[str, list] = {}  # field -> [events, TopPairs]
+        self.outside: dict[str, int] = {}  # change key -> events with a chart difference only it closes
+        self.outside_only = 0  # events whose every chart difference needs a change outside the mappings
 
     def _name_slot(self, table: dict, name: str) -> str:
         if name in table or len(table) < MAX_EVENT_NAMES:
             return name
         return OTHER
 
-    def add(self, event: dict, outcome: EventDiff, classic: list[dict], actions: list[dict]) -> None:
+    def add(self, event: dict, outcome_: EventDiff, classic: list[dict], actions: list[dict]) -> None:
         name = event_name(event)
+        diffs = outcome_.differences
         self.events += 1
-        slot = self.by_event.setdefault(self._name_slot(self.by_event, name), [0, 0])
+        slot = self.by_event.setdefault(self._name_slot(self.by_event, name), [0, 0, 0])
         slot[0] += 1
-        if not any(d.counts and d.category not in METADATA_CATEGORIES for d in outcome.differences):
-            self.matched_core += 1
-        if outcome.matched:
+        chart_ok = outcome_.chart_matched
+        if chart_ok:
             self.matched += 1
             slot[1] += 1
+        if outcome_.matched:
+            self.matched_exact += 1
+            slot[2] += 1
+        self.outcomes[outcome(diffs)] += 1
+        chart = [d for d in diffs if d.impact == CHART]
+        if chart:
+            keys = {d.outside for d in chart}
+            for key in keys - {None}:
+                self.outside[key] = self.outside.get(key, 0) + 1
+            if None not in keys:
+                self.outside_only += 1
+        seen_fields: set[tuple[str, str]] = set()
+        pairs: dict[str, tuple] = {}
         by_category: dict[str, list[str]] = {}
-        for d in outcome.differences:
+        impacts: dict[str, set[str]] = {}
+        for d in diffs:
             by_category.setdefault(d.category, [])
             if d.path not in by_category[d.category]:
                 by_category[d.category].append(d.path)
+            impacts.setdefault(d.category, set()).add(d.impact)
             paths = self.paths.setdefault(d.category, {})
             if d.path in paths or len(paths) < MAX_EVENT_NAMES:
                 paths[d.path] = paths.get(d.path, 0) + 1
+            top = d.field if d.whole is None else f"({d.whole} record)"
+            if d.category != "error":  # an error message is no field; it is listed under its category
+                seen_fields.add((d.impact, top))
+            if d.impact == BREAKDOWN and d.whole is None and top not in pairs:
+                pairs[top] = d.shown or (d.classic, d.actions)
+        for impact, top in seen_fields:
+            table = self.fields[impact]
+            if top in table or len(table) < MAX_FIELDS:
+                table[top] = table.get(top, 0) + 1
+        for top, (c, a) in pairs.items():
+            entry = self.breakdowns.get(top)
+            if entry is None:
+                if len(self.breakdowns) >= MAX_FIELDS:
+                    continue
+                entry = self.breakdowns[top] = [0, TopPairs(PAIR_CAPACITY)]
+            entry[0] += 1
+            entry[1].add(pair_value(top, c), pair_value(top, a))
         for category, paths in by_category.items():
             finding = self.findings.setdefault(category, Finding(category))
             finding.count += 1
+            for impact in impacts[category]:
+                finding.by_impact[impact] = finding.by_impact.get(impact, 0) + 1
             key = self._name_slot(finding.events_by_name, name)
             finding.events_by_name[key] = finding.events_by_name.get(key, 0) + 1
             if len(finding.examples) < self.max_examples:
@@ -196,32 +250,102 @@ class VariantFindings:
 
     @property
     def parity(self) -> float | None:
-        # no events, no measurement: None (shown as "n/a"), never a perfect score
+        """Chart parity. No events, no measurement: None (shown as "n/a"), never a perfect score."""
         return self.matched / self.events if self.events else None
 
     @property
-    def parity_core(self) -> float | None:
-        """Parity with device, platform, library and location metadata ignored."""
-        return self.matched_core / self.events if self.events else None
+    def parity_exact(self) -> float | None:
+        """Every stored field identical."""
+        return self.matched_exact / self.events if self.events else None
+
+    @property
+    def chart_events(self) -> int:
+        """Events with a difference that changes numbers in charts."""
+        return self.events - self.matched
 
     def categories(self) -> list[Finding]:
+        """Most severe impact first, then most events."""
         order = list(CATEGORIES)
+        rank = {k: i for i, k in enumerate(IMPACTS)}
         return sorted(
             self.findings.values(),
-            key=lambda f: (-f.count, order.index(f.category) if f.category in order else len(order)),
+            key=lambda f: (rank[f.impact], -f.count, order.index(f.category) if f.category in order else len(order)),
         )
+
+    def breakdowns_dict(self, pairs: int = MAX_PAIRS) -> dict:
+        """Per breakdown field: events whose value changes and the most frequent [classic, actions, count]."""
+        out = {}
+        for top, (n, summary) in sorted(self.breakdowns.items(), key=lambda kv: (-kv[1][0], kv[0])):
+            out[top] = {"events": n, "pairs": summary.top(pairs), "pairs_exact": summary.exact}
+        return out
 
     def to_dict(self) -> dict:
         return {
             "label": self.label,
             "parity": self.parity,
-            "parity_core": self.parity_core,
-            "matched_core": self.matched_core,
+            "parity_exact": self.parity_exact,
             "events": self.events,
             "matched": self.matched,
+            "matched_exact": self.matched_exact,
+            "outcomes": dict(self.outcomes),
+            # per impact, the fields that differ and in how many events, most first
+            "fields": {impact: [{"field": f, "events": n} for f, n in sorted(t.items(), key=lambda kv: (-kv[1], kv[0]))]
+                       for impact, t in self.fields.items()},
+            "breakdowns": self.breakdowns_dict(),
+            "outside_mappings": {
+                "events": self.outside_only,
+                "changes": [{"name": k, "events": n, "change": OUTSIDE_CHANGES[k]}
+                            for k, n in sorted(self.outside.items(), key=lambda kv: -kv[1])],
+            },
             "categories": [f.to_dict() for f in self.categories()],
             "by_event": [
-                {"event_name": name, "events": n, "matched": m, "parity": m / n if n else 1.0}
-                for name, (n, m) in sorted(self.by_event.items(), key=lambda kv: (-kv[1][0], kv[0]))
+                {"event_name": name, "events": n, "matched": m, "matched_exact": x,
+                 "parity": m / n if n else 1.0, "parity_exact": x / n if n else 1.0}
+                for name, (n, m, x) in sorted(self.by_event.items(), key=lambda kv: (-kv[1][0], kv[0]))
             ],
         }
+
+
+class SourceTable:
+    """Per source (library, connection mode): events, and chart/exact matches per variant. Bounded: at most
+    `MAX_SOURCES` libraries, the rest under "(other)"."""
+
+    MAX_SOURCES = 50
+
+    def __init__(self):
+        self.rows: dict[tuple[str, str], dict] = {}
+
+    def add(self, library: str, mode: str, variant: str, outcome_: EventDiff, *, first: bool) -> None:
+        key = (library, mode)
+        if key not in self.rows and len(self.rows) >= self.MAX_SOURCES:
+            key = (OTHER, mode)
+        row = self.rows.setdefault(key, {"events": 0, "variants": {}})
+        if first:
+            row["events"] += 1
+        v = row["variants"].setdefault(variant, [0, 0, 0])
+        v[0] += 1
+        v[1] += outcome_.chart_matched
+        v[2] += outcome_.matched
+
+    def reset(self, variant: str) -> None:
+        for row in self.rows.values():
+            row["variants"].pop(variant, None)
+
+    def copy(self, source: str, target: str) -> None:
+        """`target` measured the same as `source` (no recommendation applied, so no pass of its own)."""
+        for row in self.rows.values():
+            if source in row["variants"]:
+                row["variants"][target] = list(row["variants"][source])
+
+    def to_list(self, variants) -> list[dict]:
+        out = []
+        for (library, mode), row in sorted(self.rows.items(), key=lambda kv: (-kv[1]["events"], kv[0])):
+            vs = row["variants"]
+            out.append({
+                "library": library, "mode": mode, "events": row["events"],
+                "parity": {name: (vs[name][1] / vs[name][0] if vs.get(name) and vs[name][0] else None)
+                           for name in variants},
+                "parity_exact": {name: (vs[name][2] / vs[name][0] if vs.get(name) and vs[name][0] else None)
+                                 for name in variants},
+            })
+        return out

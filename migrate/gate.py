@@ -80,8 +80,8 @@ def deployed_variant(model: dict) -> str:
     """The variant the report recommends deploying: the user's subscriptions when given, else the
     recommended set (translated + verified changes)."""
     inputs = model.get("inputs") or {}
-    if inputs.get("subscriptions_file"):
-        return "translated"  # the user's own subscriptions are measured under this key
+    if inputs.get("subscriptions_file") or inputs.get("recommend") is False:
+        return "translated"  # the user's own subscriptions, or no recommendations (--no-recommend)
     return "recommended"
 
 

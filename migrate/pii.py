@@ -209,7 +209,9 @@ class Pseudonymiser:
         text = raw if isinstance(raw, str) else json.dumps(raw)
         if not text:
             return
-        for variant in {text, quote(text, safe=""), quote_plus(text, safe="")}:
+        # surrogatepass: a lone surrogate (valid JSON input) must not stop the report
+        for variant in {text, quote(text, safe="", errors="surrogatepass"),
+                        quote_plus(text, safe="", errors="surrogatepass")}:
             found.setdefault(variant, alias)
 
     def _personal_siblings(self, value: dict, ancestors: tuple) -> str | None:
@@ -386,7 +388,8 @@ class PiiPolicy:
 # Top-level report sections that are configuration, not event data: left as they are (and tested to hold
 # no event data). Everything else, including sections added later, is scrubbed.
 REPORT_CONFIG_SECTIONS = frozenset(
-    {"tool", "generated_at", "subscriptions", "recommendations", "translation_log", "translation_notes", "privacy"}
+    {"tool", "generated_at", "subscriptions", "recommendations", "translation_log", "translation_notes", "privacy",
+     "modes"}
 )
 
 

@@ -4,6 +4,10 @@ and turn what each sends into canonical Amplitude records.
 Segment routes an event to a destination only when its `integrations` object allows it: Classic listens to
 the key "Amplitude", Actions to "Actions Amplitude" (`All` is the fallback for both). The runner applies
 that routing before calling either side, so a flag that stops one of them shows up as missing records.
+
+`Router` picks the Classic connection mode of each event from its library (`context.library.name`): Classic
+ran each source in its own mode, so a server library goes through cloud mode, analytics.js through web, the
+mobile libraries through iOS or Android (`LIBRARY_MODES`).
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-__all__ = ["Runner", "EventRun", "VariantRun", "reaches", "CLASSIC_KEY", "ACTIONS_KEY", "EVENT_ACTIONS"]
+__all__ = ["Runner", "EventRun", "VariantRun", "reaches", "CLASSIC_KEY", "ACTIONS_KEY", "EVENT_ACTIONS", "Router",
+           "LIBRARY_MODES", "ROUTE_MODES", "library_name", "native_mode"]
 
 CLASSIC_KEY = "Amplitude"
 ACTIONS_KEY = "Actions Amplitude"
@@ -94,3 +99,79 @@ class Runner:
         records, reached, error = self.classic(event)
         variants = {name: self.actions(engine, event) for name, engine in self.engines.items()}
         return EventRun(records, reached, error, variants)
+
+
+# ------------------------------------------------------------------------------------------------ routing
+
+# context.library.name -> the connection mode Classic ran that source in by default (compared lower-cased).
+SERVER_LIBRARIES = ("analytics-python", "analytics-node", "analytics-ruby", "analytics-go", "analytics-java",
+                    "analytics-php", "analytics.net", ".net", "analytics-dotnet", "analytics-csharp", "http api",
+                    "http", "analytics-node-next", "@segment/analytics-node")
+LIBRARY_MODES: dict[str, str] = {
+    **{name: "cloud" for name in SERVER_LIBRARIES},
+    "analytics.js": "web", "analytics-next": "web", "@segment/analytics-next": "web",
+    "analytics-ios": "ios", "analytics-swift": "ios",
+    "analytics-android": "android", "analytics-kotlin": "android",
+}
+ROUTE_MODES = ("auto", "cloud", "web", "ios", "android")
+NO_LIBRARY = "(no library)"
+
+
+def library_name(event: dict) -> str:
+    """`context.library.name` of an event, or "(no library)"."""
+    ctx = event.get("context")
+    lib = ctx.get("library") if isinstance(ctx, dict) else None
+    name = lib.get("name") if isinstance(lib, dict) else None
+    return name if isinstance(name, str) and name else NO_LIBRARY
+
+
+def native_mode(library: str) -> str | None:
+    """The mode Classic ran a library's events in by default; None for a library this table does not know."""
+    return LIBRARY_MODES.get(library.strip().lower())
+
+
+class Router:
+    """Picks the Classic connection mode of each event.
+
+    `mode` "auto": by library (`LIBRARY_MODES`), unknown libraries through cloud with a warning; a fixed mode
+    applies to every event, and forcing a device mode on a library that cannot run it is counted and warned
+    about. `overrides` (library name -> mode, case-insensitive) win over both.
+    """
+
+    def __init__(self, mode: str = "auto", overrides: dict[str, str] | None = None):
+        if mode not in ROUTE_MODES:
+            raise ValueError(f"mode must be one of {', '.join(ROUTE_MODES)}, got {mode!r}")
+        self.mode = mode
+        self.overrides = {k.strip().lower(): v for k, v in (overrides or {}).items()}
+        self.unknown: dict[str, int] = {}  # library -> events sent through cloud for want of a rule
+        self.forced: dict[tuple[str, str], int] = {}  # (library, forced device mode) -> events
+
+    def route(self, event: dict) -> tuple[str, str]:
+        """(library name, mode) for one event."""
+        library = library_name(event)
+        key = library.strip().lower()
+        if key in self.overrides:
+            return library, self.overrides[key]
+        native = LIBRARY_MODES.get(key)
+        if self.mode == "auto":
+            if native is None:
+                if len(self.unknown) < 50 or library in self.unknown:
+                    self.unknown[library] = self.unknown.get(library, 0) + 1
+                return library, "cloud"
+            return library, native
+        if self.mode != "cloud" and native != self.mode:
+            slot = (library, self.mode)
+            if len(self.forced) < 50 or slot in self.forced:
+                self.forced[slot] = self.forced.get(slot, 0) + 1
+        return library, self.mode
+
+    def warnings(self) -> list[str]:
+        out = []
+        for library, n in sorted(self.unknown.items(), key=lambda kv: -kv[1]):
+            out.append(f"{n} events from library {library!r}: no connection-mode rule for it, compared in cloud "
+                       f"mode (set one with --source-mode '{library}=MODE')")
+        for (library, mode), n in sorted(self.forced.items(), key=lambda kv: -kv[1]):
+            out.append(f"{n} events from library {library!r} were compared in {mode} mode, which that library "
+                       f"cannot run (Classic {mode} mode is the Amplitude SDK inside "
+                       f"{ {'web': 'analytics.js', 'ios': 'an iOS app', 'android': 'an Android app'}[mode] })")
+        return out

@@ -267,7 +267,10 @@ def _variants(model: dict) -> list[dict]:
         variant = (model.get("variants") or {}).get(name)
         if variant is None:
             continue
-        categories = sorted(variant.get("categories") or [], key=lambda c: (-(c.get("count") or 0), c.get("category", "")))
+        # most severe impact first (changes chart numbers, then breakdowns, then nothing), then most events
+        categories = sorted(variant.get("categories") or [],
+                            key=lambda c: (_IMPACT_RANK.get(c.get("impact"), 0), -(c.get("count") or 0),
+                                           c.get("category", "")))
         events = variant.get("events") or 0
         cats = []
         for cat in categories:
@@ -285,6 +288,7 @@ def _variants(model: dict) -> list[dict]:
                 )
             cats.append(
                 {
+                    "impact": "none" if cat.get("category") in ("wire_only", "error") else "chart",
                     **cat,
                     "names": names[:MAX_NAMES_PER_CATEGORY],
                     "more_names": max(len(names) - MAX_NAMES_PER_CATEGORY, 0),
@@ -303,8 +307,10 @@ def _variants(model: dict) -> list[dict]:
                 "name": name,
                 "label": variant.get("label") or VARIANT_LABELS[name],
                 "parity": variant.get("parity"),
+                "parity_exact": variant.get("parity_exact"),
                 "events": events,
                 "matched": variant.get("matched"),
+                "matched_exact": variant.get("matched_exact"),
                 "categories": cats,
                 "chart": _bars(
                     [(c["title"] or c["category"], (c.get("count") or 0) / top if top else 0, str(c.get("count") or 0), "cat") for c in cats]
@@ -318,16 +324,71 @@ def _variants(model: dict) -> list[dict]:
     return out
 
 
+_IMPACT_RANK = {"chart": 0, "breakdown": 1, "none": 2}
+IMPACT_TITLES = {
+    "chart": "Changes numbers in charts",
+    "breakdown": "Changes a breakdown dimension",
+    "none": "No effect on analysis",
+}
+OUTCOME_TITLES = {
+    "lost": "A record Classic sent is missing",
+    "extra": "An extra record (new or duplicated)",
+    "changed": "Sent, with chart numbers changed",
+    "breakdown": "Same numbers, a breakdown dimension changes",
+    "no_effect": "Differs only where analysis is unaffected",
+    "identical": "Identical",
+}
+MAX_BREAKDOWN_ROWS = 20
+
+
+def _pair_text(value: Any) -> str:
+    return "(none)" if value is None else str(value)
+
+
+def _focus(variants: list[dict], model: dict) -> dict | None:
+    """The variant the verdict speaks about: the recommended set, else the compared subscriptions."""
+    name = (model.get("verdict") or {}).get("variant")
+    for wanted in (name, "recommended", "translated"):
+        for v in variants:
+            if v["name"] == wanted:
+                return v
+    return variants[0] if variants else None
+
+
 def _view(model: dict) -> dict:
     parity = model.get("parity") or {}
+    exact = model.get("parity_exact") or {}
     variants = _variants(model)
     labels = {v["name"]: v["label"] for v in variants}
-    core = model.get("parity_core") or {}
+    shown = {v["name"] for v in variants}
     parity_rows = [
         {"name": name, "label": labels.get(name, VARIANT_LABELS[name]), "value": parity.get(name),
-         "core": core.get(name)}
+         "exact": exact.get(name)}
         for name in VARIANTS
-        if name in parity
+        if name in parity and (name in shown or not model.get("variants"))
+    ]
+    focus = _focus(variants, model)
+    focus_model = ((model.get("variants") or {}).get(focus["name"]) or {}) if focus else {}
+    outcomes = focus_model.get("outcomes") or {}
+    events = focus_model.get("events") or 0
+    outcome_rows = [{"key": k, "title": t, "events": outcomes.get(k, 0),
+                     "share": (outcomes.get(k, 0) / events) if events else None}
+                    for k, t in OUTCOME_TITLES.items() if k in outcomes]
+    fields = focus_model.get("fields") or {}
+    impact_rows = [{"impact": k, "title": IMPACT_TITLES[k],
+                    "fields": [(f.get("field"), f.get("events")) for f in fields.get(k) or []]}
+                   for k in ("chart", "breakdown", "none") if fields.get(k)]
+    breakdowns = [
+        {"field": f, "events": b.get("events", 0), "exact": b.get("pairs_exact", True),
+         "pairs": [{"classic": _pair_text(p[0]), "actions": _pair_text(p[1]), "count": p[2]}
+                   for p in b.get("pairs") or []]}
+        for f, b in list((model.get("breakdowns") or {}).items())[:MAX_BREAKDOWN_ROWS]
+    ]
+    variant_names = [r["name"] for r in parity_rows]
+    sources = [
+        {**s, "cells": [(name, (s.get("parity") or {}).get(name), (s.get("parity_exact") or {}).get(name))
+                        for name in variant_names]}
+        for s in model.get("sources") or []
     ]
     subs = model.get("subscriptions") or {}
     inputs = {
@@ -335,7 +396,19 @@ def _view(model: dict) -> dict:
         "settings_file": None, "subscriptions_file": None,
         **(model.get("inputs") or {}),
     }
+    outside = model.get("outside_mappings") or {}
     return {
+        "verdict": (model.get("verdict") or {}).get("sentence") or "",
+        "focus": focus,
+        "outcome_rows": outcome_rows,
+        "impact_rows": impact_rows,
+        "breakdowns": breakdowns,
+        "more_breakdowns": max(len(model.get("breakdowns") or {}) - MAX_BREAKDOWN_ROWS, 0),
+        "sources": sources,
+        "variant_names": variant_names,
+        "outside": outside,
+        "recommend": (model.get("inputs") or {}).get("recommend", True),
+        "modes": model.get("modes") or {},
         "m": {"generated_at": "", **model},
         "tool": {"name": "amplitude-migrate", "version": "", **(model.get("tool") or {})},
         "inputs": inputs,
@@ -350,6 +423,7 @@ def _view(model: dict) -> dict:
         "recommended_json": _json_text(subs.get("recommended") or []),
         "translated_json": _json_text(subs.get("translated") or []),
         "has_recommended": bool(subs.get("recommended")),
+        "subscriptions_mode": subs.get("mode"),
     }
 
 
@@ -372,6 +446,7 @@ def _common(env: jinja2.Environment) -> jinja2.Environment:
     env.filters["json_text"] = _json_text
     env.tests["note"] = is_note
     env.globals["VARIANT_LABELS"] = VARIANT_LABELS
+    env.globals["IMPACT_TITLES"] = IMPACT_TITLES
     return env
 
 
@@ -498,13 +573,20 @@ def _cell(value: Any, limit: int = 60) -> str:
 
 
 def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
-    """A plain-text summary (tables drawn by tabulate) for the compare command's output."""
+    """A plain-text summary (tables drawn by tabulate) for the compare command's output: the verdict first,
+    then the figures, the differences by impact, and the rest."""
+    import textwrap
+
     view = _view(scrub_secrets(model, secrets))
     inputs = view["inputs"]
     out = []
+    if view["verdict"]:
+        out.append(textwrap.fill(_cell(view["verdict"], 2000), 110))
+        out.append("")
     out.append(
         f"amplitude-migrate {_cell(view['tool'].get('version', ''))}: "
-        f"{inputs.get('events', 0)} events compared, {inputs.get('skipped', 0)} skipped"
+        f"{inputs.get('events', 0)} events compared, {inputs.get('skipped', 0)} skipped "
+        f"({_cell(inputs.get('mode'))} mode)"
     )
     privacy = view["m"].get("privacy")
     if isinstance(privacy, dict):
@@ -514,41 +596,85 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
     out.append("")
     out.append(
         tabulate(
-            [
-                [r["label"], pct(r["value"]), _matched(view, r["name"]), pct(r.get("core"))]
-                for r in view["parity_rows"]
-            ],
-            headers=["Actions configuration", "parity", "matched", "without device/location metadata"],
+            [[r["label"], pct(r["value"]), _matched(view, r["name"]), pct(r.get("exact"))]
+             for r in view["parity_rows"]],
+            headers=["Actions configuration", "chart parity", "same numbers", "exact parity"],
             tablefmt="simple",
         )
     )
-    focus = next((v for v in view["variants"] if v["name"] == "translated"), None) or (
-        view["variants"][0] if view["variants"] else None
-    )
+    if view["sources"]:
+        out.append("")
+        out.append(
+            tabulate(
+                [[_cell(s.get("library"), 30), s.get("mode"), s.get("events")]
+                 + [f"{pct(c)} / {pct(x)}" for _, c, x in s["cells"]] for s in view["sources"]],
+                headers=["source library", "mode", "events"] + [f"{n} (chart / exact)" for n in view["variant_names"]],
+                tablefmt="simple",
+            )
+        )
+    focus = view["focus"]
+    if focus and view["outcome_rows"]:
+        out.append("")
+        out.append(f"Events by what changes in Amplitude ({focus['label']}):")
+        out.append(tabulate([[r["title"], r["events"], pct(r["share"])] for r in view["outcome_rows"] if r["events"]],
+                            headers=["outcome", "events", "share"], tablefmt="simple"))
     if focus and focus["categories"]:
         out.append("")
-        out.append(f"Differences ({focus['label']}):")
+        out.append(f"Differences by impact ({focus['label']}):")
         out.append(
             tabulate(
                 [
-                    [_cell(c.get("title") or c.get("category"), 50), c.get("count", 0),
-                     _cell(", ".join(n for n, _ in c["names"][:3]), 50)]
-                    for c in focus["categories"][:10]
+                    [_cell(c.get("title") or c.get("category"), 42), IMPACT_TITLES.get(c.get("impact"), ""),
+                     c.get("count", 0), _cell(", ".join(n for n, _ in c["names"][:3]), 40)]
+                    for c in focus["categories"][:12]
                 ],
-                headers=["category", "events", "event names"],
+                headers=["category", "impact", "events", "event names"],
+                tablefmt="simple",
+            )
+        )
+    split = view["m"].get("residual_split") or {}
+    if split.get("chart_events_translated"):
+        out.append("")
+        text = f"Events that change chart numbers: {split['chart_events_translated']} with the translated subscriptions"
+        if view["recommend"]:
+            text += f", {split.get('closed_by_mappings', 0)} closed by the recommended mappings"
+        text += (f"; left: {split.get('outside_mappings', 0)} need a change outside Segment's mappings, "
+                 f"{split.get('other', 0)} for other reasons (Remaining differences).")
+        out.append(textwrap.fill(text, 110))
+    outside = view["outside"] or {}
+    if outside.get("changes"):
+        out.append("")
+        out.append(f"Needs a change outside Segment's mappings: for {outside.get('events', 0)} events these are the "
+                   "only chart-level differences.")
+        for c in outside["changes"]:
+            out.append(textwrap.fill(f"- {c.get('events')} events have this difference. {_cell(c.get('change'), 400)}", 110,
+                                     subsequent_indent="  "))
+    if view["breakdowns"]:
+        out.append("")
+        out.append("Breakdown fields that change:")
+        out.append(
+            tabulate(
+                [[_cell(b["field"], 24), b["events"],
+                  _cell("; ".join(f"{p['classic']} -> {p['actions']} ({p['count']})" for p in b["pairs"][:3]), 90)]
+                 for b in view["breakdowns"][:12]],
+                headers=["field", "events", "most frequent (classic -> actions)"],
                 tablefmt="simple",
             )
         )
     if view["recommendations"]:
         out.append("")
-        out.append("Recommended changes:")
+        out.append("Recommended changes (figures on the events of that mode, cumulative):")
         out.append(
             tabulate(
                 [
-                    [_cell(r.get("title"), 60), f"{pct(r.get('parity_before'))} -> {pct(r.get('parity_after'))}"]
+                    [r.get("mode", ""), _cell(r.get("title"), 50),
+                     f"{pct(r.get('parity_before'))} -> {pct(r.get('parity_after'))}",
+                     f"{r['chart_events_before']} -> {r['chart_events_after']}" if "chart_events_before" in r else "",
+                     f"{pct(r.get('parity_exact_before'))} -> {pct(r.get('parity_exact_after'))}",
+                     "" if r.get("kept", True) else "not applied"]
                     for r in view["recommendations"]
                 ],
-                headers=["change", "parity"],
+                headers=["mode", "change", "chart parity", "events changing charts", "exact parity", ""],
                 tablefmt="simple",
             )
         )
@@ -557,8 +683,9 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
         out.append("Remaining differences:")
         out.append(
             tabulate(
-                [[_cell(r.get("category"), 40), r.get("count", 0), _cell(r.get("explanation"), 70)] for r in view["residuals"]],
-                headers=["category", "events", "why"],
+                [[r.get("mode", ""), _cell(r.get("category"), 30), r.get("count", 0), _cell(r.get("explanation"), 70)]
+                 for r in view["residuals"]],
+                headers=["mode", "category", "events", "why"],
                 tablefmt="simple",
             )
         )

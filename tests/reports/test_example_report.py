@@ -37,11 +37,20 @@ def test_example_data_has_every_call_type():
 
 def test_example_report_is_written(example_report):
     result, report = example_report
+    # the example mixes web, iOS, Android and server sources: auto mode gives each mode its own set
     assert sorted(p.name for p in report.iterdir()) == [
+        "recommended-subscriptions-android.json", "recommended-subscriptions-cloud.json",
+        "recommended-subscriptions-ios.json", "recommended-subscriptions-web.json",
         "recommended-subscriptions.json", "recommended-subscriptions.tf", "report.html", "report.json", "report.md"]
     data = json.loads((report / "report.json").read_text(encoding="utf-8"))
-    assert set(data["parity"]) == {"presets", "translated", "recommended"}
+    assert set(data["parity"]) == set(data["parity_exact"]) == {"presets", "translated", "recommended"}
     assert all(0 <= v <= 1 for v in data["parity"].values())
+    assert "parity_core" not in data and data["breakdowns"]["os_name"]["pairs"]
+    assert {(s["library"], s["mode"]) for s in data["sources"]} == {
+        ("analytics.js", "web"), ("analytics-ios", "ios"), ("analytics-android", "android"),
+        ("analytics-python", "cloud")}
+    # the first line of the terminal summary is the verdict
+    assert result.stdout.startswith("With the recommended subscriptions, ")  # stdout: the summary alone
     assert data["inputs"]["events"] == sum(1 for _ in (EXAMPLES / "events.jsonl").open(encoding="utf-8"))
     html = (report / "report.html").read_text(encoding="utf-8")
     assert "<script" not in html and "<img" not in html

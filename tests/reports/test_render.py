@@ -230,13 +230,15 @@ def test_terminal_summary_tables(make_report_model):
     text = reports.render_terminal(make_report_model())
     assert "500 events compared, 2 skipped" in text
     assert re.search(r"Translated from your classic settings\s+71\.8%\s+359/500", text)
-    assert re.search(r"Classic adds 'id' to user properties\s+212", text)
+    # the differences shown are those left with the recommended subscriptions, the variant of the verdict
+    assert "Differences by impact (Translated + recommended changes)" in text
+    assert "Revenue on plain track events" in text and "Classic adds 'id'" not in text
     assert "71.8% -> 83.4%" in text
 
 
 def test_terminal_strips_control_sequences(make_report_model):
     model = make_report_model()
-    model["variants"]["translated"]["categories"][0]["events_by_name"] = {"\x1b[2J\x1b]0;owned\x07Signup": 500}
+    model["variants"]["recommended"]["categories"][0]["events_by_name"] = {"\x1b[2J\x1b]0;owned\x07Signup": 500}
     text = reports.render_terminal(model)
     assert "\x1b" not in text and "\x07" not in text
     assert "Signup" in text

@@ -16,7 +16,7 @@ def test_recommendation_shows_its_category_counts_and_a_neutral_delta(make_repor
     block = _rec_blocks(reports.render_html(model))[0]
     assert "347 → 0" in block
     assert 'class="same"' in block and 'class="up"' not in block  # unchanged parity is not painted green
-    assert "all of its records match" in block
+    assert "none of its differences changes chart numbers" in block
     assert "not applied" not in block
 
 

@@ -21,13 +21,17 @@ def test_parity_counts_and_bounded_examples():
         classic, actions = [ev(library="segment")], [ev(library="analytics.js")] if i % 2 else [ev(library="segment")]
         agg.add(segment(i, "Even" if i % 2 == 0 else "Odd"), diff_event(classic, actions), classic, actions)
     model = agg.to_dict()
-    assert (model["events"], model["matched"], model["parity"]) == (10, 5, 0.5)
+    # a library difference changes a breakdown dimension, not the numbers: chart parity 100%, exact 50%
+    assert (model["events"], model["matched"], model["parity"]) == (10, 10, 1.0)
+    assert (model["matched_exact"], model["parity_exact"]) == (5, 0.5)
+    assert model["breakdowns"] == {"library": {"events": 5, "pairs": [["segment", "analytics.js", 5]],
+                                               "pairs_exact": True}}
     [cat] = model["categories"]
-    assert cat["category"] == "platform_fields" and cat["count"] == 5
+    assert cat["category"] == "platform_fields" and cat["count"] == 5 and cat["impact"] == "breakdown"
     assert cat["events_by_name"] == {"Odd": 5}
     assert len(cat["examples"]) == MAX_EXAMPLES
     assert cat["examples"][0]["paths"] == ["library"] and cat["examples"][0]["messageId"] == "m1"
-    assert {r["event_name"]: r["parity"] for r in model["by_event"]} == {"Even": 1.0, "Odd": 0.0}
+    assert {r["event_name"]: r["parity_exact"] for r in model["by_event"]} == {"Even": 1.0, "Odd": 0.0}
 
 
 def test_event_names_are_capped(monkeypatch):

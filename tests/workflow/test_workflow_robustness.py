@@ -454,13 +454,13 @@ def test_report_write_error_is_one_line(tmp_path):
 
 
 
-def test_core_parity_ignores_only_device_and_location_metadata():
+def test_chart_parity_ignores_breakdown_and_no_effect_differences():
     from migrate.differ import Difference, EventDiff
     from migrate.findings import VariantFindings
 
     v = VariantFindings("t")
-    for cats in [(), ("platform_fields",), ("other_fields", "platform_fields"), ("event_renamed",),
-                 ("platform_fields", "user_properties")]:
-        v.add({"type": "track", "event": "E"}, EventDiff([Difference(c, "x") for c in cats]), [], [])
-    assert (v.matched, v.matched_core, v.events) == (1, 3, 5)
-    assert v.to_dict()["parity_core"] == 0.6
+    for impacts in [(), ("breakdown",), ("breakdown", "none"), ("chart",), ("breakdown", "chart")]:
+        v.add({"type": "track", "event": "E"}, EventDiff([Difference("x", "x", impact=i) for i in impacts]), [], [])
+    assert (v.matched, v.matched_exact, v.events) == (3, 1, 5)
+    assert (v.to_dict()["parity"], v.to_dict()["parity_exact"]) == (0.6, 0.2)
+    assert "parity_core" not in v.to_dict()
