@@ -1,4 +1,8 @@
-"""Date handling of the Amplitude (Actions) runtime: dayjs 1.11 on Node (V8), clock zone UTC.
+"""Date handling of the Amplitude (Actions) runtime: dayjs on Node (V8), clock zone UTC.
+
+The monorepo lock pins dayjs 1.10.7; a plain npm install gets 1.11.x. Both parse identically for what the
+destination calls (`dayjs.utc(v)`, `.isValid()`, `.valueOf()`): between them only format tokens and
+`utcOffset` changed. tests/cases/dayjs/corpus.json is recorded from 1.10.7 and was equal under 1.11.23.
 
 What the runtime does with a date-ish value, and what this module reproduces:
 * `dayjs.utc(v).isValid()` / `.valueOf()` guard and convert `time` and `session_id`   -> is_valid, utc_ms

@@ -129,14 +129,20 @@ def _parser():
     return parse_user_agent_properties
 
 
+def _build():
+    from .user_agent import current_build
+
+    return current_build()
+
+
 @lru_cache(maxsize=4096)
-def _parsed_user_agent(user_agent: str, model, platform_version) -> tuple[dict, bool]:
+def _parsed_user_agent(user_agent: str, model, platform_version, build: str) -> tuple[dict, bool]:
     data = {}
     if model is not UNDEFINED:
         data["model"] = model
     if platform_version is not UNDEFINED:
         data["platformVersion"] = platform_version
-    parsed = _parser()(user_agent, data)
+    parsed = _parser()(user_agent, data, build)
     # keep the five keys in the parser's order even when a value is undefined: a mapped field that fills
     # one later takes that position in the JSON text (the JS parser never yields null: None is undefined)
     layer = {key: parsed.get(key, UNDEFINED) for key in UA_KEYS}
@@ -156,9 +162,9 @@ def user_agent_layer(payload: dict) -> tuple[dict, bool]:
     if truthy(payload.get("userAgentParsing", UNDEFINED)) and truthy(user_agent):
         uad = payload.get("userAgentData", UNDEFINED)
         if isinstance(uad, dict):
-            key = (user_agent, uad.get("model", UNDEFINED), uad.get("platformVersion", UNDEFINED))
+            key = (user_agent, uad.get("model", UNDEFINED), uad.get("platformVersion", UNDEFINED), _build())
         else:
-            key = (user_agent, UNDEFINED, UNDEFINED)
+            key = (user_agent, UNDEFINED, UNDEFINED, _build())
         try:
             cached, holes = _parsed_user_agent(*key)
         except TypeError:  # unhashable user agent data: parse without the cache

@@ -1,8 +1,18 @@
 """User-agent parsing as the Amplitude (Actions) destination does it.
 
 `parse_user_agent_properties` mirrors the destination's `user-agent.ts`; underneath, `parse_user_agent`
-reproduces what the user-agent parser the runtime loads (ua-parser-js 0.7.33, Amplitude's fork) reports
-for browser name/major, OS name/version and device vendor/model/type.
+reproduces what the user-agent parser the runtime loads (@amplitude/ua-parser-js, Amplitude's fork of
+ua-parser-js) reports for browser name/major, OS name/version and device vendor/model/type.
+
+Two builds of the runtime are modelled (see docs/runtime-build.md):
+* ``monorepo`` (default): the versions Segment's monorepo lock pins for @segment/action-destinations
+  3.497.0, i.e. ua-parser-js 0.7.25 (UAParser.js 0.7.28 rules, strings cut at 255 units after trimming
+  blanks at both ends). Segment's own unit tests (Mac user agents: no manufacturer, model "Mac OS")
+  hold only with this version.
+* ``npm``: what a plain ``npm install`` of the published package resolves today, ua-parser-js 0.7.33
+  (Macintosh -> Apple/Macintosh, DuckDuckGo, HarmonyOS, Huawei Browser, Quest headsets, TVs by model;
+  strings cut at 350 units after dropping leading blanks).
+The rule tables are written once; the rules only one build has are marked ``_By(npm=..., monorepo=...)``.
 
 The parser is an ordered list of rules per part (browser, os, device). Each part takes the FIRST rule
 whose pattern matches anywhere in the string, so order is behaviour: a rule placed earlier wins even
@@ -18,20 +28,56 @@ Regex dialect notes (the reference engine is JavaScript):
 
 from __future__ import annotations
 
+import contextlib
 import re
+from contextvars import ContextVar
 from functools import lru_cache
 
 from .jsjson import js_string
 
-__all__ = ["parse_user_agent", "parse_user_agent_properties"]
+__all__ = [
+    "BUILDS",
+    "DEFAULT_BUILD",
+    "PARSER_VERSIONS",
+    "current_build",
+    "parse_user_agent",
+    "parse_user_agent_properties",
+    "runtime_build",
+]
+
+BUILDS = ("monorepo", "npm")
+DEFAULT_BUILD = "monorepo"
+PARSER_VERSIONS = {"monorepo": "0.7.25", "npm": "0.7.33"}  # @amplitude/ua-parser-js per build
+
+_BUILD: ContextVar[str] = ContextVar("amplitude_runtime_build", default=DEFAULT_BUILD)
+
+
+def current_build() -> str:
+    """The runtime build the engine models right now ('monorepo' unless runtime_build() says otherwise)."""
+    return _BUILD.get()
+
+
+@contextlib.contextmanager
+def runtime_build(build: str):
+    """Model another build of the runtime inside a with-block: ``with runtime_build("npm"): ...``."""
+    if build not in BUILDS:
+        raise ValueError(f"unknown runtime build {build!r}; choose one of: {', '.join(BUILDS)}")
+    token = _BUILD.set(build)
+    try:
+        yield build
+    finally:
+        _BUILD.reset(token)
+
 
 _FLAGS = re.ASCII | re.IGNORECASE
-_MAX_LEN = 350  # UTF-16 code units; longer strings are cut (after dropping leading blanks)
+# UTF-16 code units; longer strings are cut: 0.7.33 drops leading blanks and keeps 350 units, 0.7.25 trims
+# blanks at both ends and keeps 255.
+_MAX_LEN = {"npm": 350, "monorepo": 255}
 
 # JS `\s` (WhiteSpace + LineTerminator), used only when cutting over-long strings.
-_JS_LEADING_SPACE = re.compile(
-    "^[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
-)
+_JS_SPACE = "[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
+_JS_LEADING_SPACE = re.compile("^" + _JS_SPACE)
+_JS_TRAILING_SPACE = re.compile(_JS_SPACE + "\\Z")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -68,15 +114,42 @@ def _field(spec, m):
     return fn(value) if value else None
 
 
+class _By:
+    """A rule or pattern that differs between builds; None = the build does not have it."""
+
+    __slots__ = ("npm", "monorepo")
+
+    def __init__(self, *, npm=None, monorepo=None):
+        self.npm, self.monorepo = npm, monorepo
+
+    def pick(self, build):
+        return getattr(self, build)
+
+
+def _pick(item, build):
+    return item.pick(build) if isinstance(item, _By) else item
+
+
 def _rules(*entries):
-    """entries: (pattern | tuple of patterns, {field: spec}) -> flat list of (compiled, fields)."""
-    out = []
-    for patterns, fields in entries:
-        if isinstance(patterns, str):
-            patterns = (patterns,)
-        for p in patterns:
-            out.append((re.compile(p, _FLAGS), tuple(fields.items())))
-    return out
+    """entries: (pattern | tuple of patterns, {field: spec}), or _By of one -> {build: flat list of
+    (compiled, fields)}. Flattening keeps the reference's order: patterns of one group are tried in order,
+    then the next group's."""
+    tables = {}
+    for build in BUILDS:
+        out = []
+        for entry in entries:
+            entry = _pick(entry, build)
+            if entry is None:
+                continue
+            patterns, fields = entry
+            if isinstance(patterns, (str, _By)):
+                patterns = (patterns,)
+            for p in patterns:
+                p = _pick(p, build)
+                if p is not None:
+                    out.append((re.compile(p, _FLAGS), tuple(fields.items())))
+        tables[build] = out
+    return tables
 
 
 def _first(ua: str, rules) -> dict:
@@ -181,14 +254,24 @@ _BROWSER = _rules(
             r"(avant |iemobile|slim)(?:browser)?[/ ]?([\w.]*)",
             r"(ba?idubrowser)[/ ]?([\w.]+)",
             r"(?:ms|\()(ie) ([\w.]+)",
-            r"(flock|rockmelt|midori|epiphany|silk|skyfire|ovibrowser|bolt|iron|vivaldi|iridium|phantomjs"
-            r"|bowser|quark|qupzilla|falkon|rekonq|puffin|brave|whale|qqbrowserlite|qq|duckduckgo)/([-\w.]+)",
+            _By(
+                npm=r"(flock|rockmelt|midori|epiphany|silk|skyfire|ovibrowser|bolt|iron|vivaldi|iridium|phantomjs"
+                r"|bowser|quark|qupzilla|falkon|rekonq|puffin|brave|whale|qqbrowserlite|qq|duckduckgo)/([-\w.]+)",
+                monorepo=r"(flock|rockmelt|midori|epiphany|silk|skyfire|ovibrowser|bolt|iron|vivaldi|iridium|phantomjs"
+                r"|bowser|quark|qupzilla|falkon|rekonq|puffin|brave|whale|qqbrowserlite|qq)/([-\w.]+)",
+            ),
             r"(weibo)__([\d.]+)",
         ),
         {N: 1, V: 2},
     ),
     (r"(?:\buc? ?browser|(?:juc.+)ucweb)[/ ]?([\w.]+)", {V: 1, N: "UCBrowser"}),
-    ((r"microm.+\bqbcore/([\w.]+)", r"\bqbcore/([\w.]+).+microm"), {V: 1, N: "WeChat(Win) Desktop"}),
+    (
+        (
+            _By(npm=r"microm.+\bqbcore/([\w.]+)", monorepo=r"\bqbcore/([\w.]+)"),
+            _By(npm=r"\bqbcore/([\w.]+).+microm"),
+        ),
+        {V: 1, N: "WeChat(Win) Desktop"},
+    ),
     (r"micromessenger/([\w.]+)", {V: 1, N: "WeChat"}),
     (r"konqueror/([\w.]+)", {V: 1, N: "Konqueror"}),
     (r"trident.+rv[: ]([\w.]{1,9})\b.+like gecko", {V: 1, N: "IE"}),
@@ -202,12 +285,15 @@ _BROWSER = _rules(
     (r"miuibrowser/([\w.]+)", {V: 1, N: "MIUI Browser"}),
     (r"fxios/([-\w.]+)", {V: 1, N: "Firefox"}),
     (r"\bqihu|(qi?ho?o?|360)browser", {N: "360 Browser"}),
-    (r"(oculus|samsung|sailfish|huawei)browser/([\w.]+)", {N: (1, lambda s: s + " Browser"), V: 2}),
+    (
+        _By(npm=r"(oculus|samsung|sailfish|huawei)browser/([\w.]+)", monorepo=r"(oculus|samsung|sailfish)browser/([\w.]+)"),
+        {N: (1, lambda s: s + " Browser"), V: 2},
+    ),
     (
         (r"(electron)/([\w.]+) safari", r"m?(qqbrowser|baiduboxapp|2345Explorer)[/ ]?([\w.]+)"),
         {N: 1, V: 2},
     ),
-    (r"\[(linkedin)app\]", {N: 1}),
+    _By(npm=(r"\[(linkedin)app\]", {N: 1})),
     # In-app browsers (WebViews of social apps)
     (r"((?:fban/fbios|fb_iab/fb4a)(?!.+fbav)|;fbav/([\w.]+);)", {N: "Facebook", V: 2}),
     ((r"safari (line)/([\w.]+)", r"\b(line)/([\w.]+)/iab", r"(chromium|instagram)[/ ]([-\w.]+)"), {N: 1, V: 2}),
@@ -217,8 +303,14 @@ _BROWSER = _rules(
     (r"droid.+ version/([\w.]+)\b.+(?:mobile safari|safari)", {V: 1, N: "Android Browser"}),
     (r"(chrome|omniweb|arora|[tizenoka]{5} ?browser)/v?([\w.]+)", {N: 1, V: 2}),
     # Safari family: Version/ token first, then the pre-3.0 build-number form, then bare WebKit
-    (r"version/([\w.,]+) .*mobile/\w+ (safari)", {V: 1, N: "Mobile Safari"}),
-    (r"version/([\w(.|,)]+) .*(mobile ?safari|safari)", {V: 1, N: 2}),
+    (
+        _By(npm=r"version/([\w.,]+) .*mobile/\w+ (safari)", monorepo=r"version/([\w.]+) .*mobile/\w+ (safari)"),
+        {V: 1, N: "Mobile Safari"},
+    ),
+    (
+        _By(npm=r"version/([\w(.|,)]+) .*(mobile ?safari|safari)", monorepo=r"version/([\w.]+) .*(mobile ?safari|safari)"),
+        {V: 1, N: 2},
+    ),
     (r"webkit.+?(mobile ?safari|safari)(/[\w.]+)", {N: 1, V: (2, _old_safari_version)}),
     (r"(webkit|khtml)/([\w.]+)", {N: 1, V: 2}),
     # Gecko family and text browsers
@@ -260,7 +352,7 @@ _OS = _rules(
     ((r"ip[honead]{2,4}\b(?:.*os ([\w]+) like mac|; opera)", r"cfnetwork/.+darwin"), {V: (1, _underscores_to_dots), N: "iOS"}),
     ((r"(mac os x) ?([\w. ]*)", r"(macintosh|mac_powerpc\b)(?!.+haiku)"), {N: "Mac OS", V: (2, _underscores_to_dots)}),
     # Android and the other mobile systems
-    (r"droid ([\w.]+)\b.+(android[- ]x86|harmonyos)", {V: 1, N: 2}),
+    (_By(npm=r"droid ([\w.]+)\b.+(android[- ]x86|harmonyos)", monorepo=r"droid ([\w.]+)\b.+(android[- ]x86)"), {V: 1, N: 2}),
     (
         (
             r"(android|webos|qnx|bada|rim tablet os|maemo|meego|sailfish)[-/ ]?([\w.]*)",
@@ -298,7 +390,10 @@ _OS = _rules(
 _DEVICE = _rules(
     # Samsung: tablets by model prefix, then every SM-/GT-/SCH- model as a phone
     (
-        r"\b(sch-i[89]0\d|shw-m380s|sm-[ptx]\w{2,4}|gt-[pn]\d{2,4}|sgh-t8[56]9|nexus 10)",
+        _By(
+            npm=r"\b(sch-i[89]0\d|shw-m380s|sm-[ptx]\w{2,4}|gt-[pn]\d{2,4}|sgh-t8[56]9|nexus 10)",
+            monorepo=r"\b(sch-i[89]0\d|shw-m380s|sm-[pt]\w{2,4}|gt-[pn]\d{2,4}|sgh-t8[56]9|nexus 10)",
+        ),
         {MOD: 1, VEN: "Samsung", TYP: TABLET},
     ),
     ((r"\b((?:s[cgp]h|gt|sm)-\w+|galaxy nexus)", r"samsung[- ]([-\w]+)", r"sec-(sgh\w+)"), {MOD: 1, VEN: "Samsung", TYP: MOBILE}),
@@ -310,11 +405,17 @@ _DEVICE = _rules(
         (r"\((ipad);[-\w),; ]+apple", r"applecoremedia/[\w.]+ \((ipad)", r"\b(ipad)\d\d?,\d\d?[;\]].+ios"),
         {MOD: 1, VEN: "Apple", TYP: TABLET},
     ),
-    (r"(macintosh);", {MOD: 1, VEN: "Apple"}),
+    _By(npm=(r"(macintosh);", {MOD: 1, VEN: "Apple"})),  # 0.7.25: a Mac is no device
     # Huawei / Honor (model codes like ELE-L29, ANE-LX1; MatePad/MediaPad tablets)
     (r"\b((?:ag[rs][23]?|bah2?|sht?|btv)-a?[lw]\d{2})\b(?!.+d/s)", {MOD: 1, VEN: "Huawei", TYP: TABLET}),
     (
-        (r"(?:huawei|honor)([-\w ]+)[;)]", r"\b(nexus 6p|\w{2,4}e?-[atu]?[ln][\dx][012359c][adn]?)\b(?!.+d/s)"),
+        (
+            r"(?:huawei|honor)([-\w ]+)[;)]",
+            _By(
+                npm=r"\b(nexus 6p|\w{2,4}e?-[atu]?[ln][\dx][012359c][adn]?)\b(?!.+d/s)",
+                monorepo=r"\b(nexus 6p|\w{2,4}-[atu]?[ln][01259x][012359][an]?)\b(?!.+d/s)",
+            ),
+        ),
         {MOD: 1, VEN: "Huawei", TYP: MOBILE},
     ),
     # Xiaomi: POCO, Redmi, Mi phones; Mi Pad
@@ -324,13 +425,25 @@ _DEVICE = _rules(
             r"\b; (\w+) build/hm\1",
             r"\b(hm[-_ ]?note?[_ ]?(?:\d\w)?) bui",
             r"\b(redmi[\-_ ]?(?:note|k)?[\w_ ]+)(?: bui|\))",
-            r"\b(mi[-_ ]?(?:a\d|one|one[_ ]plus|note lte|max|cc)?[_ ]?(?:\d?\w?)[_ ]?(?:plus|se|lite)?)(?: bui|\))",
+            _By(
+                npm=r"\b(mi[-_ ]?(?:a\d|one|one[_ ]plus|note lte|max|cc)?[_ ]?(?:\d?\w?)[_ ]?(?:plus|se|lite)?)(?: bui|\))",
+                monorepo=r"\b(mi[-_ ]?(?:a\d|one|one[_ ]plus|note lte|max)?[_ ]?(?:\d?\w?)[_ ]?(?:plus|se|lite)?)(?: bui|\))",
+            ),
         ),
         {MOD: (1, _underscores_to_spaces), VEN: "Xiaomi", TYP: MOBILE},
     ),
     (r"\b(mi[-_ ]?(?:pad)(?:[\w_ ]+))(?: bui|\))", {MOD: (1, _underscores_to_spaces), VEN: "Xiaomi", TYP: TABLET}),
     # BBK family: OPPO, Vivo, Realme
-    ((r"; (\w+) bui.+ oppo", r"\b(cph[12]\d{3}|p(?:af|c[al]|d\w|e[ar])[mt]\d0|x9007|a101op)\b"), {MOD: 1, VEN: "OPPO", TYP: MOBILE}),
+    (
+        (
+            r"; (\w+) bui.+ oppo",
+            _By(
+                npm=r"\b(cph[12]\d{3}|p(?:af|c[al]|d\w|e[ar])[mt]\d0|x9007|a101op)\b",
+                monorepo=r"\b(cph[12]\d{3}|p(?:af|c[al]|d\w|e[ar])[mt]\d0|x9007)\b",
+            ),
+        ),
+        {MOD: 1, VEN: "OPPO", TYP: MOBILE},
+    ),
     ((r"vivo (\w+)(?: bui|\))", r"\b(v[12]\d{3}\w?[at])(?: bui|;)"), {MOD: 1, VEN: "Vivo", TYP: MOBILE}),
     (r"\b(rmx[12]\d{3})(?: bui|;|\))", {MOD: 1, VEN: "Realme", TYP: MOBILE}),
     # Motorola
@@ -361,7 +474,10 @@ _DEVICE = _rules(
     (r"droid.+; (pixel[\daxl ]{0,6})(?: bui|\))", {MOD: 1, VEN: "Google", TYP: MOBILE}),
     # Sony
     (
-        r"droid.+ (a?\d[0-2]{2}so|[c-g]\d{4}|so[-gl]\w+|xq-a\w[4-7][12])(?= bui|\).+chrome/(?![1-6]{0,1}\d\.))",
+        _By(
+            npm=r"droid.+ (a?\d[0-2]{2}so|[c-g]\d{4}|so[-gl]\w+|xq-a\w[4-7][12])(?= bui|\).+chrome/(?![1-6]{0,1}\d\.))",
+            monorepo=r"droid.+ ([c-g]\d{4}|so[-l]\w+|xq-a\w[4-7][12])(?= bui|\).+chrome/(?![1-6]{0,1}\d\.))",
+        ),
         {MOD: 1, VEN: "Sony", TYP: MOBILE},
     ),
     ((r"sony tablet [ps]", r"\b(?:sony)?sgp\w+(?: bui|\))"), {MOD: "Xperia Tablet", VEN: "Sony", TYP: TABLET}),
@@ -382,7 +498,10 @@ _DEVICE = _rules(
         (
             r"(htc)[-;_ ]{1,2}([\w ]+(?=\)| bui)|\w+)",
             r"(zte)[- ]([\w ]+?)(?: bui|/|\))",
-            r"(alcatel|geeksphone|nexian|panasonic|sony(?!-bra))[-_ ]?([-\w]*)",
+            _By(
+                npm=r"(alcatel|geeksphone|nexian|panasonic|sony(?!-bra))[-_ ]?([-\w]*)",
+                monorepo=r"(alcatel|geeksphone|nexian|panasonic|sony)[-_ ]?([-\w]*)",
+            ),
         ),
         {VEN: 1, MOD: (2, _underscores_to_spaces), TYP: MOBILE},
     ),
@@ -460,23 +579,29 @@ _DEVICE = _rules(
     (r"(apple) ?tv", {VEN: 1, MOD: "Apple TV", TYP: TV}),
     (r"crkey", {MOD: "Chromecast", VEN: "Google", TYP: TV}),
     (r"droid.+aft(\w)( bui|\))", {MOD: 1, VEN: "Amazon", TYP: TV}),
-    ((r"\(dtv[);].+(aquos)", r"(aquos-tv[\w ]+)\)"), {MOD: 1, VEN: "Sharp", TYP: TV}),
-    (r"(bravia[\w ]+)( bui|\))", {MOD: 1, VEN: "Sony", TYP: TV}),
-    (r"(mitv-\w{5}) bui", {MOD: 1, VEN: "Xiaomi", TYP: TV}),
+    ((r"\(dtv[);].+(aquos)", _By(npm=r"(aquos-tv[\w ]+)\)")), {MOD: 1, VEN: "Sharp", TYP: TV}),
+    _By(npm=(r"(bravia[\w ]+)( bui|\))", {MOD: 1, VEN: "Sony", TYP: TV})),
+    _By(npm=(r"(mitv-\w{5}) bui", {MOD: 1, VEN: "Xiaomi", TYP: TV})),
     (
         (r"\b(roku)[\dx]*[)/]((?:dvp-)?[\d.]*)", r"hbbtv/\d+\.\d+\.\d+ +\([\w ]*; *(\w[^;]*);([^;]*)"),
         {VEN: _Call(_strip_leading_space, 1), MOD: _Call(_strip_leading_space, 2), TYP: TV},
     ),
     (r"\b(android tv|smart[- ]?tv|opera tv|tv; rv:)\b", {TYP: TV}),
-    # Wearables (note: the Quest pattern also hits any UA containing "quest", e.g. "python-requests")
+    # Wearables (note: 0.7.33's Quest pattern also hits any UA containing "quest", e.g. "python-requests")
     (r"((pebble))app", {VEN: 1, MOD: 2, TYP: WEARABLE}),
     (r"droid.+; (glass) \d", {MOD: 1, VEN: "Google", TYP: WEARABLE}),
-    (r"(quest( 2)?)", {MOD: 1, VEN: "Facebook", TYP: WEARABLE}),
+    _By(npm=(r"(quest( 2)?)", {MOD: 1, VEN: "Facebook", TYP: WEARABLE})),
     # Generic Android phones/tablets: the model is whatever precedes " Build" / ") AppleWebKit"
     (r"droid .+?; ([^;]+?)(?: bui|\) applew).+? mobile safari", {MOD: 1, TYP: MOBILE}),
     (r"droid .+?; ([^;]+?)(?: bui|\) applew).+?(?! mobile) safari", {MOD: 1, TYP: TABLET}),
     (r"\b((tablet|tab)[;/]|focus/\d(?!.+mobile))", {TYP: TABLET}),
-    (r"(phone|mobile(?:[;/]| [ \w/.]*safari)|pda(?=.+windows ce))", {TYP: MOBILE}),
+    (
+        _By(
+            npm=r"(phone|mobile(?:[;/]| [ \w/.]*safari)|pda(?=.+windows ce))",
+            monorepo=r"(phone|mobile(?:[;/]| safari)|pda(?=.+windows ce))",
+        ),
+        {TYP: MOBILE},
+    ),
     (r"(android[-\w. ]{0,9});.+buil", {MOD: 1, VEN: "Generic"}),
 )
 
@@ -489,28 +614,40 @@ def _utf16_len(s: str) -> int:
     return len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF)
 
 
-def _clip(ua: str) -> str:
-    """The reference cuts strings longer than 350 UTF-16 units (after removing leading blanks)."""
-    if len(ua) <= _MAX_LEN // 2 or _utf16_len(ua) <= _MAX_LEN:
+def _clip(ua: str, build: str) -> str:
+    """The reference cuts over-long strings: 0.7.33 drops leading blanks and keeps 350 UTF-16 units,
+    0.7.25 trims blanks at both ends and keeps 255."""
+    limit = _MAX_LEN[build]
+    if len(ua) <= limit // 2 or _utf16_len(ua) <= limit:
         return ua
     ua = _JS_LEADING_SPACE.sub("", ua)
+    if build == "monorepo":
+        ua = _JS_TRAILING_SPACE.sub("", ua)
     if ua.isascii():
-        return ua[:_MAX_LEN]
-    units = ua.encode("utf-16-le", "surrogatepass")[: 2 * _MAX_LEN]
+        return ua[:limit]
+    units = ua.encode("utf-16-le", "surrogatepass")[: 2 * limit]
     return units.decode("utf-16-le", "surrogatepass")
 
 
-@lru_cache(maxsize=4096)
-def parse_user_agent(user_agent: str) -> dict:
+def parse_user_agent(user_agent: str, build: str | None = None) -> dict:
     """Browser, OS and device as the reference parser reports them (None where it reports undefined).
 
     Returns {"browser": {name, version, major}, "os": {name, version}, "device": {vendor, model, type}}.
-    The result is cached and shared: treat it as read-only.
+    `build` defaults to the current one (see runtime_build). The result is cached and shared: treat it
+    as read-only.
     """
-    ua = _clip(user_agent or "")
-    b = _first(ua, _BROWSER)
-    o = _first(ua, _OS)
-    d = _first(ua, _DEVICE)
+    build = build or _BUILD.get()
+    if build not in BUILDS:
+        raise ValueError(f"unknown runtime build {build!r}; choose one of: {', '.join(BUILDS)}")
+    return _parse(user_agent or "", build)
+
+
+@lru_cache(maxsize=4096)
+def _parse(user_agent: str, build: str) -> dict:
+    ua = _clip(user_agent, build)
+    b = _first(ua, _BROWSER[build])
+    o = _first(ua, _OS[build])
+    d = _first(ua, _DEVICE[build])
     version = b.get(V)
     return {
         "browser": {"name": b.get(N), "version": version, "major": _major(version)},
@@ -522,7 +659,7 @@ def parse_user_agent(user_agent: str) -> dict:
 _KEYS = ("os_name", "os_version", "device_manufacturer", "device_model", "device_type")
 
 
-def parse_user_agent_properties(user_agent, user_agent_data=None) -> dict:
+def parse_user_agent_properties(user_agent, user_agent_data=None, build: str | None = None) -> dict:
     """The destination's parseUserAgentProperties: the five Amplitude device keys from a UA string.
 
     Empty or missing UA -> {}. Otherwise keys whose value would be undefined are left out.
@@ -534,7 +671,7 @@ def parse_user_agent_properties(user_agent, user_agent_data=None) -> dict:
         return {}
     if not isinstance(user_agent, str):  # the parser reads String(value)
         user_agent = js_string(user_agent)
-    parsed = parse_user_agent(user_agent)
+    parsed = parse_user_agent(user_agent, build)
     browser, os_, device = parsed["browser"], parsed["os"], parsed["device"]
     uad = user_agent_data if isinstance(user_agent_data, dict) else {}
 

@@ -10,6 +10,10 @@ Amplitude JS SDK), ``ios`` and ``android`` (the mobile integrations driving the 
 Cloud mode returns the wire requests and ``records`` None (derive them with
 ``migrate.canonical.records_from_requests``); device modes return ``requests`` [] and the records the
 SDK would have uploaded, plus ``calls``, the SDK calls the integration made.
+
+Alias is the exception, as documented: with Enable Alias on, Segment forwards client-side and server-side
+alias calls and processes all of them on its servers, so in every mode an alias becomes the cloud
+``/usermap`` request (``records`` None, ``calls`` []), whatever the SDK integrations do with alias.
 """
 from __future__ import annotations
 
@@ -40,12 +44,14 @@ class Emulator:
             raise SettingsError(str(exc)) from None
         self.mode = mode
         self.settings = resolve(settings, mode, self.options["defaults"])
-        if mode == "cloud":
-            from .cloud import compile_cloud, send_cloud
+        from .cloud import compile_cloud, send_cloud
 
+        if mode == "cloud":
             self._cfg = compile_cloud(self.settings, self.options)
             self._send = send_cloud
         else:
+            # alias calls of every source are processed server-side (documented): the cloud path sends them
+            self._server_cfg = compile_cloud(resolve(settings, "cloud", self.options["defaults"]), self.options)
             from importlib import import_module
 
             module = import_module(f"classic.{mode}")
@@ -69,6 +75,11 @@ class Emulator:
             if self.mode == "cloud":
                 requests, note = self._send(event, self._cfg)
                 return {"requests": requests, "records": None, "note": note}
+            if kind == "alias":
+                from .cloud import send_cloud
+
+                requests, note = send_cloud(event, self._server_cfg)
+                return {"requests": requests, "records": None, "calls": [], "note": note}
             calls, records, note = self._send(event, self._cfg)
             if not records and note is None:
                 note = "the SDK records nothing for this call (empty traits or properties)"

@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
+from migrate.cli_options import runtime_build_option
 from migrate.errors import MigrateError
 from migrate.cli_pii import pii_options, pii_policy
 from migrate.events import ReadStats, Skip
@@ -132,11 +133,12 @@ def actions_group():
 @click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output (always "
               "on when the settings come from Terraform: keys kept there are never printed).")
 @pii_options("keep")
+@runtime_build_option
 @strict_option
 @quiet_option
 @events_argument
-def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode, pii_keys, pii_salt, strict, quiet,
-                events):
+def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode, pii_keys, pii_salt, runtime_build,
+                strict, quiet, events):
     """Run events through the Actions destination; print one JSON line per event.
 
     Each line holds the event's messageId, every subscription that fired with the HTTP requests it
@@ -149,13 +151,14 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode
 
     With --pii mask the lines carry pseudonyms instead of personal data (ids, e-mail, names, IP ...).
     """
+    from actions.user_agent import runtime_build as model_build
     from migrate.progress import Progress
     from migrate.run import run_actions
     from migrate.terraform import is_terraform_path
 
     policy = pii_policy(pii_mode, pii_keys, pii_salt)
     stats = ReadStats()
-    with input_errors(), output_stream(output_path) as out, \
+    with input_errors(), output_stream(output_path) as out, model_build(runtime_build), \
             Progress("actions run", stats=stats, enabled=not quiet) as progress:
         summary = run_actions(
             settings_path, subscriptions_path, events, out,

@@ -10,6 +10,7 @@ import click
 from tabulate import tabulate
 
 from migrate.cli import quiet_option
+from migrate.cli_options import runtime_build_option
 from migrate.cli_pii import pii_options, pii_policy
 from migrate.config import json_text, load_settings_file, load_subscriptions_doc
 from migrate.errors import MigrateError
@@ -278,6 +279,7 @@ def _summary(model: dict) -> str:
                    "Amplitude stored; the emulator covers the rest (the report gives both counts).")
 @click.option("--no-recommend", is_flag=True,
               help="Skip the recommendation passes: no recommended subscriptions, no recommended figures.")
+@runtime_build_option
 @click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
 @quiet_option
 @pii_options("mask")
@@ -285,7 +287,7 @@ def _summary(model: dict) -> str:
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
 def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_dir, fail_under, fail_under_exact,
                 max_skipped, dedupe, classic_options, classic_options_alias, calibration_path, export_path,
-                no_recommend, strict, quiet, pii_mode, pii_keys, pii_salt, events, destination_id=None,
+                no_recommend, runtime_build, strict, quiet, pii_mode, pii_keys, pii_salt, events, destination_id=None,
                 existing_path=None, terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
@@ -305,6 +307,7 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
     Example:
         amplitude-migrate compare --settings examples/classic-settings.json --fail-under 95% examples/events.jsonl
     """
+    from actions.user_agent import runtime_build as model_build
     from migrate.compare import compare
     from migrate.pii import protect_report
 
@@ -319,13 +322,15 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
         if subs_doc is not None:
             _lint(subs_doc, subscriptions_path)
         calibration = _load_calibration(calibration_path) if calibration_path else None
-        model = compare(
-            settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
-            subscriptions_file=subscriptions_path, mode=mode, source_modes=overrides, classic_options=options,
-            calibration=calibration, calibration_file=calibration_path, amplitude_export=export_path,
-            recommend=not no_recommend, strict=strict, progress=PassProgress(enabled=not quiet),
-            on_skip=lambda skip: None, dedupe=dedupe, max_skipped=max_skipped,
-        )
+        with model_build(runtime_build):
+            model = compare(
+                settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
+                subscriptions_file=subscriptions_path, mode=mode, source_modes=overrides, classic_options=options,
+                calibration=calibration, calibration_file=calibration_path, amplitude_export=export_path,
+                recommend=not no_recommend, strict=strict, progress=PassProgress(enabled=not quiet),
+                on_skip=lambda skip: None, dedupe=dedupe, max_skipped=max_skipped,
+            )
+        model["inputs"]["runtime_build"] = runtime_build
     except _library_errors() as exc:
         raise _input_error(exc) from None
     # one boundary: everything printed or written for people below comes from the protected model

@@ -241,23 +241,52 @@ def _page_subscriptions(base: dict, kind: str, s: dict, mode: str, naming: str) 
     return subs
 
 
+# Classic tests page names and categories for truthiness (`if (name)`), the trigger language and @if for
+# existence: a call whose name or category is "" sends an event in Actions that Classic did not send (or names
+# it differently). Settings whose subscriptions depend on such a test are therefore approximated, not exact.
+
+def _revenue_per_product_status(s: dict, mode: str) -> tuple[str, str]:
+    """trackRevenuePerProduct per mode: what replaying an order through both sides shows."""
+    value = str(bool(s["trackRevenuePerProduct"])).lower()
+    if mode in ("ios", "android"):
+        return APPROX, (f"not read by the {mode} integration: Classic logged Order Completed as a standard track "
+                        "(one event, revenue by the revenue rules, no Product Purchased), as documented. Order "
+                        f"Completed Calls (Log Purchase, trackRevenuePerProduct: {value}) also sends one Product "
+                        "Purchased per product and revenueType \"Purchase\".")
+    where = ("revenue on the order or on each Product Purchased event as in Classic" if mode == "cloud" else
+             "revenue on the events themselves, where Classic web logged separate revenue_amount events")
+    return APPROX, (f"Order Completed Calls (Log Purchase) trackRevenuePerProduct: {value}: {where}; Log Purchase "
+                    "also sets revenueType \"Purchase\" and reads price/quantity differently, so revenue fields differ.")
+
+
 def _log_pages(s: dict, mode: str, naming: str, log: _Log) -> None:
     web_like = mode in ("cloud", "web")
     how = ("one subscription per setting, as Classic sends one event per enabled setting"
            if naming != "code2017" else "mutually exclusive triggers, as Classic sends at most one event per call")
+
+    def status(key: str, what: str, depends: bool) -> tuple[str, str]:
+        """EXACT: the triggers and event_type gates test names and categories for truthiness as Classic did
+        (`name != null and name != ""`, @if blank), so an empty name or category counts as none on both sides."""
+        return EXACT, (f" An empty {what} counts as none, as in Classic (truthiness tests: `!= \"\"`, @if blank)."
+                       if s[key] and depends else "")
+
     if web_like:
         all_pages = ('"Loaded a Page"/"Loaded a Screen" subscription' if s["trackAllPages"]
                      else "off: no all-pages subscription")
-        log("trackAllPages", EXACT, f"{all_pages} ({how}).")
-        log("trackNamedPages", EXACT,
+        # code2017 splits "Loaded a Page" from named pages on `name = null`, so even All Pages depends on the name
+        st, why = status("trackAllPages", "name", naming == "code2017")
+        log("trackAllPages", st, f"{all_pages} ({how}).{why}")
+        st_named, why_named = status("trackNamedPages", "name", True)
+        st_cat, why_cat = status("trackCategorizedPages", "category", True)
+        log("trackNamedPages", st_named,
             ("Named Pages subscription (`name != null and name != \"\"`), event_type \"Viewed <category> <name> Page\" via @if/@template"
-             if s["trackNamedPages"] else "off: no named-pages subscription") + f" ({how}).")
-        log("trackCategorizedPages", EXACT,
+             if s["trackNamedPages"] else "off: no named-pages subscription") + f" ({how}).{why_named}")
+        log("trackCategorizedPages", st_cat,
             ("Categorized Pages subscription; event_type \"Viewed <category> Page\" only when the call has a "
              "top-level category (@if): the trigger language cannot test that field, so calls without a category "
              "are rejected by the runtime before sending (a validation error in Segment's delivery overview, "
              "no data sent, as in Classic)" if s["trackCategorizedPages"] else "off: no categorized-pages "
-             "subscription") + f" ({how}).")
+             "subscription") + f" ({how}).{why_cat}")
         log.default_or("trackAllPagesV2", NOT_MIGRATABLE,
                        "read by mobile device-mode only; has no effect in this mode.",
                        "mobile device-mode only; off.")
@@ -265,15 +294,19 @@ def _log_pages(s: dict, mode: str, naming: str, log: _Log) -> None:
         log("trackAllPagesV2", EXACT,
             "\"Loaded a Screen\" subscription with the name added to event properties (@merge)."
             if s["trackAllPagesV2"] else "off: screens are named by the other settings.")
-        log("trackAllPages", EXACT, "screen naming reproduced with @if/@template (page calls do not exist in "
-            "mobile device-mode)." if s["trackAllPages"] else "off.")
-        for key in ("trackNamedPages", "trackCategorizedPages"):
+        # Android's chain shows the name when it is truthy, else the category; iOS prints the name as it is
+        android_chain = mode == "android" and not s["trackAllPagesV2"]
+        st, why = status("trackAllPages", "name", android_chain)
+        log("trackAllPages", st, ("screen naming reproduced with @if/@template (page calls do not exist in "
+            "mobile device-mode)." if s["trackAllPages"] else "off.") + why)
+        for key, what in (("trackNamedPages", "name"), ("trackCategorizedPages", "category")):
             if mode == "ios":
                 log(key, EXACT, "not read by the iOS integration: no subscription.")
             else:
-                log(key, EXACT, "Android screen chain reproduced in one subscription: event_type from the "
+                st, why = status(key, what, android_chain and not s["trackAllPages"])
+                log(key, st, ("Android screen chain reproduced in one subscription: event_type from the "
                     "category, else the name (@if); screens without either are rejected before sending."
-                    if s[key] else "off.")
+                    if s[key] else "off.") + why)
 
 
 def translate(classic_settings: dict, *, mode: str = "cloud", page_naming: str = "viewed",
@@ -371,13 +404,14 @@ def translate(classic_settings: dict, *, mode: str = "cloud", page_naming: str =
     identify = _from_preset(presets["Identify Calls"])
     subs.append(identify)
     subs.append(_group_subscription(s, mode, log))
-    if s["sendAlias"] and mode == "cloud":
+    if s["sendAlias"]:  # every mode: Segment processes all alias calls server-side (classic docs)
         subs.append(_sub("Map User (alias)", "mapUser", 'type = "alias"',
                          {"user_id": path("$.previousId"), "global_user_id": path("$.userId")}))
         log("sendAlias", APPROX, "Map User subscription (`type = \"alias\"`): previousId -> user_id, userId -> "
-            "global_user_id. Not reproducible: the integrations.Amplitude.unmap option. Needs Amplitude Portfolio.")
-    elif s["sendAlias"]:
-        log("sendAlias", EXACT, f"not read in {mode} device-mode (alias calls were dropped): no Map User subscription.")
+            "global_user_id" + ("" if mode == "cloud" else f" (Classic processed {mode} alias calls on Segment's "
+            "servers too, as documented)") + ". Not reproducible: the integrations.Amplitude.unmap option, and "
+            "Classic sent no usermap without a non-empty previousId and userId, where Actions sends one with the "
+            "missing id left out. Needs Amplitude Portfolio.")
     else:
         log("sendAlias", DEFAULT, "off: alias calls are not sent; no Map User subscription.")
 
@@ -385,8 +419,7 @@ def translate(classic_settings: dict, *, mode: str = "cloud", page_naming: str =
     subs = [common(sub) for sub in subs]
 
     # -- everything else -----------------------------------------------------------------------------
-    log("trackRevenuePerProduct", EXACT,
-        f"Order Completed Calls (Log Purchase) trackRevenuePerProduct: {str(bool(s['trackRevenuePerProduct'])).lower()}.")
+    log("trackRevenuePerProduct", *_revenue_per_product_status(s, mode))
     log("apiKey", EXACT, "destination setting apiKey (value not shown).")
     log("secretKey", EXACT if s["secretKey"] else DEFAULT,
         "destination setting secretKey, used only for deletions (value not shown)." if s["secretKey"] else

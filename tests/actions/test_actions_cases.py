@@ -25,22 +25,25 @@ from actions.jsjson import dumps, url_search_params
 CASES = Path(__file__).resolve().parent.parent / "cases" / "actions"
 PINNED = json.loads((CASES / "pinned_runtime.json").read_text(encoding="utf-8"))["cases"]
 
-# The upstream tests ran @amplitude/ua-parser-js 0.7.25; the pinned runtime loads 0.7.33, which reports
-# macOS user agents as device_manufacturer "Apple", device_model "Macintosh" (0.7.25: none, and the OS name).
-_UA_0733 = "ua-parser 0.7.33 in the pinned runtime: macOS UAs give Apple / Macintosh"
-RUNTIME_WINS = {
-    "upstream/identifyUser__give-precedence-to-os-properties-over-useragent": _UA_0733,
-    "upstream/identifyUser__support-parsing-useragent-when-the-setting-is-true": _UA_0733,
-    "upstream/logEventV2__give-precedence-to-os-properties-over-useragent": _UA_0733,
-    "upstream/logEventV2__supports-parsing-useragent-when-the-setting-is-true": _UA_0733,
-    "upstream/logEvent__give-precedence-to-os-properties-over-useragent": _UA_0733,
-    "upstream/logEvent__support-parsing-useragent-when-the-setting-is-true": _UA_0733,
-    "upstream/logPurchase__give-precedence-to-os-properties-over-useragent": _UA_0733,
-    "upstream/logPurchase__support-parsing-useragent-when-the-setting-is-true": _UA_0733,
-    "derived/logEvent__logEvent-uadata": _UA_0733,
-    "other/helper__parseUserAgent-mac-chrome": _UA_0733,
-    "other/helper__parseUserAgent-mac-with-uadata": _UA_0733,
-}
+# Where a transcribed expectation and the reference runtime disagree, the runtime wins; such cases would be
+# listed here with the reason. None today: the reference runtime is pinned as Segment's monorepo lock pins it
+# (ua-parser-js 0.7.25), so every upstream expectation holds as written, including the Mac user agents.
+RUNTIME_WINS: dict[str, str] = {}
+
+# A plain npm install loads ua-parser-js 0.7.33 instead, which reports macOS user agents as
+# device_manufacturer "Apple", device_model "Macintosh" (0.7.25: none, and the OS name). The `npm` build of
+# the engine reproduces that on exactly these cases.
+NPM_BUILD_DIFFERS = (
+    "upstream/identifyUser__give-precedence-to-os-properties-over-useragent",
+    "upstream/identifyUser__support-parsing-useragent-when-the-setting-is-true",
+    "upstream/logEventV2__give-precedence-to-os-properties-over-useragent",
+    "upstream/logEventV2__supports-parsing-useragent-when-the-setting-is-true",
+    "upstream/logEvent__give-precedence-to-os-properties-over-useragent",
+    "upstream/logEvent__support-parsing-useragent-when-the-setting-is-true",
+    "upstream/logPurchase__give-precedence-to-os-properties-over-useragent",
+    "upstream/logPurchase__support-parsing-useragent-when-the-setting-is-true",
+    "derived/logEvent__logEvent-uadata",
+)
 
 
 def _cases(folder: str):
@@ -248,6 +251,26 @@ def test_other(path):
     assert js_equal(_without_undefined(expected), _without_undefined(actual)), actual
 
 
+@pytest.mark.parametrize("key", NPM_BUILD_DIFFERS)
+def test_npm_build_reports_macs_as_apple_macintosh(key):
+    from actions.user_agent import runtime_build
+
+    folder, stem = key.split("/")
+    case = _load(CASES / folder / f"{stem}.json")
+
+    def run():
+        return run_action(case["action"], case["event"], case.get("mapping") or {}, case.get("settings") or {},
+                          use_default_mappings=case.get("use_default_mappings", False), responder=_responder(case))
+
+    monorepo = [_body_text(r) for r in run()["requests"]]
+    with runtime_build("npm"):
+        npm = [_body_text(r) for r in run()["requests"]]
+    assert monorepo == [r["body"] for r in PINNED[key]["requests"]]
+    assert npm != monorepo
+    # the only change: the Mac gets a manufacturer (and, without a client-hint model, the model "Macintosh")
+    assert sum(b.count("Apple") for b in npm) > sum(b.count("Apple") for b in monorepo)
+
+
 def test_runtime_wins_list_is_current():
     """Every listed disagreement is real: the transcribed expectation differs from the pinned runtime."""
     for key in RUNTIME_WINS:
@@ -265,3 +288,20 @@ def test_runtime_wins_list_is_current():
                 else:
                     same.append(exp["raw_body"] == pinned["body"])
             assert not all(same), key
+
+
+@pytest.mark.reference
+def test_pinned_runtime_file_is_what_the_installed_runtime_sends():
+    import os
+    import subprocess
+
+    from reference.harness import REFERENCE_DIR, missing_reason
+
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the reference runtime, but {reason}", pytrace=False)
+        pytest.skip(reason)
+    out = subprocess.run(["node", str(REFERENCE_DIR / "record_cases.js"), str(CASES)], capture_output=True,
+                         text=True, encoding="utf-8", check=True, timeout=300)
+    assert json.loads(out.stdout)["cases"] == PINNED

@@ -68,10 +68,45 @@ def test_clock_is_frozen_for_group_identify(reference_runtime):
     assert identification[0]["time"] == FROZEN_NOW_MS
 
 
-def test_ua_parser_is_the_pinned_one(reference_runtime):
-    # Spec notes mention 0.7.25 (upstream lockfile) and 0.7.33; the pinned runtime installs this one.
-    assert installed_version("@amplitude/ua-parser-js") == "0.7.33"
-    assert installed_version("@segment/action-destinations") == "3.497.0"
+# What Segment's monorepo lock (tag @segment/action-destinations@3.497.0) pins for every package that shapes
+# the destination's output; package.json's npm overrides reproduce it (a plain install resolves newer ones).
+MONOREPO_LOCK = {
+    "@segment/action-destinations": "3.497.0",
+    "@segment/actions-core": "3.170.0",
+    "@segment/destination-subscriptions": "3.37.0",
+    "@segment/ajv-human-errors": "2.16.0",
+    "@segment/fql-ts": "1.10.1",
+    "@amplitude/ua-parser-js": "0.7.25",
+    "dayjs": "1.10.7",
+    "liquidjs": "10.25.7",
+    "ajv": "8.18.0",
+    "ajv-formats": "2.1.1",
+    "fast-uri": "3.1.0",
+    "lodash": "4.18.1",
+    "aggregate-error": "3.1.0",
+    "btoa-lite": "1.0.0",
+}
+
+
+def test_runtime_is_pinned_as_the_monorepo_lock(reference_runtime):
+    assert {name: installed_version(name) for name in MONOREPO_LOCK} == MONOREPO_LOCK
+
+
+def test_packages_resolve_from_the_runtime_to_the_pinned_copies(reference_runtime):
+    """No nested copy shadows a pinned one: what actions-core and the destination load is the lock's version."""
+    import subprocess
+
+    from reference.harness import REFERENCE_DIR
+
+    def resolved(frm, *names):
+        out = subprocess.run(["node", str(REFERENCE_DIR / "versions.js"), frm, *names], cwd=REFERENCE_DIR,
+                             capture_output=True, text=True, check=True, timeout=60)
+        return json.loads(out.stdout)
+
+    assert resolved("@segment/actions-core", "ajv", "dayjs", "liquidjs", "cross-fetch", "@lukeed/uuid") == {
+        "ajv": "8.18.0", "dayjs": "1.10.7", "liquidjs": "10.25.7", "cross-fetch": "3.1.4", "@lukeed/uuid": "2.0.0"}
+    assert resolved("@segment/action-destinations", "@amplitude/ua-parser-js", "dayjs", "liquidjs") == {
+        "@amplitude/ua-parser-js": "0.7.25", "dayjs": "1.10.7", "liquidjs": "10.25.7"}
 
 
 def test_ua_probe_answers_for_every_generated_user_agent(reference_runtime):
