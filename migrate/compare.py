@@ -468,9 +468,13 @@ def _pct(value) -> str:
     return text + "%"
 
 
+HEADLINE_VALUE_CHARS = 32  # a value longer than this (a user agent, say) is cut in the sentence, never in tables
+
+
 def _pair_text(pair) -> str:
     def show(v):
-        return "(none)" if v is None else str(v)
+        text = "(none)" if v is None else str(v)
+        return text if len(text) <= HEADLINE_VALUE_CHARS else text[:HEADLINE_VALUE_CHARS - 1] + "…"
 
     return f"{show(pair[0])} → {show(pair[1])}"
 
@@ -501,8 +505,9 @@ def headline(model: dict) -> dict:
         if lost:
             detail.append(f"{lost} lose a record Classic sent")
         if outside:
-            detail.append(f"{outside} need a change outside Segment's mappings (Amplitude SDK device ids or "
-                          f"sessions)")
+            detail.append(f"{outside} differ only by the Amplitude SDK's device ids or sessions, a change outside "
+                          f"Segment's mappings (with that change, {_pct((v['matched'] + outside) / events)} would "
+                          f"land with the same numbers)")
         if detail:
             parts.append(f"of the {changed} that change, " + " and ".join(detail))
     if fields:

@@ -760,15 +760,53 @@ RESIDUAL_REASONS: dict[tuple[str, str | None], str] = {
     "(-1). Actions keeps these sessions: an intended improvement, left in on purpose. Where only "
     "integrations.Amplitude.session_id is set, the translated mapping already falls back to it.",
     ("time", None): "time: Actions drops unparseable timestamps and reads numeric strings differently.",
-    ("error", None): "Calls a subscription fires for but rejects before sending (nothing is sent, as in "
-    "Classic, but Segment's delivery view shows a validation error for each): page and screen calls without "
-    "a top-level category at the Categorized subscription's event_type gate, where no trigger can test that "
-    "field (the trigger language reads only type, event, name, userId, properties, traits and context), and "
-    "subscriptions whose required field was empty. Errors do not count against parity.",
+    ("error", None): "Calls a subscription fires for but rejects before sending (Segment's delivery view shows a "
+    "validation error for each): page and screen calls without a top-level category at the Categorized "
+    "subscription's event_type gate, where no trigger can test that field (the trigger language reads only "
+    "type, event, name, userId, properties, traits and context) and Classic sent nothing either; and calls "
+    "whose fields fail the action's validation (an empty required field, a revenue or price sent as a string "
+    "such as \"$74.99\"), which Classic may still have sent: those count as missing events above. The error "
+    "itself does not count against parity.",
     ("user_id", "user_id"): "user_id: ids Amplitude drops on one side only (shorter than 5 characters, or junk "
     "values), see the short_ids detection.",
     ("rejected", None): "Records Amplitude refuses on one side only (ids it drops, missing event_type).",
 }
+
+# In device modes the Amplitude SDK, not Classic's server code, built these fields: (mode family, category,
+# field or None) -> why they remain there. Looked up before RESIDUAL_REASONS, whose texts describe cloud mode.
+DEVICE_RESIDUAL_REASONS: dict[tuple[str, str, str | None], str] = {
+    ("web", "platform_fields", None): "Platform fields in web device mode came from the Amplitude JavaScript "
+    "SDK (amplitude-js 5.2.2) in the browser: library \"amplitude-js/5.2.2\", platform \"Web\", the browser's "
+    "name and major version as os_name and os_version, the OS family as device_model, and the user agent. "
+    "Actions sends what analytics.js recorded: library \"analytics.js\" and the OS and device that ua-parser "
+    "finds in context.userAgent. Breakdown fields only: charts split by them show the new values from the "
+    "switch on. No directive extracts a browser name from a user-agent string.",
+    ("mobile", "platform_fields", None): "Platform fields in iOS and Android device mode came from the Amplitude "
+    "SDK on the phone: library \"amplitude-ios\" / \"amplitude-android\", os_name \"ios\" / \"android\" in lower "
+    "case, and the device model, OS version and carrier it read itself. Actions sends what the Segment "
+    "library put in context (library \"analytics-ios\", os_name \"iOS\", context.device.model). Breakdown fields "
+    "only: charts split by them show the new values from the switch on; the tool keeps the values Segment's "
+    "library reports rather than imitating the SDK's.",
+    ("web", "other_fields", None): "ip and language in web device mode: the browser itself sent its events, so "
+    "Amplitude saw the browser's address (Actions sends context.ip, the address Segment received); the SDK "
+    "sent the locale tag as language, which Amplitude stores as a language name, so only records where one "
+    "side sends no language differ. Breakdown fields or no effect (an ip whose looked-up location is the same).",
+    ("mobile", "other_fields", None): "Location, advertising ids and app version in iOS and Android device mode "
+    "came from the Amplitude SDK: it sent no country, region or city (Amplitude looked them up from the "
+    "phone's IP address) and no latitude or longitude unless location tracking was enabled in the app. "
+    "Actions sends context.location, context.ip, the advertising id and context.app from the event, so "
+    "Amplitude stores what the Segment library recorded. Breakdown fields only.",
+}
+
+
+def _residual_reason(mode: str | None, category: str, field: str | None) -> str | None:
+    family = "web" if mode == "web" else "mobile" if mode in ("ios", "android") else None
+    if family:
+        text = DEVICE_RESIDUAL_REASONS.get((family, category, field))
+        if text or (family, category, None) in DEVICE_RESIDUAL_REASONS:
+            return text
+    return RESIDUAL_REASONS.get((category, field))
+
 
 # Differences no mapping can remove in device modes: the key of the change outside the mappings that closes
 # them (`migrate.impact.OUTSIDE_CHANGES` holds its wording, shared with the impact classification).
@@ -789,10 +827,10 @@ def residuals(findings: VariantFindings, mode: str | None = None) -> list[dict]:
                 fields.append(top)
         reasons = []
         for top in fields:
-            text = RESIDUAL_REASONS.get((f.category, top))
+            text = _residual_reason(mode, f.category, top)
             if text and text not in reasons:
                 reasons.append(text)
-        general = RESIDUAL_REASONS.get((f.category, None))
+        general = _residual_reason(mode, f.category, None)
         if general and general not in reasons:
             reasons.append(general)
         if not reasons:

@@ -432,3 +432,19 @@ def test_recommended_triggers_pass_the_trigger_lint():
                     R.SDK_REVENUE_TRIGGER, R.WEB_REVENUE_TRIGGER, 'type = "page"' + R.CATEGORY_TRIGGER,
                     'type = "page"' + NAMED, 'type = "page"' + UNNAMED):
         assert lint_trigger(trigger) == [], trigger
+
+
+def test_device_mode_residuals_explain_the_sdk_not_classic_cloud():
+    for mode, library in (("web", "analytics.js"), ("ios", "analytics-ios"), ("android", "analytics-android")):
+        ev = event(library=library, event="Signed In", integrations={})
+        agg = VariantFindings(mode)
+        c, a, _, outcome = Pair(translated(mode), mode).run(ev)
+        agg.add(ev, outcome, c, a)
+        out = {r["category"]: r for r in R.residuals(agg, mode)}
+        assert "platform_fields" in out, mode
+        for category in ("platform_fields", "other_fields"):
+            if category in out:
+                text = out[category]["explanation"]
+                assert "Classic cloud" not in text and "Amplitude" in text and "SDK" in text, (mode, text)
+        cloud = {r["category"]: r for r in R.residuals(agg, "cloud")}
+        assert "SDK" not in cloud["platform_fields"]["explanation"]
