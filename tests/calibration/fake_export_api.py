@@ -5,36 +5,23 @@ from __future__ import annotations
 
 import base64
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from local_server import LocalServer
 
 API_KEY = "test-api-key-0123"
 SECRET_KEY = "test-secret-key-4567"
 
 
-class FakeExportApi:
+class FakeExportApi(LocalServer):
     def __init__(self, body: bytes, *, api_key: str = API_KEY, secret_key: str = SECRET_KEY):
         self.body = body
         self.expected = "Basic " + base64.b64encode(f"{api_key}:{secret_key}".encode()).decode()
         self.script: list[tuple[int, dict]] = []  # answers to give before the normal one
         self.log: list[dict] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "FakeExportApi":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        LocalServer.__init__(self, self._handler())
 
     def fail(self, status: int, times: int = 1, headers: dict | None = None) -> None:
         self.script.extend([(status, headers or {})] * times)

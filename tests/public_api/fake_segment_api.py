@@ -15,15 +15,17 @@ import json
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from local_server import LocalServer
 
 MEDIA_ALPHA = "application/vnd.segment.v1alpha+json"
 CREATE_KEYS = {"name", "actionId", "trigger", "enabled", "settings", "modelId"}
 UPDATE_KEYS = {"name", "trigger", "enabled", "settings", "reverseETLModelId", "reverseETLSchedule"}
 
 
-class FakeSegmentApi:
+class FakeSegmentApi(LocalServer):
     def __init__(self, token: str = "sgp_test_TOKEN_0123456789", *, clock=None, max_page_size: int | None = None):
         self.token = token
         self.clock = clock or time.monotonic
@@ -36,23 +38,11 @@ class FakeSegmentApi:
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
         self._stop = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "FakeSegmentApi":
-        self.thread.start()
-        return self
+        LocalServer.__init__(self, self._handler())
 
     def stop(self) -> None:
         self._stop.set()
-        self.server.shutdown()
-        self.server.server_close()
+        LocalServer.stop(self)
 
     # -- test set-up ----------------------------------------------------------------------------
     def add_destination(self, dest: dict, subscriptions: list[dict] | None = None) -> None:
