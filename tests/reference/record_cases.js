@@ -8,18 +8,7 @@
 const fs = require('fs')
 const path = require('path')
 
-const FROZEN_NOW_MS = 1710460800000
-const RealDate = Date
-class FrozenDate extends RealDate {
-  constructor(...args) {
-    if (args.length === 0) super(FROZEN_NOW_MS)
-    else super(...args)
-  }
-  static now() {
-    return FROZEN_NOW_MS
-  }
-}
-globalThis.Date = FrozenDate
+require('./frozen_clock') // before actions-core: the runtime sees the frozen clock
 
 const nock = require('nock')
 const core = require('@segment/actions-core')

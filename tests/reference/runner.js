@@ -13,19 +13,7 @@
 //
 // The clock is frozen (groupIdentifyUser sends "now" when an event has no timestamp).
 
-const FROZEN_NOW_MS = 1710460800000 // 2024-03-15T00:00:00.000Z
-
-const RealDate = Date
-class FrozenDate extends RealDate {
-  constructor(...args) {
-    if (args.length === 0) super(FROZEN_NOW_MS)
-    else super(...args)
-  }
-  static now() {
-    return FROZEN_NOW_MS
-  }
-}
-globalThis.Date = FrozenDate
+require('./frozen_clock') // before actions-core: the runtime sees the frozen clock
 
 const readline = require('readline')
 const nock = require('nock')
