@@ -29,6 +29,7 @@ import ijson
 import orjson
 
 from migrate.errors import BadInput
+from migrate.inputs import display_name, expand_inputs, is_url, open_url, url_size
 
 __all__ = ["read_events", "ReadStats", "Skip", "parse_json_line", "open_input", "check_input", "SEGMENT_TYPES",
            "MAX_DEPTH", "MAX_LINE_BYTES", "DEFAULT_MAX_SKIPPED", "DEDUPE_WINDOW"]
@@ -211,7 +212,8 @@ class _Prefixed(io.RawIOBase):
 
 
 def open_input(path: str):
-    """A buffered binary stream for path ('-' is stdin), transparently gunzipped (by magic bytes)."""
+    """A buffered binary stream for path ('-' is stdin; a URL is read through fsspec, see migrate.inputs),
+    transparently gunzipped (by magic bytes)."""
     return _open(path)[0]
 
 
@@ -219,6 +221,8 @@ def _open(path: str):
     """(stream, raw file): the raw file's position tells how much of the input was consumed."""
     if path == "-":
         raw = sys.stdin.buffer
+    elif is_url(path):
+        raw = open_url(path)
     else:
         try:
             raw = open(path, "rb")
@@ -426,7 +430,7 @@ def _iter_lines(name: str, stream, first_line: bytes, skip, cursor: _Cursor) -> 
 
 
 def _iter_file(path: str, stats: ReadStats, skip, name: str | None = None) -> Iterator[dict]:
-    name = name or ("<stdin>" if path == "-" else path)
+    name = name or ("<stdin>" if path == "-" else display_name(path))
     stream, raw = _open(path)
     stats._current = raw if path != "-" else None
     cursor = _Cursor()
@@ -447,6 +451,8 @@ def _iter_file(path: str, stats: ReadStats, skip, name: str | None = None) -> It
 
 
 def _file_size(path: str) -> int | None:
+    if is_url(path):
+        return url_size(path)
     try:
         info = os.stat(path)
     except OSError:
@@ -546,7 +552,7 @@ def read_events(
     """
     stats = stats if stats is not None else ReadStats()
     recent = _RecentIds()
-    paths = list(paths)
+    paths = expand_inputs(paths)
     sizes = [None if p == "-" else _file_size(p) for p in paths]
     stats.size_total = None if None in sizes else sum(sizes)
     stats._size_done = 0
@@ -559,7 +565,7 @@ def read_events(
             on_skip(item)
 
     for path in paths:
-        name = (names or {}).get(path) or ("<stdin>" if path == "-" else str(path))
+        name = (names or {}).get(path) or ("<stdin>" if path == "-" else display_name(path))
         if name not in stats.files:
             stats.files.append(name)
         for event in _iter_file(path, stats, skip, name):

@@ -1,0 +1,129 @@
+"""Run the replay's chunk jobs on Dask (`pip install 'amplitude-migrate[dask]'`).
+
+`dask_executor(address)` yields a `concurrent.futures.Executor` backed by a `distributed.Client`: the
+replay submits one task per chunk to it and folds the partial results in chunk order in this process, so
+the figures are those of a single process. With no address it starts a local cluster of worker processes
+on 127.0.0.1 (one per core, one thread each: the work is pure Python, so threads would share one core);
+with an address it joins a running `distributed` scheduler. Scheduling, retries of lost workers and data
+transfer are Dask's: this module only starts, checks and stops.
+
+Workers on other machines need this package (the same version) and read the inputs themselves: give them
+URLs they can reach (`s3://...`), with credentials in their own environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Iterator
+
+from migrate.errors import MigrateError
+from migrate.inputs import EXTRA_HINT, MissingExtra, display_name
+
+__all__ = ["dask_executor", "DaskUnavailable", "check_address", "describe", "local_workers", "CONNECT_TIMEOUT"]
+
+CONNECT_TIMEOUT = 20.0  # seconds to reach a scheduler
+WORKERS_TIMEOUT = 60.0  # seconds to wait for a scheduler's first worker
+_ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|ucx|inproc)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):(\d{1,5})/?$")
+
+
+class DaskUnavailable(MigrateError):
+    """The Dask scheduler cannot be reached or cannot run the job (exit 2)."""
+
+
+def check_address(value: str) -> str:
+    """A scheduler address as `distributed` takes it (`tcp://HOST:PORT`, `HOST:PORT`, `tls://...`), else ValueError."""
+    if not _ADDRESS.match(value.strip()):
+        raise ValueError(f"{value!r} is not a scheduler address (such as tcp://10.0.0.5:8786)")
+    return value.strip()
+
+
+def local_workers() -> int:
+    """Worker processes of a local cluster: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - platforms without affinity
+        return max(1, os.cpu_count() or 1)
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise MissingExtra(f"--dask needs the dask extra: {EXTRA_HINT}") from None
+    return distributed
+
+
+@contextmanager
+def dask_executor(address: str | None = None, *, n_workers: int | None = None,
+                  timeout: float = CONNECT_TIMEOUT) -> Iterator[Executor]:
+    """An Executor running on Dask: a local cluster when `address` is None, the scheduler at `address` otherwise.
+
+    The executor's `client` attribute is the `distributed.Client` (for `describe`). Everything started here
+    is closed on exit, also when the job fails.
+    """
+    distributed = _distributed()
+    cluster = None
+    if address is None:
+        cluster = distributed.LocalCluster(
+            n_workers=n_workers or local_workers(), threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, silence_logs=logging.ERROR,
+        )
+        try:
+            client = distributed.Client(cluster, set_as_default=False)
+        except BaseException:
+            cluster.close()
+            raise
+    else:
+        shown = display_name(address)
+        try:
+            client = distributed.Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise DaskUnavailable(f"cannot reach the Dask scheduler at {shown} within {timeout:g} s "
+                                  f"({type(exc).__name__}): is `dask scheduler` running there, and is its "
+                                  "port open to this machine?") from None
+    try:
+        if address is not None:
+            _check_workers(client, display_name(address))
+        executor = client.get_executor()
+        executor.client = client
+        yield executor
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _check_workers(client, shown: str) -> None:
+    """A scheduler with no worker, or workers without this package, would leave the run waiting or failing
+    on every chunk: say so before starting."""
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+    except (TimeoutError, OSError):
+        raise DaskUnavailable(f"the Dask scheduler at {shown} has no worker (waited {WORKERS_TIMEOUT:g} s): start "
+                              f"workers with `dask worker {shown}`") from None
+    try:
+        mine = version("amplitude-migrate")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return
+    theirs = client.run(version, "amplitude-migrate", on_error="return")
+    wrong = sorted(f"{worker} ({'not installed' if isinstance(found, Exception) else found})"
+                   for worker, found in theirs.items() if found != mine)
+    if wrong:
+        raise DaskUnavailable(f"the Dask workers at {shown} need amplitude-migrate {mine} installed: "
+                              f"{', '.join(wrong[:5])}{' ...' if len(wrong) > 5 else ''}")
+
+
+def describe(executor) -> str:
+    """One line for the progress output: where the work runs."""
+    client = getattr(executor, "client", None)
+    if client is None:
+        return "Dask"
+    workers = client.scheduler_info().get("workers", {})
+    threads = sum(w.get("nthreads", 0) for w in workers.values())
+    where = "a local cluster" if client.cluster is not None else display_name(client.scheduler.address)
+    return f"Dask: {len(workers)} workers ({threads} threads) on {where}"
