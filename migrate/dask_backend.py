@@ -126,4 +126,5 @@ def describe(executor) -> str:
     workers = client.scheduler_info().get("workers", {})
     threads = sum(w.get("nthreads", 0) for w in workers.values())
     where = "a local cluster" if client.cluster is not None else display_name(client.scheduler.address)
-    return f"Dask: {len(workers)} workers ({threads} threads) on {where}"
+    count = len(workers)
+    return f"Dask: {count} worker{'s' if count != 1 else ''} ({threads} thread{'s' if threads != 1 else ''}) on {where}"
