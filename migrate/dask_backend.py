@@ -18,13 +18,16 @@ import os
 import re
 from concurrent.futures import Executor
 from contextlib import contextmanager
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from migrate.errors import MigrateError
-from migrate.inputs import EXTRA_HINT, MissingExtra, display_name
+from migrate.errors import BadInput
+from migrate.inputs import EXTRA_HINT, MissingExtra, display_name, is_url
 
-__all__ = ["dask_executor", "DaskUnavailable", "check_address", "describe", "local_workers", "CONNECT_TIMEOUT"]
+__all__ = ["dask_executor", "DaskUnavailable", "check_address", "describe", "local_workers", "for_workers",
+           "CONNECT_TIMEOUT"]
 
 CONNECT_TIMEOUT = 20.0  # seconds to reach a scheduler
 WORKERS_TIMEOUT = 60.0  # seconds to wait for a scheduler's first worker
@@ -91,6 +94,9 @@ def dask_executor(address: str | None = None, *, n_workers: int | None = None,
             _check_workers(client, display_name(address))
         executor = client.get_executor()
         executor.client = client
+        executor.remote = address is not None
+        # how many chunks the replay keeps in flight: twice the cluster's threads (replay.execute reads it)
+        executor._max_workers = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
         yield executor
     finally:
         client.close()
@@ -128,3 +134,58 @@ def describe(executor) -> str:
     where = "a local cluster" if client.cluster is not None else display_name(client.scheduler.address)
     count = len(workers)
     return f"Dask: {count} worker{'s' if count != 1 else ''} ({threads} thread{'s' if threads != 1 else ''}) on {where}"
+
+
+def _same_file(path: str, size: int, mtime_ns: int) -> bool:
+    """On a worker: is `path` the very file the command sees (a shared filesystem)?"""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    return info.st_size == size and info.st_mtime_ns == mtime_ns
+
+
+def for_workers(executor, chunks: Iterable) -> Iterator:
+    """The chunks as the executor's workers can read them.
+
+    Workers of a local cluster read local files by absolute path. Workers of a remote cluster read URLs
+    themselves, and a local file by path only when every worker sees the same file (same size and
+    modification time: a shared filesystem); otherwise this process reads the chunk's bytes and ships them.
+    """
+    remote = getattr(executor, "remote", False)
+    client = getattr(executor, "client", None)
+    shared: dict[str, bool] = {}
+    for chunk in chunks:
+        path = getattr(chunk, "path", None)
+        if path is None or path == "-" or is_url(path):
+            yield chunk
+            continue
+        full = os.path.abspath(path)
+        if remote:
+            if full not in shared:
+                try:
+                    info = os.stat(full)
+                    answers = client.run(_same_file, full, info.st_size, info.st_mtime_ns, on_error="return")
+                    shared[full] = bool(answers) and all(a is True for a in answers.values())
+                except OSError:
+                    shared[full] = False
+            if not shared[full]:
+                yield replace(chunk, path=None, data=_read_range(chunk, full))
+                continue
+        yield replace(chunk, path=full)
+
+
+def _read_range(chunk, path: str) -> bytes:
+    """The bytes a chunk stands for: its byte range of a plain file, or the whole input inflated."""
+    from migrate.events import open_input
+
+    try:
+        if getattr(chunk, "whole", False):
+            with open_input(path) as stream:
+                return stream.read()
+        start, end = chunk.start or 0, chunk.end
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            return fh.read() if end is None else fh.read(end - start)
+    except OSError as exc:
+        raise BadInput(chunk.name, None, f"cannot be read: {exc.strerror or exc}") from None
