@@ -19,6 +19,12 @@ it; wall-clock rates of the commands are printed too.
    `actions run` and `classic run`; reports max RSS of each (VmHWM), plus RSS samples taken while it
    runs, which should stay flat.
 
+4. Dask: `compare --no-recommend` on D events (default 40,000: several chunks) with `--dask --workers 1`
+   and `--dask --workers N` (default: the cores), one after the other; the ratio of the two wall-clock
+   times, each less the start and stop of its local cluster (measured on a one-chunk input), is the
+   speed-up (target >= 0.8 x N). Wall clock, since parallelism is the point: on a loaded machine it is a
+   lower bound. Needs the dask extra; `--skip-dask` leaves it out.
+
 `--code DIR` runs the commands from another source tree (e.g. an export of an earlier commit) with this
 script's corpus and baseline, for before/after figures.
 
@@ -223,6 +229,38 @@ def bench_stream(n: int, seed: int, workdir: Path, code: Path) -> dict:
     return result
 
 
+def bench_dask(n: int, workers: int, seed: int, workdir: Path, code: Path) -> dict:
+    """compare --no-recommend on Dask with 1 and with N local workers; wall times less the cluster's start."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return {"skipped": "the dask extra is not installed"}
+    events_path = workdir / "dask-events.jsonl"
+    tiny_path = workdir / "dask-tiny.jsonl"
+    with open(events_path, "w", encoding="utf-8") as out:
+        for event in generate_events(n, seed + 2):
+            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+    with open(tiny_path, "w", encoding="utf-8") as out:
+        for event in generate_events(50, seed + 3):
+            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+    classic_settings = ROOT / "examples" / "classic-settings.json"
+    result: dict = {"events": n, "workers": workers}
+    for count in (1, workers):
+        base = ["compare", "--settings", str(classic_settings), "--no-recommend", "--quiet", "--dask",
+                "--workers", str(count)]
+        start_stop = run_command(base + [str(tiny_path)], code)
+        run = run_command(base + [str(events_path)], code)
+        run["cluster_seconds"] = start_stop["seconds"]
+        run["replay_seconds"] = max(1e-9, run["seconds"] - start_stop["seconds"])
+        run["events_per_cpu_second"] = n / run["cpu_seconds"] if run["cpu_seconds"] else None
+        result[str(count)] = run
+    one, many = result["1"], result[str(workers)]
+    result["speedup"] = one["replay_seconds"] / many["replay_seconds"]
+    result["speedup_with_start"] = one["seconds"] / many["seconds"]
+    result["target"] = 0.8 * workers
+    return result
+
+
 TARGETS = {  # events per CPU second as a share of orjson's parse rate (issue 10)
     "actions run": 0.07,
     "compare (with recommendations)": 0.02,
@@ -242,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-compare", action="store_true")
     parser.add_argument("--skip-commands", action="store_true", help="no command runs on the corpus")
     parser.add_argument("--skip-stream", action="store_true")
+    parser.add_argument("--dask-events", type=int, default=40_000, help="corpus size for the Dask runs")
+    parser.add_argument("--dask-workers", type=int, default=os.cpu_count() or 1, help="local Dask workers")
+    parser.add_argument("--skip-dask", action="store_true")
     args = parser.parse_args(argv)
     code = args.code.resolve()
 
@@ -264,6 +305,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_stream:
         with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
             results["stream"] = bench_stream(args.stream_events, args.seed, Path(tmp), code)
+
+    if not args.skip_dask:
+        with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
+            results["dask"] = bench_dask(args.dask_events, args.dask_workers, args.seed, Path(tmp), code)
 
     rows = [("baseline: orjson.loads of the same lines", f"{len(lines):,}", "", "", f"{parse_rate:,.0f}", "1",
              f"json.loads: {results['parse']['stdlib_lines_per_second']:,.0f}/s")]
@@ -305,6 +350,23 @@ def main(argv: list[str] | None = None) -> int:
                          f"{run['events_per_second']:,.0f}", f"{run['events_per_cpu_second']:,.0f}",
                          f"{run['events_per_cpu_second'] / parse_rate:.3g}", note))
 
+    dask = results.get("dask")
+    if dask and "skipped" in dask:
+        rows.append(("Dask", "-", "-", "-", "-", "-", f"skipped: {dask['skipped']}"))
+    elif dask:
+        one, many, n_workers = dask["1"], dask[str(dask["workers"])], dask["workers"]
+        for run in (one, many):
+            if run["exit_code"] not in (0, 1):
+                failed = True
+        rows.append((f"Dask with {n_workers} local workers vs one worker (compare --no-recommend)",
+                     f"{dask['events']:,}", f"{many['replay_seconds']:.1f} vs {one['replay_seconds']:.1f}",
+                     f"{dask['events'] / many['replay_seconds']:,.0f}",
+                     f"{many['events_per_cpu_second']:,.0f}" if many["events_per_cpu_second"] else "",
+                     "",
+                     f"speed-up {dask['speedup']:.2f}x (target >= {dask['target']:.1f}x; "
+                     f"{dask['speedup_with_start']:.2f}x with the cluster's start, "
+                     f"{many['cluster_seconds']:.1f} s)"))
+
     from tabulate import tabulate
 
     print(tabulate(rows, headers=["run", "events", "seconds", "events/s", "per CPU s", "ratio to parse", "notes"],
@@ -317,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         streamed = [stream["actions run"], stream["classic run"]] if stream else []
         commands = [run for by_tree in results["commands"].values() for run in by_tree.values()]
-        for run in [*commands, *streamed]:
+        dask_runs = [dask["1"], dask[str(dask["workers"])]] if dask and "skipped" not in dask else []
+        for run in [*commands, *streamed, *dask_runs]:
             if "stderr_tail" in run:
                 print(run["stderr_tail"], file=sys.stderr)
         return 1
