@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from migrate.cli import main
+from migrate.masking import MASK
 
 API_KEY = "live-api-key-0123456789abcdef"
 SECRET = "live-secret-key-fedcba9876543210"
@@ -64,12 +65,14 @@ def test_output_file_gzip_input_and_redaction(files):
     gz = tmp / "events.bin"
     gz.write_bytes(gzip.compress(events.read_bytes()))
     out = tmp / "out.jsonl"
-    result = run("actions", "run", "--redact", "--settings", str(settings), "-o", str(out), str(gz))
+    result = run("actions", "run", "--settings", str(settings), "-o", str(out), str(gz))  # --redact is the default
     assert result.exit_code == 0
     text = out.read_text()
-    assert len(text.splitlines()) == 3 and API_KEY not in text and "<redacted>" in text
-    unredacted = run("actions", "run", "--settings", str(settings), str(gz)).stdout
-    assert API_KEY in unredacted  # Amplitude needs it in the body; only --redact masks it
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert len(lines) == 3 and API_KEY not in text and SECRET not in text
+    assert lines[0]["fired"][0]["requests"][0]["json"]["api_key"] == MASK
+    unredacted = run("actions", "run", "--no-redact", "--settings", str(settings), str(gz)).stdout
+    assert API_KEY in unredacted  # exactly as sent: Amplitude needs it in the body
     assert API_KEY not in result.stderr and SECRET not in result.stderr + text
 
 
