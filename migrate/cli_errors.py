@@ -54,11 +54,11 @@ def error_map() -> dict[type, tuple[int, Callable[[BaseException], str]]]:
     }
 
 
-def exit_for(exc: BaseException) -> tuple[int, Callable[[BaseException], str]] | None:
-    """The (exit code, message) rule for an exception, or None when the CLI does not map it (a bug: the
-    traceback is shown)."""
+def exit_for(exc: BaseException | type) -> tuple[int, Callable[[BaseException], str]] | None:
+    """The (exit code, message) rule for an exception (or exception class), or None when the CLI does not
+    map it (a bug: the traceback is shown)."""
     table = error_map()
-    for cls in type(exc).__mro__:
+    for cls in (exc if isinstance(exc, type) else type(exc)).__mro__:
         if cls in table:
             return table[cls]
     return None
