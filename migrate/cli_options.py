@@ -1,6 +1,8 @@
 """Click options shared by several commands: each option is declared once, with one help text."""
 from __future__ import annotations
 
+import functools
+
 import click
 
 __all__ = [
@@ -109,12 +111,19 @@ def parse_pairs(values, flag: str = "--option", example: str = "page_naming=code
 
 
 def classic_options_option(func):
-    """--option NAME=VALUE (alias --classic-option): a contested classic behaviour, parsed into a dict."""
+    """--option NAME=VALUE: a contested classic behaviour; the command gets a dict. --classic-option, the
+    former name, is still accepted (hidden from --help)."""
+
+    @functools.wraps(func)
+    def merged(*args, classic_options=(), classic_options_alias=(), **kwargs):
+        pairs = tuple(classic_options) + tuple(classic_options_alias)
+        return func(*args, classic_options=parse_pairs(pairs), **kwargs)
+
+    merged = click.option("--classic-option", "classic_options_alias", multiple=True, hidden=True)(merged)
     return click.option(
-        "--option", "--classic-option", "classic_options", multiple=True, metavar="NAME=VALUE",
-        callback=lambda ctx, param, values: parse_pairs(values),
+        "--option", "classic_options", multiple=True, metavar="NAME=VALUE",
         help="A contested classic behaviour, e.g. page_naming=code2017 (repeatable; docs/classic-run.md and "
-             "`amplitude-migrate classic run --help` list the names).")(func)
+             "`amplitude-migrate classic run --help` list the names).")(merged)
 
 
 def calibration_option(func):
