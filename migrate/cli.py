@@ -6,15 +6,12 @@ library errors and `migrate.cli_errors` maps them, in one place, to a message an
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-from contextlib import contextmanager, suppress
 from importlib.metadata import PackageNotFoundError, version
 
 import click
 
-from migrate.cli_errors import EXIT_INPUT, Group, remember_secrets
+from migrate.cli_errors import EXIT_INPUT, Group
+from migrate.cli_io import InputError, output_stream, settings_secrets, skip_reporter, write_output
 from migrate.cli_options import (
     events_argument,
     output_option,
@@ -26,74 +23,15 @@ from migrate.cli_options import (
     subscriptions_option,
 )
 from migrate.cli_pii import pii_options, pii_policy
-from migrate.errors import UsageError
-from migrate.events import ReadStats, Skip
+from migrate.events import ReadStats
 
 try:
     __version__ = version("amplitude-migrate")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0+unknown"
 
-MAX_SKIP_LINES = 20
-InputError = UsageError  # the name the command modules use for "bad input or option: exit 2"
-__all__ = ["main", "EXIT_INPUT", "InputError", "output_stream", "skip_reporter", "settings_secrets"]
-
-
-def skip_reporter(stats: ReadStats):
-    """Print the first skipped lines on stderr as they happen; the rest are counted in the summary."""
-
-    def report(skip: Skip) -> None:
-        if stats.skipped_count <= MAX_SKIP_LINES:
-            click.echo(f"skipped {skip}", err=True)
-        elif stats.skipped_count == MAX_SKIP_LINES + 1:
-            click.echo("skipped: further skipped lines are only counted", err=True)
-
-    return report
-
-
-def dump_line(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
-def settings_secrets(path: str, *, actions: bool = False) -> tuple[str, ...]:
-    """The secret values of a settings file (for masking outputs and error messages); none when the file
-    cannot be read (the command then stops with its own error)."""
-    from migrate.config import load_settings_file
-    from migrate.errors import MigrateError
-    from migrate.masking import secret_values
-
-    try:
-        values = secret_values(load_settings_file(path, "settings", actions=actions))
-    except (MigrateError, OSError, ValueError):
-        values = ()
-    remember_secrets(values)
-    return values
-
-
-@contextmanager
-def output_stream(path: str | None, *, mask: tuple[str, ...] = ()):
-    """Standard output, or a file written whole or not at all: lines go to PATH.partial, which replaces
-    PATH only when the run ends without error (a broken input file leaves no half result behind). `mask`:
-    secret values masked in everything written."""
-    from migrate.masking import MaskingWriter
-
-    if path in (None, "-"):
-        yield MaskingWriter(sys.stdout, mask) if mask else sys.stdout
-        sys.stdout.flush()
-        return
-    partial = f"{path}.partial"
-    try:
-        fh = open(partial, "w", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write output: {exc.strerror or exc}") from None
-    try:
-        with fh:
-            yield MaskingWriter(fh, mask) if mask else fh
-        os.replace(partial, path)
-    except BaseException:
-        with suppress(OSError):
-            os.remove(partial)
-        raise
+__all__ = ["main", "EXIT_INPUT", "InputError", "output_stream", "skip_reporter", "settings_secrets",
+           "write_output"]
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

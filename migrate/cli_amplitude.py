@@ -7,7 +7,7 @@ import os
 
 import click
 
-from migrate.cli import InputError, settings_secrets, skip_reporter
+from migrate.cli_io import settings_secrets, skip_reporter, write_output
 from migrate.cli_errors import Command, Group, remember_secrets
 from migrate.cli_options import (
     classic_options_option,
@@ -84,15 +84,8 @@ def calibrate_cmd(settings_path, export_path, mode, classic_options, time_tolera
     for line in result.lines(doc):
         click.echo(line)
     if output_path:
-        text = json_text(doc, indent=2) + "\n"
-        if output_path == "-":
-            click.echo(text, nl=False)
-        else:
-            try:
-                with open(output_path, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-            except OSError as exc:
-                raise InputError(f"{output_path}: cannot write: {exc.strerror or exc}") from None
+        write_output(output_path, json_text(doc, indent=2) + "\n")
+        if output_path != "-":
             click.echo(f"calibration: {output_path} (use it with `amplitude-migrate compare --calibration "
                        f"{output_path}`)", err=True)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import click
 
 from migrate.canonical import records_from_requests
-from migrate.cli import InputError, output_stream, settings_secrets, skip_reporter
+from migrate.cli_io import InputError, output_stream, settings_secrets, skip_reporter
 from migrate.cli_errors import Group
 from migrate.cli_options import (
     calibration_option,

@@ -9,6 +9,7 @@ import os
 import click
 
 from migrate import public_api as api
+from migrate.cli_io import write_output
 from migrate.cli_errors import Group, remember_secrets
 from migrate.cli_options import output_option
 from migrate.errors import UsageError
@@ -93,20 +94,12 @@ def pull(ctx, destination_id, region, api_url, timeout, output_path):
     Example:
         amplitude-migrate segment pull --destination-id 64acf4667eac -o classic.json
     """
-    output = output_path or "-"
     client = _client(ctx, region, api_url, timeout)
     settings, warnings = api.pull_classic_settings(client, destination_id)
     _warn(warnings)
-    text = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
-    if output == "-":
-        click.echo(text, nl=False)
-        return
-    try:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise SegmentCommandError(f"{output}: cannot write: {exc.strerror or exc}") from None
-    click.echo(f"Wrote {len(settings)} settings of destination {destination_id} to {output}", err=True)
+    write_output(output_path, json.dumps(settings, indent=2, ensure_ascii=False) + "\n")
+    if output_path not in (None, "-"):
+        click.echo(f"Wrote {len(settings)} settings of destination {destination_id} to {output_path}", err=True)
 
 
 def _plan(ctx, destination_id, region, api_url, timeout, subscriptions_path, prune):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
 from tabulate import tabulate
 
-from migrate.cli import InputError, settings_secrets
+from migrate.cli_io import InputError, settings_secrets, write_output
 from migrate.cli_errors import Command
 from migrate.cli_options import (
     MODES,
@@ -35,14 +34,7 @@ __all__ = ["translate_cmd", "compare_cmd"]
 
 
 def _write_json(path: str | None, obj) -> None:
-    text = json_text(obj, indent=2) + "\n"
-    if path in (None, "-"):
-        sys.stdout.write(text)
-        return
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    write_output(path, json_text(obj, indent=2) + "\n")
 
 
 def _log_table(log: list[dict]) -> str:
@@ -91,13 +83,7 @@ def _write_terraform(subs, output_path, destination_id, existing_path, layout, t
             subs, destination_id=destination_id, existing=existing,
             title=f"Amplitude (Actions) subscriptions {title}, written by amplitude-migrate.\n"
                   "Review, then open a pull request (or terraform plan / apply) with the segmentio/segment provider.")
-        if output_path in (None, "-"):
-            sys.stdout.write(text)
-        else:
-            try:
-                Path(output_path).write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise InputError(f"{output_path}: cannot write: {exc.strerror or exc}") from None
+        write_output(output_path, text)
         lines += _replacement_lines(planned)
     if layout:
         if not destination_id:
