@@ -30,6 +30,7 @@ from typing import Any, Iterable
 __all__ = [
     "MASK",
     "SECRET_KEY_NAMES",
+    "is_masked",
     "is_secret_key",
     "known_secrets",
     "MaskingWriter",
@@ -67,6 +68,14 @@ def is_secret_key(key: Any) -> bool:
     if not isinstance(key, str):
         return False
     return _SEPARATORS.sub("", key.lower()) in SECRET_KEY_NAMES
+
+
+_ALREADY_MASKED = re.compile(r"^(?:[•*]{4,}|.*•.*)$", re.S)
+
+
+def is_masked(value: Any) -> bool:
+    """True for a value that is already masked: ours (``MASK``) or Segment's (``••••••••••7d35``)."""
+    return isinstance(value, str) and bool(_ALREADY_MASKED.match(value))
 
 
 def mask_value(value: Any) -> Any:

@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import random
-import re
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
@@ -32,7 +31,7 @@ import requests
 from requests.auth import AuthBase
 
 from migrate import errors as errors_mod
-from migrate.masking import redact
+from migrate.masking import MASK, is_masked, redact
 
 __all__ = [
     "ApiError",
@@ -361,7 +360,7 @@ class _BearerAuth(AuthBase):
         return request
 
     def __repr__(self) -> str:
-        return "_BearerAuth(***)"
+        return f"_BearerAuth({MASK})"
 
 
 def _seg(value: str) -> str:
@@ -412,9 +411,6 @@ def _warn_if_cleartext(base_url: str) -> None:
 
 
 # -- pull ---------------------------------------------------------------------------------------
-MASK_RE = re.compile(r"^(?:[•*]{4,}|.*•.*)$", re.S)
-
-
 def find_masked(value: Any, path: str = "") -> list[str]:
     """Paths of string values Segment returned masked (`••••…7d35`); values are never reported."""
     found = []
@@ -424,7 +420,7 @@ def find_masked(value: Any, path: str = "") -> list[str]:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             found += find_masked(item, f"{path}[{i}]")
-    elif isinstance(value, str) and MASK_RE.match(value):
+    elif is_masked(value):
         found.append(path)
     return found
 
