@@ -10,6 +10,7 @@ import click
 from migrate.cli_io import settings_secrets, skip_reporter, write_output
 from migrate.cli_errors import Command, Group, remember_secrets
 from migrate.cli_options import (
+    amplitude_export_option,
     classic_options_option,
     events_argument,
     mode_option,
@@ -26,9 +27,7 @@ __all__ = ["calibrate_cmd", "amplitude_group"]
 
 @click.command("calibrate", cls=Command)
 @settings_option("classic")
-@click.option("--amplitude-export", "export_path", required=True, type=click.Path(exists=False),
-              help="Amplitude export of the same period: the Export API zip, a folder of its .json.gz files, "
-                   "or JSON lines (see `amplitude-migrate amplitude export`).")
+@amplitude_export_option(required=True)
 @mode_option(help_text="The classic connection mode the events went through.")
 @classic_options_option
 @click.option("--time-tolerance", type=click.FloatRange(0, 3600), default=2.0, show_default=True,

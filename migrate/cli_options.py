@@ -7,6 +7,7 @@ import click
 
 __all__ = [
     "MODES",
+    "amplitude_export_option",
     "calibration_option",
     "classic_options_option",
     "events_argument",
@@ -124,6 +125,14 @@ def classic_options_option(func):
         "--option", "classic_options", multiple=True, metavar="NAME=VALUE",
         help="A contested classic behaviour, e.g. page_naming=code2017 (repeatable; docs/classic-run.md and "
              "`amplitude-migrate classic run --help` list the names).")(merged)
+
+
+def amplitude_export_option(*, required: bool = False, use: str = ""):
+    """--amplitude-export: the team's Amplitude export of the same period (Export API zip, folder, JSON lines)."""
+    return click.option(
+        "--amplitude-export", "export_path", required=required, type=click.Path(),
+        help="Your Amplitude export of the same period: the Export API zip, a folder of its .json.gz files, or "
+             f"JSON lines (see `amplitude-migrate amplitude export`).{' ' + use if use else ''}")
 
 
 def calibration_option(func):

@@ -12,6 +12,7 @@ from migrate.cli_io import InputError, settings_secrets, write_output
 from migrate.cli_errors import Command
 from migrate.cli_options import (
     MODES,
+    amplitude_export_option,
     calibration_option,
     classic_options_option,
     events_argument,
@@ -227,9 +228,8 @@ def _summary(model: dict) -> str:
                    "counted and reported either way).")
 @classic_options_option
 @calibration_option
-@click.option("--amplitude-export", "export_path", type=click.Path(),
-              help="Your Amplitude export of the same period: the classic side of the events it covers is what "
-                   "Amplitude stored; the emulator covers the rest (the report gives both counts).")
+@amplitude_export_option(use="The classic side of the events it covers is what Amplitude stored; the "
+                             "emulator covers the rest (the report gives both counts).")
 @click.option("--no-recommend", is_flag=True,
               help="Skip the recommendation passes: no recommended subscriptions, no recommended figures.")
 @runtime_build_option
