@@ -66,6 +66,10 @@ def exit_for(exc: BaseException | type) -> tuple[int, Callable[[BaseException], 
 
 def remember_secrets(values) -> None:
     """Secret values the current command has read (settings keys, tokens): error messages mask them."""
+    from migrate.masking import LOG_FILTER
+
+    values = tuple(values)
+    LOG_FILTER.remember(values)
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         root = ctx.find_root()

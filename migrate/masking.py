@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import base64
 import copy
+import logging
 import re
 from typing import Any, Iterable
 
 __all__ = [
+    "LOG_FILTER",
     "MASK",
     "SECRET_KEY_NAMES",
     "is_masked",
@@ -184,6 +186,28 @@ def redact_request(request: dict, known: Iterable[str] = ()) -> dict:
     if isinstance(request.get("url"), str):
         request["url"] = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", request["url"])
     return mask_known(request, known)
+
+
+class LogFilter(logging.Filter):
+    """Masks log messages by the rule, with the secret values the running command has read (`remember`).
+    Attach it to a module's logger: `log.addFilter(masking.LOG_FILTER)`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.known: tuple[str, ...] = ()
+
+    def remember(self, values: Iterable[Any]) -> None:
+        self.known = known_secrets((*self.known, *values))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_text(message, self.known)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+LOG_FILTER = LogFilter()
 
 
 class MaskingWriter:

@@ -31,7 +31,7 @@ import requests
 from requests.auth import AuthBase
 
 from migrate import errors as errors_mod
-from migrate.masking import MASK, is_masked, redact
+from migrate.masking import LOG_FILTER, MASK, is_masked, redact
 
 __all__ = [
     "ApiError",
@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+log.addFilter(LOG_FILTER)  # messages masked by the one rule
 
 BASE_URLS = {"us": "https://api.segmentapis.com", "eu": "https://eu1.api.segmentapis.com"}
 MEDIA_V1 = "application/vnd.segment.v1+json"

@@ -68,3 +68,16 @@ def test_masking_writer_and_already_masked_values(tmp_path):
     assert KEY not in path.read_text() and MASK in path.read_text()
     assert is_masked(MASK) and is_masked("••••••••••7d35") and is_masked("****")
     assert not is_masked("plain") and not is_masked(None)
+
+
+def test_log_messages_are_masked(caplog):
+    import logging
+
+    from migrate.masking import LOG_FILTER
+
+    log = logging.getLogger("migrate.public_api")
+    LOG_FILTER.remember(["remembered-token-123"])
+    with caplog.at_level(logging.INFO, logger="migrate.public_api"):
+        log.info("retrying with %s and Authorization: Bearer abcdefghijkl", "remembered-token-123")
+    text = caplog.text
+    assert "remembered-token-123" not in text and "abcdefghijkl" not in text and MASK in text
