@@ -60,13 +60,22 @@ def write_output(path: str | None, text: str) -> None:
 @contextmanager
 def output_stream(path: str | None, *, mask: tuple[str, ...] = ()):
     """Standard output, or a file written whole or not at all: lines go to PATH.partial, which replaces
-    PATH only when the run ends without error (a broken input file leaves no half result behind). `mask`:
-    secret values masked in everything written."""
+    PATH only when the run ends without error (a broken input file leaves no half result behind). A PATH
+    that exists and is no regular file (/dev/null, a named pipe) is written directly: it is never replaced.
+    `mask`: secret values masked in everything written."""
     from migrate.masking import MaskingWriter
 
     if path in (None, "-"):
         yield MaskingWriter(sys.stdout, mask) if mask else sys.stdout
         sys.stdout.flush()
+        return
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        try:
+            fh = open(path, "w", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write output: {exc.strerror or exc}") from None
+        with fh:
+            yield MaskingWriter(fh, mask) if mask else fh
         return
     partial = f"{path}.partial"
     try:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import logging
 import re
 from typing import Any, Iterable
@@ -67,8 +68,11 @@ _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s:]+(?::[^/@\s]*)?
 
 def is_secret_key(key: Any) -> bool:
     """True when a dict key or header name names a credential (case and separators ignored)."""
-    if not isinstance(key, str):
-        return False
+    return isinstance(key, str) and _names_secret(key)
+
+
+@functools.lru_cache(maxsize=4096)  # the same few keys come back on every event
+def _names_secret(key: str) -> bool:
     return _SEPARATORS.sub("", key.lower()) in SECRET_KEY_NAMES
 
 
@@ -183,7 +187,7 @@ def redact_request(request: dict, known: Iterable[str] = ()) -> dict:
     headers = request.get("headers")
     if isinstance(headers, dict) and any(is_secret_key(k) for k in headers):
         request["headers"] = {k: (mask_value(v) if is_secret_key(k) else v) for k, v in headers.items()}
-    if isinstance(request.get("url"), str):
+    if isinstance(request.get("url"), str) and "@" in request["url"]:
         request["url"] = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", request["url"])
     return mask_known(request, known)
 

@@ -129,3 +129,23 @@ def test_missing_events_file_is_exit_2(files):
     tmp, settings, _ = files
     result = run("actions", "run", "--settings", str(settings), str(tmp / "nope.jsonl"))
     assert result.exit_code == 2 and "nope.jsonl: cannot open" in result.stderr
+
+
+def test_output_to_a_special_file_writes_it_and_never_replaces_it(files):
+    """`-o /dev/null` or a named pipe: written directly, not replaced by a regular file (a pipe stands in
+    for the device, which a test must not risk)."""
+    import os
+    import stat
+    import threading
+
+    tmp, settings, events = files
+    fifo = tmp / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    result = run("actions", "run", "--settings", str(settings), "-o", str(fifo), "-q", str(events))
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert len(received[0].splitlines()) == 3 and not (tmp / "pipe.partial").exists()
