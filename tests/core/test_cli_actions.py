@@ -142,7 +142,7 @@ def test_output_to_a_special_file_writes_it_and_never_replaces_it(files):
     fifo = tmp / "pipe"
     os.mkfifo(fifo)
     received = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
     reader.start()
     result = run("actions", "run", "--settings", str(settings), "-o", str(fifo), "-q", str(events))
     reader.join(timeout=30)
