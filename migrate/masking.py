@@ -176,20 +176,27 @@ def mask_known(value: Any, known: Iterable[str]) -> Any:
     return walk(value) if known_t else value
 
 
+def _mask_credentials(part: Any) -> Any:
+    if type(part) is not dict:
+        return part
+    for key in part:
+        if type(key) is str and _names_secret(key):  # rare: copy only when there is something to mask
+            return {k: (mask_value(v) if is_secret_key(k) else v) for k, v in part.items()}
+    return part
+
+
 def redact_request(request: dict, known: Iterable[str] = ()) -> dict:
     """A request (``{method, url, headers, json | form}``) with its credentials masked: ``api_key`` in the
-    body or form, credential headers (``Authorization``), and any known secret value; event data is kept."""
-    request = dict(request)
-    for part in ("json", "form"):
-        body = request.get(part)
-        if isinstance(body, dict) and any(is_secret_key(k) for k in body):
-            request[part] = {k: (mask_value(v) if is_secret_key(k) else v) for k, v in body.items()}
-    headers = request.get("headers")
-    if isinstance(headers, dict) and any(is_secret_key(k) for k in headers):
-        request["headers"] = {k: (mask_value(v) if is_secret_key(k) else v) for k, v in headers.items()}
-    if isinstance(request.get("url"), str) and "@" in request["url"]:
-        request["url"] = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", request["url"])
-    return mask_known(request, known)
+    body or form, credential headers (``Authorization``), URL user-info and any known secret value; event
+    data is kept."""
+    out = dict(request)
+    for part in ("json", "form", "headers"):
+        if part in out:
+            out[part] = _mask_credentials(out[part])
+    url = out.get("url")
+    if type(url) is str and "@" in url:
+        out["url"] = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", url)
+    return mask_known(out, known) if known else out
 
 
 class LogFilter(logging.Filter):
