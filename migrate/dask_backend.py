@@ -22,9 +22,8 @@ from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Iterable, Iterator
 
-from migrate.errors import MigrateError
-from migrate.errors import BadInput
-from migrate.inputs import EXTRA_HINT, MissingExtra, display_name, is_url
+from migrate.errors import BadInput, DaskUnavailable, MissingExtra
+from migrate.inputs import EXTRA_HINT, display_name, is_url
 
 __all__ = ["dask_executor", "DaskUnavailable", "check_address", "describe", "local_workers", "for_workers",
            "CONNECT_TIMEOUT"]
@@ -32,10 +31,6 @@ __all__ = ["dask_executor", "DaskUnavailable", "check_address", "describe", "loc
 CONNECT_TIMEOUT = 20.0  # seconds to reach a scheduler
 WORKERS_TIMEOUT = 60.0  # seconds to wait for a scheduler's first worker
 _ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|ucx|inproc)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):(\d{1,5})/?$")
-
-
-class DaskUnavailable(MigrateError):
-    """The Dask scheduler cannot be reached or cannot run the job (exit 2)."""
 
 
 def check_address(value: str) -> str:

@@ -36,5 +36,13 @@ class ApiError(MigrateError):
         super().__init__(f"HTTP {status}: {message}")
 
 
+class MissingExtra(MigrateError):
+    """What was asked needs an optional extra that is not installed (names the pip install line)."""
+
+
+class DaskUnavailable(MigrateError):
+    """The Dask scheduler cannot be reached, has no worker, or its workers cannot run the job."""
+
+
 class GateFailed(Exception):
     """A quality gate was not met (exit code 1): the run itself succeeded and its results were written."""

@@ -30,7 +30,7 @@ import re
 from typing import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from migrate.errors import BadInput, MigrateError
+from migrate.errors import BadInput, MissingExtra
 
 __all__ = ["expand_inputs", "is_url", "display_name", "open_url", "url_size", "MissingExtra", "EXTRA_HINT"]
 
@@ -39,10 +39,6 @@ EXTRA_HINT = "pip install 'amplitude-migrate[dask]'"
 BLOCK_SIZE = 8 << 20
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _MAGIC = re.compile(r"[*?\[]")
-
-
-class MissingExtra(MigrateError):
-    """An optional dependency (the `dask` extra) is needed for what was asked."""
 
 
 def is_url(path: str) -> bool:
