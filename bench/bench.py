@@ -23,7 +23,9 @@ it; wall-clock rates of the commands are printed too.
    and `--dask --workers N` (default: the cores), one after the other; the ratio of the two wall-clock
    times, each less the start and stop of its local cluster (measured on a one-chunk input), is the
    speed-up (target >= 0.8 x N). Wall clock, since parallelism is the point: on a loaded machine it is a
-   lower bound. Needs the dask extra; `--skip-dask` leaves it out.
+   lower bound. Beside it, the CPU-time efficiency: CPU seconds of the whole run (command and cluster
+   processes) with one worker over those with N; N times it bounds the speed-up on N free cores.
+   Needs the dask extra; `--skip-dask` leaves it out.
 
 `--code DIR` runs the commands from another source tree (e.g. an export of an earlier commit) with this
 script's corpus and baseline, for before/after figures.
@@ -258,6 +260,9 @@ def bench_dask(n: int, workers: int, seed: int, workdir: Path, code: Path) -> di
     result["speedup"] = one["replay_seconds"] / many["replay_seconds"]
     result["speedup_with_start"] = one["seconds"] / many["seconds"]
     result["target"] = 0.8 * workers
+    # CPU seconds of the whole run (the command, the cluster's processes) with one worker over those with N:
+    # what Dask's split costs in work; N times it bounds the speed-up on N free cores
+    result["cpu_efficiency"] = one["cpu_seconds"] / many["cpu_seconds"] if many["cpu_seconds"] else None
     return result
 
 
@@ -365,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
                      "",
                      f"speed-up {dask['speedup']:.2f}x (target >= {dask['target']:.1f}x; "
                      f"{dask['speedup_with_start']:.2f}x with the cluster's start, "
-                     f"{many['cluster_seconds']:.1f} s)"))
+                     f"{many['cluster_seconds']:.1f} s); CPU-time efficiency {dask['cpu_efficiency'] or 0:.2f} "
+                     f"(bound on free cores {n_workers * (dask['cpu_efficiency'] or 0):.2f}x)"))
 
     from tabulate import tabulate
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import warnings
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import is_dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Iterable, Iterator
 
@@ -58,19 +59,23 @@ def _distributed():
 
 @contextmanager
 def dask_executor(address: str | None = None, *, n_workers: int | None = None,
-                  timeout: float = CONNECT_TIMEOUT) -> Iterator[Executor]:
+                  timeout: float | None = None) -> Iterator[Executor]:
     """An Executor running on Dask: a local cluster when `address` is None, the scheduler at `address` otherwise.
 
     The executor's `client` attribute is the `distributed.Client` (for `describe`). Everything started here
     is closed on exit, also when the job fails.
     """
     distributed = _distributed()
+    timeout = CONNECT_TIMEOUT if timeout is None else timeout
     cluster = None
     if address is None:
-        cluster = distributed.LocalCluster(
-            n_workers=n_workers or local_workers(), threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, silence_logs=logging.ERROR,
-        )
+        with warnings.catch_warnings():
+            # its status page moves to a free port when 8787 is taken: not worth a warning here
+            warnings.filterwarnings("ignore", message="Port .* is already in use")
+            cluster = distributed.LocalCluster(
+                n_workers=n_workers or local_workers(), threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, silence_logs=logging.CRITICAL,  # errors come back as the CLI's sentence
+            )
         try:
             client = distributed.Client(cluster, set_as_default=False)
         except BaseException:
@@ -87,16 +92,35 @@ def dask_executor(address: str | None = None, *, n_workers: int | None = None,
     try:
         if address is not None:
             _check_workers(client, display_name(address))
-        executor = client.get_executor()
-        executor.client = client
-        executor.remote = address is not None
-        # how many chunks the replay keeps in flight: twice the cluster's threads (replay.execute reads it)
-        executor._max_workers = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
-        yield executor
+        yield DaskExecutor(client, remote=address is not None)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+class DaskExecutor(Executor):
+    """`client.get_executor()` with the chunks it is given made readable by the workers (`for_workers`).
+
+    `_max_workers` (the cluster's threads) is how many chunks the replay keeps in flight, twice over."""
+
+    def __init__(self, client, *, remote: bool):
+        self.client, self.remote = client, remote
+        self._inner = client.get_executor()
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+        self._max_workers = max(1, threads)
+        self._shared: dict[str, bool] = {}
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self._inner.submit(fn, *(self._readable(a) for a in args), **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._inner.shutdown(wait=wait)
+
+    def _readable(self, arg):
+        if not (is_dataclass(arg) and hasattr(arg, "path") and hasattr(arg, "data")):
+            return arg  # not a chunk
+        return next(for_workers(self, [arg], self._shared))
 
 
 def _check_workers(client, shown: str) -> None:
@@ -107,9 +131,8 @@ def _check_workers(client, shown: str) -> None:
     except (TimeoutError, OSError):
         raise DaskUnavailable(f"the Dask scheduler at {shown} has no worker (waited {WORKERS_TIMEOUT:g} s): start "
                               f"workers with `dask worker {shown}`") from None
-    try:
-        mine = version("amplitude-migrate")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    mine = _my_version()
+    if mine is None:  # pragma: no cover - running from a source tree
         return
     theirs = client.run(version, "amplitude-migrate", on_error="return")
     wrong = sorted(f"{worker} ({'not installed' if isinstance(found, Exception) else found})"
@@ -117,6 +140,13 @@ def _check_workers(client, shown: str) -> None:
     if wrong:
         raise DaskUnavailable(f"the Dask workers at {shown} need amplitude-migrate {mine} installed: "
                               f"{', '.join(wrong[:5])}{' ...' if len(wrong) > 5 else ''}")
+
+
+def _my_version() -> str | None:
+    try:
+        return version("amplitude-migrate")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return None
 
 
 def describe(executor) -> str:
@@ -140,7 +170,7 @@ def _same_file(path: str, size: int, mtime_ns: int) -> bool:
     return info.st_size == size and info.st_mtime_ns == mtime_ns
 
 
-def for_workers(executor, chunks: Iterable) -> Iterator:
+def for_workers(executor, chunks: Iterable, shared: dict[str, bool] | None = None) -> Iterator:
     """The chunks as the executor's workers can read them.
 
     Workers of a local cluster read local files by absolute path. Workers of a remote cluster read URLs
@@ -149,7 +179,7 @@ def for_workers(executor, chunks: Iterable) -> Iterator:
     """
     remote = getattr(executor, "remote", False)
     client = getattr(executor, "client", None)
-    shared: dict[str, bool] = {}
+    shared = {} if shared is None else shared
     for chunk in chunks:
         path = getattr(chunk, "path", None)
         if path is None or path == "-" or is_url(path):

@@ -35,16 +35,20 @@ def _clear_fs_cache():
     s3fs.S3FileSystem.clear_instance_cache()
 
 
-@pytest.fixture
-def s3_env(s3_server, monkeypatch):
+def set_aws_env(monkeypatch, endpoint: str) -> None:
     """The standard AWS environment pointing at the local server (what a user sets, or their profile holds)."""
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3", "AWS_CONFIG_FILE"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch):
+    set_aws_env(monkeypatch, s3_server)
     _clear_fs_cache()
     yield s3_server
     _clear_fs_cache()
@@ -71,3 +75,16 @@ def archive(s3_env):
         client.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(b"".join(part)), ContentEncoding="gzip",
                           ContentType="text/plain")
     return f"s3://{BUCKET}/segment-logs/{SOURCE}/", lines
+
+
+@pytest.fixture(scope="session")
+def scheduler(s3_server):
+    """A running scheduler with two workers, started with the credentials in their environment (as on
+    worker machines with an instance role or a profile)."""
+    distributed = pytest.importorskip("distributed")
+    with pytest.MonkeyPatch.context() as env:
+        set_aws_env(env, s3_server)
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                            dashboard_address=None, silence_logs=logging.CRITICAL)
+    with cluster:
+        yield cluster.scheduler_address

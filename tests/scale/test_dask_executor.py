@@ -33,19 +33,9 @@ def test_local_cluster_workers_read_archive_chunks_themselves(archive):
     assert len(pids) == 2 and __import__("os").getpid() not in pids  # separate processes
 
 
-@pytest.fixture(scope="module")
-def scheduler():
-    distributed = pytest.importorskip("distributed")
-    import logging
-
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster:
-        yield cluster.scheduler_address
-
-
 def test_a_running_scheduler_is_joined_and_left_running(scheduler):
     with dask_executor(scheduler) as executor:
-        assert describe(executor) == f"Dask: 1 worker (1 thread) on {scheduler}"
+        assert describe(executor) == f"Dask: 2 workers (2 threads) on {scheduler}"
         assert list(executor.map(pow, [2, 3], [10, 2])) == [1024, 9]
     with dask_executor(scheduler) as executor:  # the cluster outlives our client
         assert executor.submit(abs, -7).result() == 7
@@ -76,3 +66,13 @@ def test_scheduler_addresses(value):
 def test_not_scheduler_addresses(value):
     with pytest.raises(ValueError, match="is not a scheduler address"):
         check_address(value)
+
+
+def test_workers_without_this_version_are_named_before_any_work(scheduler, monkeypatch):
+    from migrate import dask_backend
+
+    # this process claims another version than the one the workers have installed
+    monkeypatch.setattr(dask_backend, "_my_version", lambda: "9.9.9")
+    with pytest.raises(DaskUnavailable, match=r"need amplitude-migrate 9\.9\.9 installed: tcp://127\.0\.0\.1:\d+ \("):
+        with dask_executor(scheduler):
+            pass
