@@ -71,12 +71,15 @@ def test_names_in_messages_drop_passwords_and_query_strings():
     assert display_name("events/*.gz") == "events/*.gz"
 
 
-def test_urls_without_the_extra_say_how_to_install_it(monkeypatch):
+def test_urls_without_the_extra_say_how_to_install_it(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "fsspec", None)  # import fsspec now fails, as without the extra
     with pytest.raises(MissingExtra, match=r"pip install 'amplitude-migrate\[dask\]'"):
         expand_inputs(["s3://bucket/segment-logs/x/*.gz"])
-    result = CliRunner().invoke(main, ["actions", "run", "--settings", "s.json", "s3://bucket/a.gz"])
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"apiKey": "k" * 32, "secretKey": "s" * 32, "endpoint": "north_america"}))
+    result = CliRunner().invoke(main, ["actions", "run", "--settings", str(settings), "s3://bucket/a.gz"])
     assert result.exit_code == 2
+    assert "reading URLs needs the dask extra (fsspec, s3fs): pip install 'amplitude-migrate[dask]'" in result.stderr
 
 
 # --- Segment's S3 archive through a local S3 server ------------------------------------------------------
@@ -128,3 +131,33 @@ def test_actions_run_on_the_archive_equals_the_local_file(archive, tmp_path):
     assert [r.exit_code for r in runs] == [0, 0], runs[1].output
     assert runs[0].stdout == runs[1].stdout and len(runs[1].stdout.splitlines()) == len(example_lines())
     assert SECRET_KEY not in runs[1].output
+
+
+@pytest.mark.dask
+def test_any_fsspec_url_an_http_file_with_a_token_that_no_message_shows(tmp_path):
+    from http.server import SimpleHTTPRequestHandler
+
+    from local_server import LocalServer
+
+    body = gzip.compress(b"".join(_event(i) for i in range(3)) + b"{broken\n")
+    (tmp_path / "events.jsonl.gz").write_bytes(body)
+
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(tmp_path), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = LocalServer(Handler).start()
+    try:
+        url = f"{server.url}/events.jsonl.gz?token=sekrit-token-123"
+        stats = ReadStats()
+        assert _ids([url], stats=stats) == ["m0", "m1", "m2"]
+        assert stats.files == [f"{server.url}/events.jsonl.gz?..."] and stats.skipped_count == 1
+        assert "sekrit" not in str(stats.skipped[0])
+        with pytest.raises(BadInput) as caught:
+            list(read_events([f"{server.url}/missing.jsonl?token=sekrit-token-123"]))
+        assert str(caught.value).startswith(f"{server.url}/missing.jsonl?...: ") and "sekrit" not in str(caught.value)
+    finally:
+        server.stop()
