@@ -165,6 +165,18 @@ class Router:
                 self.forced[slot] = self.forced.get(slot, 0) + 1
         return library, self.mode
 
+    def counts(self) -> tuple[dict, dict]:
+        """What `warnings` is built from; a fresh Router per chunk, folded with `merge`."""
+        return self.unknown, self.forced
+
+    def merge(self, other: "Router") -> "Router":
+        """Fold in the counts of the events that follow (a later chunk of the input)."""
+        for table, theirs in ((self.unknown, other.unknown), (self.forced, other.forced)):
+            for key, n in theirs.items():
+                if len(table) < 50 or key in table:
+                    table[key] = table.get(key, 0) + n
+        return self
+
     def warnings(self) -> list[str]:
         out = []
         for library, n in sorted(self.unknown.items(), key=lambda kv: -kv[1]):
