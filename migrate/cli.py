@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
-from migrate.cli_options import runtime_build_option
+from migrate.cli_options import runtime_build_option, workers_option
 from migrate.errors import MigrateError
 from migrate.cli_pii import pii_options, pii_policy
 from migrate.events import ReadStats, Skip
@@ -134,11 +134,12 @@ def actions_group():
               "on when the settings come from Terraform: keys kept there are never printed).")
 @pii_options("keep")
 @runtime_build_option
+@workers_option
 @strict_option
 @quiet_option
 @events_argument
 def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode, pii_keys, pii_salt, runtime_build,
-                strict, quiet, events):
+                workers, strict, quiet, events):
     """Run events through the Actions destination; print one JSON line per event.
 
     Each line holds the event's messageId, every subscription that fired with the HTTP requests it
@@ -153,18 +154,21 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode
     """
     from actions.user_agent import runtime_build as model_build
     from migrate.progress import Progress
+    from migrate.replay import workers_executor
     from migrate.run import run_actions
     from migrate.terraform import is_terraform_path
 
     policy = pii_policy(pii_mode, pii_keys, pii_salt)
     stats = ReadStats()
     with input_errors(), output_stream(output_path) as out, model_build(runtime_build), \
-            Progress("actions run", stats=stats, enabled=not quiet) as progress:
+            Progress("actions run", stats=stats, enabled=not quiet) as progress, \
+            workers_executor(workers) as executor:
         summary = run_actions(
             settings_path, subscriptions_path, events, out,
             strict=strict, redact=redact or is_terraform_path(settings_path), stats=stats,
             on_skip=skip_reporter(stats), pii=policy.pseudonymiser() if policy.masks else None,
             on_warning=lambda text: click.echo(f"warning: {text}", err=True), progress=progress,
+            executor=executor,
         )
     click.echo(summary.line(), err=True)
 

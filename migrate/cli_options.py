@@ -13,3 +13,11 @@ def runtime_build_option(func):
              "lock pins for @segment/action-destinations 3.497.0 (ua-parser-js 0.7.25: a Mac is no device); "
              "`npm` = a plain npm install today (ua-parser-js 0.7.33: Mac -> Apple / Macintosh).",
     )(func)
+
+
+def workers_option(func):
+    return click.option(
+        "--workers", "workers", type=click.IntRange(min=1), default=None, metavar="N",
+        help="Processes that replay the events, chunk by chunk (default: this machine's cores; 1: in this "
+             "process). Results and output are the same for any N (docs/performance.md).",
+    )(func)

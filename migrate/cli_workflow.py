@@ -10,7 +10,7 @@ import click
 from tabulate import tabulate
 
 from migrate.cli import quiet_option
-from migrate.cli_options import runtime_build_option
+from migrate.cli_options import runtime_build_option, workers_option
 from migrate.cli_pii import pii_options, pii_policy
 from migrate.config import json_text, load_settings_file, load_subscriptions_doc
 from migrate.errors import MigrateError
@@ -280,6 +280,7 @@ def _summary(model: dict) -> str:
 @click.option("--no-recommend", is_flag=True,
               help="Skip the recommendation passes: no recommended subscriptions, no recommended figures.")
 @runtime_build_option
+@workers_option
 @click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
 @quiet_option
 @pii_options("mask")
@@ -287,7 +288,7 @@ def _summary(model: dict) -> str:
 @click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
 def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_dir, fail_under, fail_under_exact,
                 max_skipped, dedupe, classic_options, classic_options_alias, calibration_path, export_path,
-                no_recommend, runtime_build, strict, quiet, pii_mode, pii_keys, pii_salt, events, destination_id=None,
+                no_recommend, runtime_build, workers, strict, quiet, pii_mode, pii_keys, pii_salt, events, destination_id=None,
                 existing_path=None, terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
@@ -310,6 +311,7 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
     from actions.user_agent import runtime_build as model_build
     from migrate.compare import compare
     from migrate.pii import protect_report
+    from migrate.replay import workers_executor
 
     options = _parse_options(tuple(classic_options) + tuple(classic_options_alias))
     overrides = _parse_source_modes(source_modes)
@@ -322,13 +324,13 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
         if subs_doc is not None:
             _lint(subs_doc, subscriptions_path)
         calibration = _load_calibration(calibration_path) if calibration_path else None
-        with model_build(runtime_build):
+        with model_build(runtime_build), workers_executor(workers) as executor:
             model = compare(
                 settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
                 subscriptions_file=subscriptions_path, mode=mode, source_modes=overrides, classic_options=options,
                 calibration=calibration, calibration_file=calibration_path, amplitude_export=export_path,
                 recommend=not no_recommend, strict=strict, progress=PassProgress(enabled=not quiet),
-                on_skip=lambda skip: None, dedupe=dedupe, max_skipped=max_skipped,
+                on_skip=lambda skip: None, dedupe=dedupe, max_skipped=max_skipped, executor=executor,
             )
         model["inputs"]["runtime_build"] = runtime_build
     except _library_errors() as exc:

@@ -115,6 +115,29 @@ class ReadStats:
             self.duplicate_examples.extend(other.duplicate_examples[:room])
         return self
 
+    def absorb(self, other: "ReadStats", on_skip: Callable[[Skip], None] | None = None) -> "ReadStats":
+        """`merge`, calling `on_skip` with each skipped line it carries as an example, counted in turn (so a
+        reporter that prints the first few sees the same counts as during a single pass)."""
+        rest = ReadStats(read=other.read, skipped_count=other.skipped_count - len(other.skipped),
+                         formats=other.formats, skipped_by_reason=dict(other.skipped_by_reason),
+                         duplicates=other.duplicates, duplicate_examples=other.duplicate_examples,
+                         files=other.files)
+        for skip in other.skipped:
+            self.add_skip(skip)
+            kind = skip.kind or skip.reason.split(":")[0]
+            rest.skipped_by_reason[kind] -= 1
+            if not rest.skipped_by_reason[kind]:
+                del rest.skipped_by_reason[kind]
+            if on_skip is not None:
+                on_skip(skip)
+        return self.merge(rest)
+
+    def at(self, position: int | None) -> None:
+        """Progress of a replay folded chunk by chunk: `position` input bytes are done."""
+        if position is not None:
+            self._size_done = position
+            self._current = None
+
     @property
     def skipped_share(self) -> float:
         total = self.read + self.skipped_count

@@ -872,3 +872,236 @@ class FinalPass(_CompareJob):
             by_mode = partial.by_mode[m] = VariantFindings(self.label)
         by_mode.add(event, result, run.classic_records, records)
         partial.sources.add(library, m, "recommended", result, first=False)
+
+
+# ------------------------------------------------------------------------------------------------ actions run
+
+
+class LinesPartial(Partial):
+    """A chunk's output lines (written by the main process in chunk order, never accumulated) and counts."""
+
+    counters: tuple = ()
+
+    def __init__(self):
+        super().__init__()
+        self.text = ""
+        self.lines: list[str] = []
+        for name in self.counters:
+            setattr(self, name, 0)
+
+    def merge(self, other: "LinesPartial") -> "LinesPartial":
+        super().merge(other)
+        self.text = ""
+        for name in self.counters:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
+
+class ActionsRunPartial(LinesPartial):
+    counters = ("fired", "errors", "requests", "records", "failed")
+
+
+class ActionsRun(Job):
+    """`actions run`: every event through the engine, one JSON line each."""
+
+    partial_type = ActionsRunPartial
+    collect_ids = True
+
+    def __init__(self, settings: dict, subscriptions: list, *, redact: bool = False, pii=None,
+                 strict: bool = False):
+        super().__init__()
+        self.settings = settings
+        self.subscriptions = subscriptions
+        self.redact = redact
+        self.pii = pii
+        self.strict = strict
+
+    def _engine(self):
+        import actions
+
+        return actions.Engine(settings=self.settings, subscriptions=self.subscriptions)
+
+    def step(self, partial: ActionsRunPartial, event: dict) -> None:
+        from migrate.canonical import records_from_requests
+        from migrate.config import json_line
+        from migrate.run import engine_failure, redact_request
+
+        engine = self.local("engine", self._engine)
+        pii = self.pii
+        try:
+            fired = engine.send(event)
+            requests = []
+            for item in fired:
+                requests.extend(item["requests"])
+            records = records_from_requests(requests)
+        except Exception as exc:  # one odd event must not stop a long run: written as data and counted
+            partial.failed += 1
+            line = {"messageId": event.get("messageId"), "fired": [], "records": [], "error": engine_failure(exc)}
+            partial.lines.append(json_line(pii.scrub(line) if pii is not None else line))
+            return
+        for item in fired:
+            partial.fired += 1
+            if item.get("error"):
+                partial.errors += 1
+        if self.redact:
+            fired = [{**item, "requests": [redact_request(r) for r in item["requests"]]} for item in fired]
+        partial.requests += len(requests)
+        partial.records += len(records)
+        line = {"messageId": event.get("messageId"), "fired": fired, "records": records}
+        partial.lines.append(json_line(pii.scrub(line) if pii is not None else line))
+
+    def end(self, partial: LinesPartial) -> None:
+        partial.text = "".join(line + "\n" for line in partial.lines)
+        partial.lines = []
+
+
+# ------------------------------------------------------------------------------------------------ classic run
+
+MAX_EVENT_SKIP_NOTES = 20  # events the emulator skipped, reported one by one (the rest are counted)
+
+
+class ClassicRunPartial(LinesPartial):
+    counters = ("skipped_events", "requests", "records", "failed")
+
+    def __init__(self):
+        super().__init__()
+        self.not_sent: dict[str, int] = {}  # note -> events that sent nothing
+        self.event_skips: list[tuple] = []  # (messageId, reason) of the first events the emulator skipped
+
+    def merge(self, other: "ClassicRunPartial") -> "ClassicRunPartial":
+        super().merge(other)
+        for note, n in other.not_sent.items():
+            self.not_sent[note] = self.not_sent.get(note, 0) + n
+        self.event_skips = []
+        return self
+
+
+class ClassicRun(Job):
+    """`classic run`: every event through the classic emulator, one JSON line each."""
+
+    partial_type = ClassicRunPartial
+    collect_ids = True
+
+    def __init__(self, emulator, *, redact: bool = False, pii=None, strict: bool = False):
+        super().__init__()
+        self.emulator = emulator  # picklable; each process uses the copy it first received
+        self.redact = redact
+        self.pii = pii
+        self.strict = strict
+
+    def step(self, partial: ClassicRunPartial, event: dict) -> None:
+        from migrate.canonical import records_from_requests
+        from migrate.config import json_line
+        from migrate.run import engine_failure, redact_request
+
+        pii = self.pii
+        mid = event.get("messageId") if isinstance(event, dict) else None
+        try:
+            result = self.emulator.send(event)
+            requests = result["requests"]
+            records = result["records"]
+            if records is None:
+                records = records_from_requests(requests)
+        except Exception as exc:  # one odd event must not stop a long run: written as data and counted
+            partial.failed += 1
+            failed = {"messageId": mid, "requests": [], "records": [], "error": engine_failure(exc)}
+            partial.lines.append(json_line(pii.scrub(failed) if pii is not None else failed))
+            return
+        line = {"messageId": mid, "requests": [redact_request(r) for r in requests] if self.redact else requests,
+                "records": records}
+        if result.get("skipped"):
+            partial.skipped_events += 1
+            line["skipped"] = result["skipped"]
+            if len(partial.event_skips) < MAX_EVENT_SKIP_NOTES:
+                partial.event_skips.append((mid, result["skipped"]))
+        elif not records and result.get("note"):
+            line["note"] = result["note"]
+            partial.not_sent[result["note"]] = partial.not_sent.get(result["note"], 0) + 1
+        partial.requests += len(requests)
+        partial.records += len(records)
+        partial.lines.append(json_line(pii.scrub(line) if pii is not None else line))
+
+    end = ActionsRun.end
+
+
+def run_lines(job: Job, paths: list[str], out, stats: ReadStats, executor: Executor | None = None, *,
+              on_skip=None, progress=None, on_partial=None, chunk_lines: int | None = None):
+    """`actions run` / `classic run`: the job over the input, each chunk's lines written in input order;
+    read figures (skips, duplicates) into `stats`. Returns the folded partial (the counts)."""
+    paths = [str(p) for p in paths]
+    stats.size_total = input_size(paths)
+    stats._size_done = 0
+    duplicates = Duplicates(stats)
+
+    def seen(partial):
+        out.write(partial.text)
+        stats.absorb(partial.read, on_skip)
+        duplicates.feed(partial.ids, partial.name)
+        stats.at(partial.position)
+        if on_partial is not None:
+            on_partial(partial)
+        if progress is not None:
+            progress.advance(partial.events)
+
+    total = fold(execute(job, plan(paths, chunk_lines=chunk_lines), executor), seen)
+    if total is None:
+        total = job.partial_type()
+    return total
+
+
+# ------------------------------------------------------------------------------------------------ snapshots
+
+
+class SnapshotPartial(Partial):
+    def __init__(self):
+        super().__init__()
+        self.entries: list[tuple] = []  # (messageId or None, entry) per event, in order
+
+
+class SnapshotRecords(Job):
+    """The snapshot plugin: per event, the canonical records of classic and/or Actions."""
+
+    partial_type = SnapshotPartial
+    strict = True
+
+    def __init__(self, emulator=None, engine=None, pii=None):
+        super().__init__()
+        self.emulator = emulator
+        self.engine = engine
+        self.pii = pii
+
+    def step(self, partial: SnapshotPartial, event: dict) -> None:
+        from collections import OrderedDict as _OD
+
+        from migrate.canonical import records_from_requests
+        from migrate.runner import Runner
+
+        runner = self.local("runner", lambda: Runner(self.emulator, {}, records_from_requests))
+        entry = _OD(call=_call(event))
+        if self.emulator is not None:
+            records, reached, error = runner.classic(event)
+            entry["classic"] = records
+            if error:
+                entry["classic_error"] = error
+            if not reached:
+                entry["classic_skipped"] = "integrations object disables Amplitude"
+        if self.engine is not None:
+            run = runner.actions(self.engine, event)
+            entry["actions"] = run.records
+            if run.errors:
+                entry["actions_errors"] = run.errors
+            if not run.reached:
+                entry["actions_skipped"] = "integrations object disables Actions Amplitude"
+        if self.pii is not None:
+            entry = _OD(self.pii.scrub(entry))
+        partial.entries.append((message_id(event), entry))
+
+
+def _call(event: dict) -> str:
+    kind = event.get("type")
+    if kind == "track":
+        return f"track {event.get('event')}"
+    if kind in ("page", "screen"):
+        name = " ".join(str(x) for x in (event.get("category"), event.get("name")) if x)
+        return f"{kind} {name}".rstrip()
+    return str(kind)
