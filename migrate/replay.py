@@ -50,7 +50,7 @@ __all__ = ["CHUNK_LINES", "Chunk", "plan", "read_chunk", "Job", "Partial", "exec
 
 # Lines per chunk. Small enough that a chunk's partial (for `actions run`, its output lines) stays a few
 # megabytes, large enough that shipping the job and the partial costs little next to the replay itself.
-CHUNK_LINES = 5_000
+CHUNK_LINES = 1_000
 # a stand-in for a line longer than MAX_LINE_BYTES read by the main process: the reader skips it as too long
 _LONG_LINE = b" " * (MAX_LINE_BYTES + 1) + b"\n"
 _SCAN_BLOCK = 1 << 20
