@@ -5,7 +5,8 @@ default, server libraries through cloud mode, analytics.js through web, the mobi
 Android). Every mode present gets its own translated subscriptions and its own recommendations: in Segment,
 each source connects to its own destination instance.
 
-Passes over the events (each pass re-reads the input files; standard input is spooled to a temporary file
+Passes over the events, each on the replay pipeline (`migrate.replay`: chunks, any number of workers, the same
+result; each pass re-reads the input files; standard input is spooled to a temporary file
 first, so nothing is kept in memory):
 
 1. Classic vs the untouched presets and vs the translated (or the user's) subscriptions; detections.

@@ -1,5 +1,6 @@
-"""Run one Segment event through Classic and through one or more sets of Actions subscriptions, side by side,
-and turn what each sends into canonical Amplitude records.
+"""The per-event part of the replay pipeline (`migrate.replay`): run one Segment event through Classic and
+through one or more sets of Actions subscriptions, side by side, and turn what each sends into canonical
+Amplitude records; route each event to its Classic connection mode.
 
 Segment routes an event to a destination only when its `integrations` object allows it: Classic listens to
 the key "Amplitude", Actions to "Actions Amplitude" (`All` is the fallback for both). The runner applies
