@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 import uuid
 from collections import OrderedDict, deque
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -46,7 +45,9 @@ from migrate.events import (_READ_ERRORS, GZIP_MAGIC, MAX_DUPLICATE_EXAMPLES, MA
                             _file_size, _open, _RecentIds, detect_format, iter_line_range, iter_stream, read_error)
 
 __all__ = ["CHUNK_LINES", "Chunk", "plan", "read_chunk", "Job", "Partial", "execute", "fold", "Duplicates",
-           "find_duplicates", "default_workers", "workers_executor", "Progressed", "input_size"]
+           "find_duplicates", "default_workers", "workers_executor", "input_size", "run_lines", "verify_event",
+           "CompareSetup", "ModeSetup", "FirstPass", "VerifyPass", "FinalPass", "ActionsRun", "ClassicRun",
+           "SnapshotRecords"]
 
 # Lines per chunk. Small enough that a chunk's partial (for `actions run`, its output lines) stays a few
 # megabytes, large enough that shipping the job and the partial costs little next to the replay itself.
@@ -504,33 +505,6 @@ def workers_executor(workers: int | None):
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
-
-
-class Progressed:
-    """A `ReadStats` stand-in for `migrate.progress.Progress`: input size and the position of the last
-    chunk folded (progress advances per chunk)."""
-
-    def __init__(self, size_total: int | None):
-        self.size_total = size_total
-        self._position = 0
-
-    def at(self, position: int | None) -> None:
-        if position is not None:
-            self._position = position
-
-    def position(self) -> int | None:
-        return None if self.size_total is None else min(self.size_total, self._position)
-
-
-def stdin_name(path: str) -> str:
-    return "<stdin>" if path == "-" else path
-
-
-def _stdin_is_tty() -> bool:  # pragma: no cover - trivial
-    try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 # ------------------------------------------------------------------------------------------------ the event step

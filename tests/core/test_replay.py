@@ -249,3 +249,18 @@ def test_snapshot_records_match_the_reader(tmp_path):
     events = list(read_events([str(EXAMPLES / "events.jsonl")]))
     assert len(records) == len(events)
     assert next(iter(records.values()))["call"].split()[0] == events[0]["type"]
+
+
+def test_compare_command_writes_the_same_report_json_for_any_workers(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join((EXAMPLES / "events.jsonl").read_text().splitlines(keepends=True)[:150]))
+    reports = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"r{workers}"
+        result = _run(["compare", "--settings", EXAMPLES / "classic-settings.json", "--no-recommend", "--quiet",
+                       "--pii-salt", "a team secret", "--workers", workers, "--report", out, events], 40, monkeypatch)
+        assert result.exit_code == 0, result.output
+        reports.append((out / "report.json").read_bytes())
+    assert reports[0] == reports[1]
+    assert json.loads(reports[0])["generated_at"] == "2023-11-14T22:13:20+00:00"
