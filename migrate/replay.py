@@ -898,7 +898,8 @@ class ActionsRun(Job):
     def step(self, partial: ActionsRunPartial, event: dict) -> None:
         from migrate.canonical import records_from_requests
         from migrate.config import json_line
-        from migrate.run import engine_failure, redact_request
+        from migrate.masking import redact_request
+        from migrate.run import engine_failure
 
         engine = self.local("engine", self._engine)
         pii = self.pii
@@ -966,7 +967,8 @@ class ClassicRun(Job):
     def step(self, partial: ClassicRunPartial, event: dict) -> None:
         from migrate.canonical import records_from_requests
         from migrate.config import json_line
-        from migrate.run import engine_failure, redact_request
+        from migrate.masking import redact_request
+        from migrate.run import engine_failure
 
         pii = self.pii
         mid = event.get("messageId") if isinstance(event, dict) else None
