@@ -195,11 +195,13 @@ def compare(
             ms = modes[m] = _Mode(m, settings, classic_settings, options, user_subs)
             if amplitude_export:
                 # the classic side: the team's Amplitude export where it covers an event, else the emulator
-                from migrate.calibration import ExportBackedClassic, covered_records
+                from migrate.calibration import ExportBackedClassic, covered_records, merge_export_counts
 
+                select = Router(mode, source_modes)  # its own: routing counts warnings
                 covered, counts = covered_records(settings, export["paths"], amplitude_export, mode=m,
-                                                  options=ms.emulator.options)
-                export["counts"] = export["counts"] or counts
+                                                  options=ms.emulator.options,
+                                                  select=lambda event: select.route(event)[1] == m)
+                export["counts"] = merge_export_counts(export["counts"], counts)
                 ms.emulator = ExportBackedClassic(ms.emulator, covered)
         return modes[m]
 
