@@ -581,7 +581,8 @@ RULES: list[Rule] = [
     Rule("user_properties", "user_properties", "User properties as Classic sent them",
          "Classic cloud sent user properties on every call: identify traits (or context.traits on other calls) "
          "plus id = userId, utm_* from context.campaign as plain properties, and integrations.Amplitude.groups. "
-         "Map user_properties with @merge of the same sources (and drop the generated initial_utm_* $setOnce). "
+         "Map user_properties with @merge of the same sources (and drop the generated initial_utm_* $setOnce); "
+         "where the subscription's setAlways already sends utm_* as $set it stays, as Amplitude stores both alike. "
          "In web device-mode the SDK sent no user properties with events (referrer and UTM came with a separate "
          "identify on page loads), so the event mappings drop theirs, outside page events also setOnce/setAlways.",
          lambda ev: bool(ev.paths("user_properties")), _apply_user_properties),

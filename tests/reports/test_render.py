@@ -354,4 +354,4 @@ def test_markdown_and_html_recommendations_per_subscription(make_report_model):
     assert "<b>" not in plain and "&lt;b&gt;" in plain
     html = reports.render_html(model)
     assert "<b>|Calls</b>" not in html and "&lt;b&gt;|Calls&lt;/b&gt;" in html
-    assert "not applied: it moves no figure" in html and "differ from Classic in charts 29 → 29" in html
+    assert "not applied: it moves no figure" in html and "differ from Classic in chart numbers 29 → 29" in html
