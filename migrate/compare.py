@@ -36,7 +36,7 @@ from migrate.detect import Detections
 from migrate.differ import Difference, EventDiff, diff_event
 from migrate.events import DEFAULT_MAX_SKIPPED, ReadStats, check_input, read_events
 from migrate.findings import SourceTable, VariantFindings
-from migrate.impact import DEVICE_MODES, OUTSIDE_CHANGES, ImpactContext
+from migrate.impact import CHART, DEVICE_MODES, OUTSIDE_CHANGES, ImpactContext
 from migrate.recommend import Evidence, candidates, residuals, settle
 from migrate.runner import Router, Runner
 from migrate.translate import translate
@@ -373,6 +373,11 @@ def compare(
     return model
 
 
+def _mappable_chart(outcome: EventDiff) -> bool:
+    """A chart-level difference a mapping could close (not only the SDK's device ids or sessions)."""
+    return any(d.impact == CHART and d.outside is None for d in outcome.differences)
+
+
 def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_list, settings, dedupe=False):
     """Pass 2: every mode's recommendation steps, cumulatively, in one pass (with the mode's starting set as
     "base", so each step is compared with the one before it per subscription). Returns the overall
@@ -413,8 +418,8 @@ def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_
                 row[0] += 1
                 row[6] += sub not in fired_before  # events it fires for only from this step on
                 row[1] += changed
-                row[2] += not po.chart_matched
-                row[3] += not outcome.chart_matched
+                row[2] += _mappable_chart(po)
+                row[3] += _mappable_chart(outcome)
                 row[4] += not po.matched
                 row[5] += not outcome.matched
             prev = name

@@ -1,8 +1,9 @@
 """Recommendations: each difference category the comparison finds maps to a concrete change to the
 subscriptions (a mapping patch or a trigger change). `compare` applies them one after another, re-runs the
-events and keeps a change only when `better` says it does not make the charts worse (chart parity first, then
-events lost, exact parity and errors), so every recommendation carries the figures before and after it was
-applied. What remains is explained in `residuals`.
+events and `settle` keeps a rule only when `better` says it improves a figure without making a more important
+one worse (chart parity first, then events lost, exact parity, errors, differing fields), and only on the
+subscriptions where the replay shows it changes what Amplitude stores; so every recommendation carries the
+figures before and after it was applied. What remains is explained in `residuals`.
 
 A rule is plain data plus two functions: `applies(evidence)` looks at the findings (categories, the paths
 that differ, detections) and `apply(subscriptions)` returns the patched copy and the changes it made, one
@@ -73,10 +74,6 @@ class Rule:
     # a rule that only prepares another (moving tracks with a revenue to Log Purchase before their revenue
     # fields are computed there) is judged by the figures after that rule, and kept only with it
     judged_with: str | None = None
-
-    @property
-    def parity_neutral(self) -> bool:
-        return self.neutral is not None
 
 
 def _path(p: str) -> dict:

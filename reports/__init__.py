@@ -535,7 +535,6 @@ def _get_md_env() -> jinja2.Environment:
         _md_env = _common(env)
         env.filters["code"] = md_code
         env.filters["block"] = md_block
-        env.filters["by_rule"] = _by_rule
         env.filters["pct"] = lambda v, d=1: _Raw(pct(v, d))
     return _md_env
 
@@ -671,7 +670,8 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
         out.append(textwrap.fill(
             "Recommended changes, each verified by replaying your events (rule figures: the events of that mode, "
             "cumulative in this order; per subscription: the events that fired it, how many differ from Classic "
-            "in chart numbers and in any stored field, before -> after). Whole values: report.md, report.json.",
+            "in chart numbers and in any stored field, before -> after; chart: not counting the Amplitude SDK's device ids "
+            "and sessions, which no mapping reaches). Whole values: report.md, report.json.",
             110))
         for g in recommendation_groups(view["recommendations"]):
             out.append("")
@@ -724,14 +724,48 @@ def change_value(value: Any, limit: int | None = CHANGE_VALUE_CHARS, *, absent: 
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
+DIFF_CONTEXT = 12  # characters kept on each side of the part that changed, when a long value is cut
+
+
+def _changed_part(before: str, after: str, limit: int) -> tuple[str, str]:
+    """Two long values cut to the part where they differ (with a little context), so that a change deep in a
+    long mapping (an object appended to an @merge) stays visible: `…,{"event_id":…}]…`."""
+    prefix = 0
+    while prefix < min(len(before), len(after)) and before[prefix] == after[prefix]:
+        prefix += 1
+    suffix = 0
+    while (suffix < min(len(before), len(after)) - prefix and before[-1 - suffix] == after[-1 - suffix]):
+        suffix += 1
+    start = prefix - DIFF_CONTEXT if prefix > 2 * DIFF_CONTEXT else 0
+
+    def cut(text: str) -> str:
+        end = min(len(text) - suffix + DIFF_CONTEXT, len(text))
+        part = text[start:end]
+        if len(part) > limit:
+            part = part[: limit - 1] + "…"
+        elif end < len(text):
+            part += "…"
+        return ("…" if start else "") + part
+
+    return cut(before), cut(after)
+
+
 def change_lines(r: dict, limit: int | None = CHANGE_VALUE_CHARS) -> list[str]:
-    """One recommendation's field changes as "field: before → after" lines (mapping. prefix dropped)."""
+    """One recommendation's field changes as "field: before → after" lines (mapping. prefix dropped); long
+    values are cut to the part that changed."""
     out = []
     for c in r.get("changes") or []:
         name = str(c.get("field", "")).removeprefix("mapping.")
         cut = None if limit is None else limit * 2 if name == "subscribe" else limit  # a trigger is read whole
-        out.append(f"{name}: {change_value(c.get('before'), cut)} → "
-                   f"{change_value(c.get('after'), cut, absent='(removed)')}")
+        before = change_value(c.get("before"), None)
+        after = change_value(c.get("after"), None, absent="(removed)")
+        if cut is not None and c.get("before") is not None and c.get("after") is not None and \
+                max(len(before), len(after)) > cut:
+            before, after = _changed_part(before, after, cut)
+        else:
+            before = change_value(c.get("before"), cut)
+            after = change_value(c.get("after"), cut, absent="(removed)")
+        out.append(f"{name}: {before} → {after}")
     return out
 
 
@@ -760,6 +794,10 @@ def recommendation_figures(r: dict) -> str:
              f"exact parity {pct(r.get('parity_exact_before'))} → {pct(r.get('parity_exact_after'))}"]
     if "chart_events_before" in r:
         parts.append(f"events changing charts {r['chart_events_before']} → {r['chart_events_after']}")
+    if r.get("mappable_chart_events_before") not in (None, r.get("chart_events_before")):
+        # device modes: most events keep the SDK's device id, which no mapping reaches
+        parts.append(f"of them, with a difference a mapping can close {r['mappable_chart_events_before']} → "
+                     f"{r['mappable_chart_events_after']}")
     moved = r.get("figures_moved") or []
     for key, name in (("lost", "lost_"), ("errors", "errors_"), ("fields", "field_differences_")):
         if key in moved and f"{name}before" in r:
@@ -797,19 +835,6 @@ def _subscription_label(r: dict) -> str:
     if change.get("kind") == "new_subscription":
         return f"{name} (new" + (f", copy of {change['copy_of']})" if change.get("copy_of") else ")")
     return name
-
-
-def _by_rule(recommendations: list[dict]) -> list[tuple[dict, str]]:
-    """One terminal row per rule and mode (a rule that changes several subscriptions gives one
-    recommendation each): the first of them and the subscriptions covered ("Track Calls +5")."""
-    rows: list[tuple[dict, list[str]]] = []
-    for r in recommendations:
-        key = (r.get("mode"), r.get("rule") or r.get("title"))
-        if rows and (rows[-1][0].get("mode"), rows[-1][0].get("rule") or rows[-1][0].get("title")) == key:
-            rows[-1][1].append(str(r.get("subscription") or ""))
-        else:
-            rows.append((r, [str(r.get("subscription") or (r.get("change") or {}).get("subscription") or "")]))
-    return [(r, names[0] + (f" +{len(names) - 1}" if len(names) > 1 else "")) for r, names in rows]
 
 
 def _matched(view: dict, name: str) -> str:

@@ -73,3 +73,28 @@ def test_idfv_is_not_removed_in_ios_mode(model):
     assert not [r for r in model["recommendations"] if r["mode"] == "ios" and r["rule"] == "idfv"]
     ios = model["modes"]["ios"]["subscriptions"]["recommended"]
     assert all("idfv" in s["mapping"] for s in ios if s["partnerAction"] in R.EVENT_ACTIONS)
+
+
+@pytest.fixture(scope="module")
+def cloud_model():
+    from pathlib import Path
+
+    from migrate.compare import compare
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    doc = json.loads((examples / "classic-settings.json").read_text(encoding="utf-8"))
+    return compare(doc, [str(examples / "events.jsonl")], mode="cloud")
+
+
+def test_cloud_mode_example_keeps_its_figures_with_a_smaller_set(cloud_model):
+    # every event through cloud mode: the largest recommended set (location chains, platform table, merges)
+    assert cloud_model["parity"]["recommended"] >= 0.95
+    assert cloud_model["parity_exact"]["recommended"] >= 0.12  # 12.4% on the example, as before the trimming
+    subs = cloud_model["subscriptions"]
+    # 2.04 times the translated set before the changes were limited to where they matter, 1.57 after
+    assert _size(subs["recommended"]) <= 1.65 * _size(subs["translated"])
+    translated = {s["name"]: s for s in subs["translated"]}
+    platform = [s["name"] for s in subs["recommended"] if s["mapping"].get("platform") != (
+        translated.get(s["name"]) or {}).get("mapping", {}).get("platform")]
+    # the library table goes where a library's platform differed, not into every subscription
+    assert platform and len(platform) < len([s for s in subs["recommended"] if "platform" in s["mapping"]])

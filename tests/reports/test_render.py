@@ -355,3 +355,16 @@ def test_markdown_and_html_recommendations_per_subscription(make_report_model):
     html = reports.render_html(model)
     assert "<b>|Calls</b>" not in html and "&lt;b&gt;|Calls&lt;/b&gt;" in html
     assert "not applied: it moves no figure" in html and "differ from Classic in chart numbers 29 → 29" in html
+
+
+def test_a_long_value_is_cut_to_the_part_that_changed():
+    merge = {"@merge": {"objects": [{"@path": "$.properties"}, {"country": {"@path": "$.__remove_key__"}}],
+                        "direction": "right"}}
+    after = {"@merge": {"objects": merge["@merge"]["objects"] + [{"event_id": {"@path": "$.__remove_key__"}}],
+                        "direction": "right"}}
+    rec = {"changes": [{"field": "mapping.event_properties", "before": merge, "after": after}]}
+    (line,) = reports.change_lines(rec, 40)
+    before, after_text = line.removeprefix("event_properties: ").split(" → ")
+    assert before != after_text and '"event_id"' in after_text and len(after_text) <= 42
+    assert reports.change_lines({"changes": [{"field": "mapping.idfv", "before": {"@path": "$.x"}, "after": None}]}) \
+        == ['idfv: {"@path":"$.x"} → (removed)']
