@@ -311,6 +311,7 @@ def _variants(model: dict) -> list[dict]:
                 "events": events,
                 "matched": variant.get("matched"),
                 "matched_exact": variant.get("matched_exact"),
+                "outside_mappings": variant.get("outside_mappings") or {},
                 "categories": cats,
                 "chart": _bars(
                     [(c["title"] or c["category"], (c.get("count") or 0) / top if top else 0, str(c.get("count") or 0), "cat") for c in cats]

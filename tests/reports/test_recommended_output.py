@@ -98,3 +98,12 @@ def test_cloud_mode_example_keeps_its_figures_with_a_smaller_set(cloud_model):
         translated.get(s["name"]) or {}).get("mapping", {}).get("platform")]
     # the library table goes where a library's platform differed, not into every subscription
     assert platform and len(platform) < len([s for s in subs["recommended"] if "platform" in s["mapping"]])
+
+
+def test_device_mode_cards_give_the_figure_with_the_change_outside_the_mappings(model, example_report):
+    _, report = example_report
+    html = (report / "report.html").read_text(encoding="utf-8")
+    v = model["variants"]["recommended"]
+    expected = (v["matched"] + v["outside_mappings"]["events"]) / v["events"]
+    assert v["outside_mappings"]["events"] > 0
+    assert f'id="parity-outside-recommended">{expected * 100:.1f}% with the SDK device-id / session change' in html

@@ -368,3 +368,13 @@ def test_a_long_value_is_cut_to_the_part_that_changed():
     assert before != after_text and '"event_id"' in after_text and len(after_text) <= 42
     assert reports.change_lines({"changes": [{"field": "mapping.idfv", "before": {"@path": "$.x"}, "after": None}]}) \
         == ['idfv: {"@path":"$.x"} → (removed)']
+
+
+def test_recommendations_in_the_terminal_and_markdown_snapshot(make_report_model, snapshot):
+    # the per-subscription layout a reviewer reads; update deliberately (pytest --snapshot-update)
+    model = make_report_model()
+    model["recommendations"] = _recommendations()
+    text = reports.render_terminal(model)
+    md = reports.render_markdown(model)
+    assert text[text.index("Recommended changes"):text.index("Remaining differences")] == snapshot
+    assert md[md.index("### Recommended changes"):md.index("### Remaining differences")] == snapshot
