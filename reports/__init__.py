@@ -799,6 +799,9 @@ def recommendation_figures(r: dict) -> str:
         # device modes: most events keep the SDK's device id, which no mapping reaches
         parts.append(f"of them, with a difference a mapping can close {r['mappable_chart_events_before']} → "
                      f"{r['mappable_chart_events_after']}")
+    if isinstance(r.get("category_events_before"), int) and isinstance(r.get("category_events_after"), int):
+        parts.append(f"events with {r.get('category')} differences {r['category_events_before']} → "
+                     f"{r['category_events_after']}")
     moved = r.get("figures_moved") or []
     for key, name in (("lost", "lost_"), ("errors", "errors_"), ("fields", "field_differences_")):
         if key in moved and f"{name}before" in r:
