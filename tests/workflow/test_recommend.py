@@ -506,3 +506,30 @@ def test_device_mode_residuals_explain_the_sdk_not_classic_cloud():
                 assert "Classic cloud" not in text and "Amplitude" in text and "SDK" in text, (mode, text)
         cloud = {r["category"]: r for r in R.residuals(agg, "cloud")}
         assert "SDK" not in cloud["platform_fields"]["explanation"]
+
+
+# -- the smallest mapping that sends the same ----------------------------------------------------------------
+
+@pytest.mark.parametrize("integrations", [{"Amplitude": {"groups": {"company": "acme-1"}}}, {"Amplitude": False},
+                                          {"Amplitude": True}, {}, {"Amplitude": {"groups": "acme"}}])
+def test_groups_as_a_plain_path_inside_the_merge_gives_what_the_option_lookup_gives(integrations):
+    from migrate.translate import amplitude_option
+    ev = event(context={"traits": {"plan": "pro"}}, integrations=integrations)
+    plain = {"@merge": {"objects": [{"@path": "$.context.traits"}, {"@path": "$.integrations.Amplitude.groups"}],
+                        "direction": "right"}}
+    lookup = {"@merge": {"objects": [{"@path": "$.context.traits"}, amplitude_option("groups")],
+                         "direction": "right"}}
+    assert transform({"v": plain}, ev) == transform({"v": lookup}, ev)
+
+
+def test_utm_left_to_set_always_stores_what_classic_stored():
+    ev = event(context={"traits": {"plan": "pro", "utm_source": "old", "utm_term": "t"},
+                        "campaign": {"source": "news", "medium": "email"}})
+    subs, steps = recommended([ev], only={"user_properties"})
+    track = next(s for s in subs if s["name"] == "Track Calls")
+    assert "utm_source" in track["mapping"]["setAlways"]  # the preset's $set of utm_* stays
+    assert "campaign" not in json.dumps(track["mapping"]["user_properties"])
+    c, a, _, outcome = Pair(subs).run(ev)
+    assert not [p for p in chart_paths(outcome) if p.startswith("user_properties")]
+    assert a[0]["user_properties"]["$set"]["utm_source"] == "news" and \
+        a[0]["user_properties"]["$set"]["utm_term"] == "t"
