@@ -152,6 +152,12 @@ def _json_text(value: Any, indent: int | None = 2) -> str:
     return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
 
 
+def _subscriptions_text(subs: list) -> str:
+    from migrate.config import json_text
+
+    return json_text(subs, indent=2, width=100)
+
+
 def _finite(obj: Any) -> Any:
     """JSON has no NaN/Infinity: such figures become null."""
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -421,8 +427,9 @@ def _view(model: dict) -> dict:
         "recommendations": model.get("recommendations") or [],
         "residuals": model.get("residuals") or [],
         "detections": model.get("detections") or [],
-        "recommended_json": _json_text(subs.get("recommended") or []),
-        "translated_json": _json_text(subs.get("translated") or []),
+        # as in recommended-subscriptions.json: short objects on one line
+        "recommended_json": _subscriptions_text(subs.get("recommended") or []),
+        "translated_json": _subscriptions_text(subs.get("translated") or []),
         "has_recommended": bool(subs.get("recommended")),
         "subscriptions_mode": subs.get("mode"),
     }
