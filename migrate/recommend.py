@@ -846,6 +846,9 @@ def settle(found: list, step_findings: list, per_subscription: list[dict], base_
         if keep:
             needed = None if neutral is not None else {name for name, row in table.items() if row[1]} | later
             subs, applied = apply_only(rule, subs, evidence, needed)
+            # kept for the events a later change sends to this subscription, not for those it had here
+            applied = [{**c, "for_later_events": True} if c["subscription"] in later and
+                       not (table.get(c["subscription"]) or [0, 0])[1] else c for c in applied]
         figures = {
             "mode": mode,
             # figures on the events of this mode, cumulative in the order listed

@@ -688,7 +688,7 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
             out.append(textwrap.fill(g["figures"].replace("→", "->"), 110, initial_indent="  ",
                                      subsequent_indent="  "))
             out.append(textwrap.indent(tabulate(
-                [[_cell(_subscription_label(r), 34), *subscription_figures_text(r),
+                [[_cell(_subscription_label(r), 64), *subscription_figures_text(r),
                   "\n".join(_cell(line, 180) for line in change_lines(r, 44)) or "(no field change)"]
                  for r in g["rows"]],
                 headers=["subscription", "events", "chart differs", "any field differs", "field: before -> after"],
@@ -843,6 +843,8 @@ def recommendation_groups(recommendations: list[dict]) -> list[dict]:
 def _subscription_label(r: dict) -> str:
     name = str(r.get("subscription") or (r.get("change") or {}).get("subscription") or "")
     change = r.get("change") or {}
+    if change.get("for_later_events"):
+        return f"{name} (for events a later change routes here)"
     if change.get("kind") == "new_subscription":
         return f"{name} (new" + (f", copy of {change['copy_of']})" if change.get("copy_of") else ")")
     return name
