@@ -378,3 +378,14 @@ def test_recommendations_in_the_terminal_and_markdown_snapshot(make_report_model
     md = reports.render_markdown(model)
     assert text[text.index("Recommended changes"):text.index("Remaining differences")] == snapshot
     assert md[md.index("### Recommended changes"):md.index("### Remaining differences")] == snapshot
+
+
+def test_device_mode_recommendation_leads_with_the_events_a_mapping_can_fix(make_report_model):
+    model = make_report_model()
+    model["recommendations"] = _recommendations()
+    for r in model["recommendations"][:2]:
+        r.update(mode="web", parity_before=0.018, parity_after=0.018, chart_events_before=269, chart_events_after=269,
+                 mappable_chart_events_before=233, mappable_chart_events_after=128)
+    html = reports.render_html(model)
+    assert re.search(r'233 → <span class="up">128</span> <span class="small muted">events a mapping can fix', html)
+    assert "of them, with a difference a mapping can close 233 → 128" in html
