@@ -37,8 +37,7 @@ from migrate.detect import Detections
 from migrate.events import DEFAULT_MAX_SKIPPED, ReadStats, check_input
 from migrate.findings import SourceTable, VariantFindings
 from migrate.impact import DEVICE_MODES, OUTSIDE_CHANGES
-from migrate.recommend import Evidence, better, candidates, mappable_chart_events, recommendation_entries, residuals
-from migrate.recommend import stats as verdict_stats
+from migrate.recommend import Evidence, candidates, residuals, settle
 from migrate.replay import CompareSetup, FinalPass, FirstPass, FirstPassPartial, ModeSetup, VerifyPass
 from migrate.runner import Router
 
@@ -82,11 +81,6 @@ def spooled(paths: Iterable[str]):
 
 # residual categories of device-mode sources that only a change outside the mappings closes
 _OUTSIDE_BY_CATEGORY = {"device_id": "sdk_device_id", "session": "sdk_session"}
-
-
-def _count(findings: VariantFindings, category: str) -> int:
-    f = findings.findings.get(category)
-    return f.count if f else 0
 
 
 def _generated_at() -> str:
@@ -327,60 +321,27 @@ def compare(
 
 def _verify(paths, setup, modes, steps, per_mode, sources, progress, detection_list, settings, *, executor=None,
             names=None, drops=None, chunk_lines=None):
-    """Pass 2: every mode's recommendation steps, cumulatively, in one pass. Returns the overall recommended
-    findings, per mode, the recommendation entries and whether a dropped step calls for a final pass."""
-    names_by_mode = {m: [f"step{i}" for i in range(len(found))] for m, found in steps.items()}
+    """Pass 2: every mode's recommendation steps, cumulatively, in one pass (with the mode's starting set as
+    "base", so each step is compared with the one before it per subscription; `replay.verify_event`). Returns
+    the overall recommended findings, per mode, the recommendation entries and whether the settled sets (rules
+    that moved no figure dropped, changes kept only where they changed what is sent) need a final pass of
+    their own."""
     job = VerifyPass(setup, {m: [(rule.title, subs) for rule, subs, _ in found] for m, found in steps.items()},
                      VARIANT_LABELS["recommended"])
     result = _replay(job, paths, executor, names, drops, chunk_lines, progress,
                      "pass 2/2: verifying recommendations")
     sources.merge(result.sources)
-    step_aggs, overall, by_mode = result.steps, result.overall, result.by_mode
-    names = names_by_mode
+    step_names = job.names
     recs: list[dict] = []
     rerun = False
     for m, found in steps.items():
         ms = modes[m]
-        previous = per_mode[m]
-        kept = []
-        for name, (rule, subs, changes) in zip(names[m], found):
-            current = step_aggs[m][name]
-            keep = better(verdict_stats(previous), verdict_stats(current)) or rule.parity_neutral
-            recs.extend(recommendation_entries(rule, changes, **{
-                "mode": m,
-                # figures on the events of this mode, cumulative in the order listed
-                "events": current.events,
-                "parity_before": previous.parity,
-                "parity_after": current.parity,
-                "parity_exact_before": previous.parity_exact,
-                "parity_exact_after": current.parity_exact,
-                # events with a chart-level difference: a fix that turns a lost event into one sent with a
-                # field difference does not raise this figure, and never looks like a regression
-                "chart_events_before": previous.chart_events,
-                "chart_events_after": current.chart_events,
-                # the same without the differences only a change outside the mappings closes (device modes)
-                "mappable_chart_events_before": mappable_chart_events(previous),
-                "mappable_chart_events_after": mappable_chart_events(current),
-                "lost_before": previous.outcomes["lost"],
-                "lost_after": current.outcomes["lost"],
-                "category_events_before": _count(previous, rule.category),
-                "category_events_after": _count(current, rule.category),
-                "kept": keep,
-            }))
-            if keep:
-                kept.append(rule)
-            else:
-                rerun = True
-            previous = current  # the steps are cumulative: the next one is measured against this one
-        if len(kept) == len(found):
-            ms.recommended_subs = found[-1][1]
-        else:
-            subs = ms.primary_subs
-            evidence = Evidence(per_mode[m], detection_list, m, settings)
-            for rule in kept:
-                subs, _ = rule.apply(subs, evidence)
-            ms.recommended_subs = subs
-    return overall, by_mode, recs, rerun
+        ms.recommended_subs, entries = settle(
+            found, [result.steps[m][n] for n in step_names[m]], [result.per_sub[m][n] for n in step_names[m]],
+            per_mode[m], ms.primary_subs, Evidence(per_mode[m], detection_list, m, settings), m)
+        recs.extend(entries)
+        rerun = rerun or ms.recommended_subs != found[-1][1]
+    return result.overall, result.by_mode, recs, rerun
 
 
 def _pct(value) -> str:

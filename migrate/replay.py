@@ -598,12 +598,14 @@ class CompareSetup:
                                             self.user_subs)
             if self.export is not None:
                 # the classic side: the team's Amplitude export where it covers an event, else the emulator
-                from migrate.calibration import ExportBackedClassic, covered_records
+                from migrate.calibration import ExportBackedClassic, covered_records, merge_export_counts
 
                 paths, export_path = self.export
+                select = self.router()  # its own: routing counts warnings
                 covered, counts = covered_records(self.settings, paths, export_path, mode=m,
-                                                  options=ms.emulator.options)
-                self.export_counts = self.export_counts or counts
+                                                  options=ms.emulator.options,
+                                                  select=lambda event: select.route(event)[1] == m)
+                self.export_counts = merge_export_counts(self.export_counts, counts)
                 ms.emulator = ExportBackedClassic(ms.emulator, covered)
         return ms
 
@@ -732,6 +734,9 @@ class VerifyPartial(Partial):
     def __init__(self):
         super().__init__()
         self.steps: dict = {}  # mode -> step name -> VariantFindings (cumulative steps)
+        # mode -> step name -> subscription -> [events, changed, mappable chart before, after, exact before,
+        # after, events it newly fires for]
+        self.per_sub: dict = {}
         self.overall = None  # VariantFindings of each mode's last step (or its base set), all modes
         self.by_mode: dict = {}  # the same per mode
         self.sources = None
@@ -741,6 +746,13 @@ class VerifyPartial(Partial):
         for m, aggs in other.steps.items():
             for name, findings in aggs.items():
                 self.steps[m][name].merge(findings)
+        for m, by_step in other.per_sub.items():
+            for name, rows in by_step.items():
+                mine = self.per_sub[m][name]
+                for sub, row in rows.items():
+                    slot = mine.setdefault(sub, [0] * len(row))
+                    for i, n in enumerate(row):
+                        slot[i] += n
         self.overall.merge(other.overall)
         _merge_by_mode(self.by_mode, other.by_mode)
         self.sources.merge(other.sources)
@@ -749,7 +761,8 @@ class VerifyPartial(Partial):
 
 class VerifyPass(_CompareJob):
     """Pass 2: per mode, the recommendation steps applied cumulatively on top of its translated set, all in
-    one pass (one engine per step). `steps`: mode -> [(title, subscriptions), ...]."""
+    one pass (one engine per step, and the starting set as "base"). `steps`: mode -> [(title, subscriptions),
+    ...]."""
 
     partial_type = VerifyPartial
 
@@ -760,9 +773,10 @@ class VerifyPass(_CompareJob):
         self.names = {m: [f"step{i}" for i in range(len(found))] for m, found in steps.items()}
 
     def engines(self, ms: ModeSetup) -> dict:
+        engines = {"base": ms.engine(ms.primary_subs)}
         if ms.mode in self.steps:
-            return {n: ms.engine(subs) for n, (_, subs) in zip(self.names[ms.mode], self.steps[ms.mode])}
-        return {"base": ms.engine(ms.primary_subs)}
+            engines.update({n: ms.engine(subs) for n, (_, subs) in zip(self.names[ms.mode], self.steps[ms.mode])})
+        return engines
 
     def begin(self, partial: VerifyPartial) -> None:
         from migrate.findings import SourceTable, VariantFindings
@@ -770,33 +784,57 @@ class VerifyPass(_CompareJob):
         super().begin(partial)
         partial.steps = {m: {n: VariantFindings(title) for n, (title, _) in zip(self.names[m], found)}
                          for m, found in self.steps.items()}
+        partial.per_sub = {m: {n: {} for n in self.names[m]} for m in self.steps}
         partial.overall = VariantFindings(self.label)
         partial.sources = SourceTable()
 
     def feed(self, partial: VerifyPartial, event, library, m, run) -> None:
-        verify_event(partial, event, library, m, run, self.names.get(m), self.label)
+        verify_event(partial, event, library, m, run, self.names.get(m, ()), self.label)
+
+
+def _mappable_chart(result) -> bool:
+    """A chart-level difference a mapping could close (not only the SDK's device ids or sessions)."""
+    from migrate.impact import CHART
+
+    return any(d.impact == CHART and d.outside is None for d in result.differences)
 
 
 def verify_event(partial: VerifyPartial, event, library, m, run, step_names, label) -> None:
-    """The verification step for one event: every step's findings, and the last step's (or, for a mode
-    without recommendations, its base set's) as the mode's recommended figures."""
+    """The verification step for one event: every step's findings, each step against the one before it per
+    subscription, and the last step's (or, for a mode without recommendations, its base set's) as the mode's
+    recommended figures."""
     from migrate.findings import VariantFindings
 
     ctx = impact_context(event, m)
     last = step_names[-1] if step_names else "base"
-    steps = partial.steps.get(m)
-    for name in run.variants:
-        result = outcome(run, name, ctx)
-        classic_records, records = run.classic_records, run.variants[name].records
-        if steps is not None:
-            steps[name].add(event, result, classic_records, records)
-        if name == last:
-            partial.overall.add(event, result, classic_records, records)
-            by_mode = partial.by_mode.get(m)
-            if by_mode is None:
-                by_mode = partial.by_mode[m] = VariantFindings(label)
-            by_mode.add(event, result, classic_records, records)
-            partial.sources.add(library, m, "recommended", result, first=False)
+    outcomes = {name: outcome(run, name, ctx) for name in run.variants}
+    prev = "base"
+    for name in step_names:
+        result, classic_records, records = outcomes[name], run.classic_records, run.variants[name].records
+        partial.steps[m][name].add(event, result, classic_records, records)
+        a, b, po = run.variants[prev], run.variants[name], outcomes[prev]
+        changed = a.records != b.records or a.errors != b.errors
+        fired_before = {f["subscription"] for f in a.fired}
+        rows = partial.per_sub[m][name]
+        for sub in fired_before | {f["subscription"] for f in b.fired}:
+            row = rows.get(sub)
+            if row is None:
+                row = rows[sub] = [0] * 7
+            row[0] += 1
+            row[6] += sub not in fired_before  # events it fires for only from this step on
+            row[1] += changed
+            row[2] += _mappable_chart(po)
+            row[3] += _mappable_chart(result)
+            row[4] += not po.matched
+            row[5] += not result.matched
+        prev = name
+    result = outcomes[last]
+    partial.overall.add(event, result, run.classic_records, run.variants[last].records)
+    by_mode = partial.by_mode.get(m)
+    if by_mode is None:
+        by_mode = partial.by_mode[m] = VariantFindings(label)
+    by_mode.add(event, result, run.classic_records, run.variants[last].records)
+    partial.sources.add(library, m, "recommended", result, first=False)
 
 
 class FinalPartial(Partial):
