@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 
 import click
 
@@ -12,6 +13,7 @@ __all__ = [
     "classic_options_option",
     "dask_option",
     "dask_target",
+    "replay_executor",
     "events_argument",
     "mode_option",
     "output_option",
@@ -22,6 +24,7 @@ __all__ = [
     "settings_option",
     "strict_option",
     "subscriptions_option",
+    "workers_option",
 ]
 
 MODES = ("cloud", "web", "ios", "android")
@@ -144,6 +147,14 @@ def calibration_option(func):
              "Amplitude export supports (--option values win).")(func)
 
 
+def workers_option(func):
+    return click.option(
+        "--workers", "workers", type=click.IntRange(min=1), default=None, metavar="N",
+        help="Processes that replay the events, chunk by chunk (default: this machine's cores; 1: in this "
+             "process). Results and output are the same for any N (docs/performance.md).",
+    )(func)
+
+
 LOCAL_CLUSTER = ""  # the value of a bare --dask
 
 
@@ -165,12 +176,37 @@ def dask_option(func):
     return click.option(
         "--dask", "dask_address", is_flag=False, flag_value=LOCAL_CLUSTER, default=None, callback=_dask_address,
         metavar="[SCHEDULER_ADDRESS]",
-        help="Run on Dask (the dask extra: pip install 'amplitude-migrate[dask]'): a local cluster of one worker "
-             "process per core when no address is given, else the distributed scheduler at SCHEDULER_ADDRESS "
-             "(tcp://HOST:8786), whose workers read the inputs themselves (docs/dask.md).",
+        help="Run the replay on Dask (the dask extra: pip install 'amplitude-migrate[dask]'): with no address a "
+             "local cluster of --workers processes (default: one per core), else the distributed scheduler at "
+             "SCHEDULER_ADDRESS (tcp://HOST:8786), whose workers read s3:// inputs themselves (docs/dask.md). "
+             "Same results as one process.",
     )(func)
 
 
 def dask_target(value: str | None) -> str | None:
     """The address for dask_executor: None for a local cluster."""
     return None if value in (None, LOCAL_CLUSTER) else value
+
+
+@contextmanager
+def replay_executor(workers: int | None, dask_address: str | None, *, quiet: bool = False):
+    """Where the chunks run: Dask with --dask (a local cluster of --workers processes, or the scheduler at
+    the address), else a process pool of --workers processes (None: this process)."""
+    if dask_address is None:
+        from migrate.replay import workers_executor
+
+        with workers_executor(workers) as executor:
+            yield executor
+        return
+    address = dask_target(dask_address)
+    if address is not None and workers is not None:
+        from migrate.errors import UsageError
+
+        raise UsageError("--workers sets the size of a local Dask cluster; the workers of the scheduler at "
+                         f"{address} are the ones started there (dask worker {address}).")
+    from migrate.dask_backend import dask_executor, describe
+
+    with dask_executor(address, n_workers=workers) as executor:
+        if not quiet:
+            click.echo(describe(executor), err=True)
+        yield executor
