@@ -13,10 +13,12 @@ import click
 from migrate.cli_errors import EXIT_INPUT, Group
 from migrate.cli_io import InputError, output_stream, settings_secrets, skip_reporter, write_output
 from migrate.cli_options import (
+    dask_option,
     events_argument,
     output_option,
     quiet_option,
     redact_option,
+    replay_executor,
     runtime_build_option,
     settings_option,
     strict_option,
@@ -64,11 +66,12 @@ def actions_group():
 @pii_options("keep")
 @runtime_build_option
 @workers_option
+@dask_option
 @strict_option
 @quiet_option
 @events_argument
 def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode, pii_keys, pii_salt, runtime_build,
-                workers, strict, quiet, events):
+                workers, dask_address, strict, quiet, events):
     """Run events through the Actions destination; print one JSON line per event.
 
     Each line holds the event's messageId, every subscription that fired with the HTTP requests it
@@ -83,7 +86,6 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode
     """
     from actions.user_agent import runtime_build as model_build
     from migrate.progress import Progress
-    from migrate.replay import workers_executor
     from migrate.run import run_actions
     from migrate.terraform import is_terraform_path
 
@@ -93,7 +95,7 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode
     stats = ReadStats()
     with output_stream(output_path, mask=secrets if redact else ()) as out, model_build(runtime_build), \
             Progress("actions run", stats=stats, enabled=not quiet) as progress, \
-            workers_executor(workers) as executor:
+            replay_executor(workers, dask_address, quiet=quiet) as executor:
         summary = run_actions(
             settings_path, subscriptions_path, events, out,
             strict=strict, redact=redact, stats=stats,

@@ -19,7 +19,7 @@ from migrate.cli_options import (
     settings_option,
     strict_option,
 )
-from migrate.cli_options import workers_option
+from migrate.cli_options import dask_option, replay_executor, workers_option
 from migrate.cli_pii import pii_options, pii_policy
 from migrate.config import load_settings_file
 from migrate.terraform import is_terraform_path
@@ -124,11 +124,12 @@ def classic_group():
 @redact_option
 @pii_options("keep")
 @workers_option
+@dask_option
 @strict_option
 @quiet_option
 @events_argument
 def classic_run(settings_path, mode, classic_options, known_path, calibration_path, output_path, redact, pii_mode,
-                pii_keys, pii_salt, workers, strict, quiet, events):
+                pii_keys, pii_salt, workers, dask_address, strict, quiet, events):
     """Run events through the classic emulator; print one JSON line per event.
 
     Each line is {"messageId", "requests", "records"}: the HTTP requests cloud mode sends (empty for device
@@ -166,13 +167,11 @@ def classic_run(settings_path, mode, classic_options, known_path, calibration_pa
             click.echo(f"skipped event {event.get('messageId') if isinstance(event, dict) else ''}: {reason}",
                        err=True)
 
-    from migrate.replay import workers_executor
-
     stats = ReadStats()
     redact = redact or is_terraform_path(settings_path)
     with output_stream(output_path, mask=secrets if redact else ()) as out, \
             Progress("classic run", stats=stats, enabled=not quiet) as progress, \
-            workers_executor(workers) as executor:
+            replay_executor(workers, dask_address, quiet=quiet) as executor:
         summary = run_classic(emulator, events, out, strict=strict, redact=redact, stats=stats,
                               on_skip=skip_reporter(stats), on_event_skip=report_event_skip,
                               pii=policy.pseudonymiser() if policy.masks else None, progress=progress,

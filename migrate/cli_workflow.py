@@ -15,11 +15,13 @@ from migrate.cli_options import (
     amplitude_export_option,
     calibration_option,
     classic_options_option,
+    dask_option,
     events_argument,
     mode_option,
     output_option,
     parse_pairs,
     quiet_option,
+    replay_executor,
     runtime_build_option,
     settings_option,
     strict_option,
@@ -238,6 +240,7 @@ def _summary(model: dict) -> str:
               help="Skip the recommendation passes: no recommended subscriptions, no recommended figures.")
 @runtime_build_option
 @workers_option
+@dask_option
 @strict_option
 @quiet_option
 @pii_options("mask")
@@ -245,7 +248,7 @@ def _summary(model: dict) -> str:
 @events_argument
 def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_dir, fail_under, fail_under_exact,
                 max_skipped, dedupe, classic_options, calibration_path, export_path,
-                no_recommend, runtime_build, workers, strict, quiet, pii_mode, pii_keys, pii_salt, events, destination_id=None,
+                no_recommend, runtime_build, workers, dask_address, strict, quiet, pii_mode, pii_keys, pii_salt, events, destination_id=None,
                 existing_path=None, terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
@@ -268,7 +271,6 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
     from actions.user_agent import runtime_build as model_build
     from migrate.compare import compare
     from migrate.pii import protect_report
-    from migrate.replay import workers_executor
 
     options = dict(classic_options)
     overrides = _parse_source_modes(source_modes)
@@ -281,7 +283,7 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
     if subs_doc is not None:
         _lint(subs_doc, subscriptions_path)
     calibration = _load_calibration(calibration_path) if calibration_path else None
-    with model_build(runtime_build), workers_executor(workers) as executor:
+    with model_build(runtime_build), replay_executor(workers, dask_address, quiet=quiet) as executor:
         model = compare(
             settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
             subscriptions_file=subscriptions_path, mode=mode, source_modes=overrides, classic_options=options,

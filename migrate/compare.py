@@ -35,6 +35,7 @@ from migrate import replay
 from migrate.calibration import classic_side_summary
 from migrate.detect import Detections
 from migrate.events import DEFAULT_MAX_SKIPPED, ReadStats, check_input
+from migrate.inputs import display_name, expand_inputs
 from migrate.findings import SourceTable, VariantFindings
 from migrate.impact import DEVICE_MODES, OUTSIDE_CHANGES
 from migrate.recommend import Evidence, candidates, residuals, settle
@@ -64,8 +65,9 @@ def _version() -> str:
 
 @contextlib.contextmanager
 def spooled(paths: Iterable[str]):
-    """The input paths with standard input ('-') copied to a temporary file, so passes can re-read it."""
-    paths = list(paths)
+    """The input paths (patterns and URL folders expanded, once for every pass) with standard input ('-')
+    copied to a temporary file, so passes can re-read it."""
+    paths = expand_inputs(paths)
     tmp = None
     try:
         if "-" in paths:
@@ -73,7 +75,7 @@ def spooled(paths: Iterable[str]):
             with os.fdopen(fd, "wb") as out:
                 shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
             paths = [tmp if p == "-" else p for p in paths]
-        yield paths
+        yield paths, {tmp: "<stdin>"} if tmp else {}
     finally:
         if tmp:
             os.unlink(tmp)
@@ -163,12 +165,11 @@ def compare(
 
     stats = ReadStats()
     sources = SourceTable()
-    with spooled(events) as paths:
+    with spooled(events) as (paths, names):
         setup = CompareSetup(settings, classic_settings, options, user_subs, presets, mode, source_modes,
                              export=(paths, amplitude_export) if amplitude_export else None)
         if amplitude_export:
             executor = None  # the export's index is built and kept in this process
-        names = dict(zip(paths, ("<stdin>" if e == "-" else None for e in events)))
         drops = None
         if dedupe:
             # which events repeat an earlier messageId, before any replay (they are dropped in every pass)
@@ -262,7 +263,7 @@ def compare(
         "tool": {"name": "amplitude-migrate", "version": _version()},
         "generated_at": _generated_at(),
         "inputs": {
-            "events_files": ["<stdin>" if p == "-" else str(p) for p in events],
+            "events_files": ["<stdin>" if p == "-" else display_name(str(p)) for p in events],
             "events": stats.read,
             "skipped": stats.skipped_count,
             "skipped_examples": [{"file": "<stdin>" if s.file == "-" else s.file, "line": s.line, "reason": s.reason}

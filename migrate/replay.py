@@ -43,6 +43,7 @@ from typing import Callable, Iterable, Iterator
 from migrate.errors import BadInput
 from migrate.events import (_READ_ERRORS, GZIP_MAGIC, MAX_DUPLICATE_EXAMPLES, MAX_LINE_BYTES, ReadStats, Skip,
                             _file_size, _open, _RecentIds, detect_format, iter_line_range, iter_stream, read_error)
+from migrate.inputs import display_name, expand_inputs, is_url
 
 __all__ = ["CHUNK_LINES", "Chunk", "plan", "read_chunk", "Job", "Partial", "execute", "fold", "Duplicates",
            "find_duplicates", "default_workers", "workers_executor", "input_size", "run_lines", "verify_event",
@@ -93,7 +94,7 @@ def plan(paths: Iterable[str], *, names: dict[str, str] | None = None, chunk_lin
     done = 0
     for path in paths:
         path = str(path)
-        name = (names or {}).get(path) or ("<stdin>" if path == "-" else path)
+        name = (names or {}).get(path) or ("<stdin>" if path == "-" else display_name(path))
         size = None if path == "-" else _file_size(path)
         for chunk in _plan_file(path, name, lines, size):
             position = None if chunk.position is None else done + chunk.position
@@ -104,6 +105,11 @@ def plan(paths: Iterable[str], *, names: dict[str, str] | None = None, chunk_lin
 
 
 def _plan_file(path: str, name: str, lines: int, size: int | None) -> Iterator[Chunk]:
+    if is_url(path):
+        # A remote object (an S3 archive file) is one chunk that a worker reads itself, wherever it runs:
+        # cutting it here would mean downloading it here (gzip cannot be cut without reading it).
+        yield Chunk(0, name, path=path, whole=True, position=size)
+        return
     if path != "-" and size is not None:
         stream, raw = _open(path)
         try:
@@ -1042,7 +1048,7 @@ def run_lines(job: Job, paths: list[str], out, stats: ReadStats, executor: Execu
               on_skip=None, progress=None, on_partial=None, chunk_lines: int | None = None):
     """`actions run` / `classic run`: the job over the input, each chunk's lines written in input order;
     read figures (skips, duplicates) into `stats`. Returns the folded partial (the counts)."""
-    paths = [str(p) for p in paths]
+    paths = expand_inputs(str(p) for p in paths)  # patterns and URL folders, listed once
     stats.size_total = input_size(paths)
     stats._size_done = 0
     duplicates = Duplicates(stats)
