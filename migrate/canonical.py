@@ -314,8 +314,19 @@ def comparable(record: dict) -> dict:
     """The top-level rules of `normalize_record` without the number rule: the cheap form the differ
     compares (its equality already treats 1 and 1.0 as equal; `integral_numbers` is applied to the few
     values a difference shows). Returns the record itself when no rule applies."""
-    if _TOP_RULES.isdisjoint(record):
-        return record
+    get = record.get
+    for key in OBJECT_FIELDS:
+        if get(key, 0) == {}:
+            break
+    else:
+        language, library, session = get("language"), get("library"), get("session_id", 0)
+        if ("user_id" in record and record["user_id"] is None) or ("device_id" in record and record["device_id"] is None) \
+                or (session == -1 and not isinstance(session, bool)) \
+                or (isinstance(language, str) and language_name(language) != language) \
+                or (isinstance(library, dict) and isinstance(library.get("name"), str)):
+            pass
+        else:
+            return record  # no rule applies (records canonical built from requests, mostly)
     out = {}
     for key, value in record.items():
         if key in _TOP_RULES:

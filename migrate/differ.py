@@ -222,22 +222,48 @@ def _difference(category: str, path: str, c, a, impact: str, outside=None, shown
     return d
 
 
+_LEAF_META: dict[tuple, tuple] = {}
+_MAX_LEAF_META = 100_000  # distinct (kind, path) shapes remembered; cleared when full
+_SESSION_FIELDS = frozenset({"device_id", "session_id", "event_id"})  # impact.outside_mappings reads these
+
+
+def _leaf_meta(kind: str, event_type, parts: list) -> tuple:
+    """(category, path, field, impact or None for ip, whether a location lookup shows, whether a change outside
+    the mappings may close it): everything about a difference that depends on where it is, not on values."""
+    key = (kind, event_type == "Product Purchased", *parts)
+    meta = _LEAF_META.get(key)
+    if meta is None:
+        category, counts = categorize(kind, event_type, parts)
+        path = format_path(parts)
+        field_name = path.split(".")[0].split("[")[0]
+        if not counts:
+            impact = NONE
+        elif field_name == "ip":
+            impact = None
+        else:
+            impact = BREAKDOWN if field_name in _impact.BREAKDOWN_FIELDS else CHART
+        meta = (category, path, field_name, impact,
+                counts and field_name in _impact.LOOKUP_REPLACING and path == field_name,
+                counts and field_name in _SESSION_FIELDS)
+        if len(_LEAF_META) >= _MAX_LEAF_META:
+            _LEAF_META.clear()
+        _LEAF_META[key] = meta
+    return meta
+
+
 def _leaf(kind: str, event_type, parts: list, c, a, classic: dict, actions: dict, ctx: ImpactContext
           ) -> Difference:
     """The difference at `parts` (values c, a: None when absent) with its category and impact; `classic` and
     `actions` are the whole paired records (the ip and location rules read them)."""
-    category, counts = categorize(kind, event_type, parts)
-    path = format_path(parts)
-    if not counts:
+    category, path, field_name, impact, lookup, session = _leaf_meta(kind, event_type, parts)
+    if impact is NONE:
         return _difference(category, path, c, a, NONE)
-    field_name = path.split(".")[0].split("[")[0]
-    if field_name == "ip":
+    if impact is None:
         impact = _impact.ip_impact(classic, actions, ctx)
-    else:
-        impact = BREAKDOWN if field_name in _impact.BREAKDOWN_FIELDS else CHART
-    outside = _impact.outside_mappings(field_name, classic.get(field_name), ctx.mode) if impact == CHART else None
-    shown = None
-    if field_name in _impact.LOOKUP_REPLACING and path == field_name:
+    outside = shown = None
+    if session and impact == CHART:
+        outside = _impact.outside_mappings(field_name, classic.get(field_name), ctx.mode)
+    if lookup:
         # an absent location field is not "no location": Amplitude looks it up from the IP address
         shown = (_impact.IP_LOOKUP if c is None and _impact.looked_up(classic) else c,
                  _impact.IP_LOOKUP if a is None and _impact.looked_up(actions) else a)
@@ -272,7 +298,11 @@ def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out:
     keys.extend(k for k in actions if k not in classic)
     for key in keys:
         c, a = classic.get(key, _MISSING), actions.get(key, _MISSING)
-        if c is not _MISSING and a is not _MISSING and same(c, a):
+        tc = type(c)
+        if tc is type(a) and (tc is str or tc is int or tc is bool):  # the usual leaves: == is strict here
+            if c == a:
+                continue
+        elif c is not _MISSING and a is not _MISSING and same(c, a):
             continue
         path = [*parts, key]
         if isinstance(c, dict) and isinstance(a, dict):
@@ -280,8 +310,10 @@ def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out:
         elif isinstance(c, list) and isinstance(a, list):
             _list_differences(kind, event_type, path, c, a, out, whole_c, whole_a, ctx)
         else:
-            out.append(_leaf(kind, event_type, path, None if c is _MISSING else integral_numbers(c),
-                             None if a is _MISSING else integral_numbers(a), whole_c, whole_a, ctx))
+            out.append(_leaf(kind, event_type, path,
+                             None if c is _MISSING else c if tc is str else integral_numbers(c),
+                             None if a is _MISSING else a if type(a) is str else integral_numbers(a),
+                             whole_c, whole_a, ctx))
 
 
 def _list_differences(kind: str, event_type, parts: list, classic: list, actions: list, out: list[Difference],

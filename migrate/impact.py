@@ -205,6 +205,8 @@ def pair_value(field: str, value: Any) -> Any:
 def display_value(value: Any) -> Any:
     """A value as shown in the breakdown pairs: scalars as they are (long strings cut), None as None,
     anything else as compact JSON text, cut."""
+    if type(value) is str:
+        return value if len(value) <= MAX_VALUE_CHARS else value[: MAX_VALUE_CHARS - 1] + "…"
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if not isinstance(value, str):
