@@ -1,7 +1,8 @@
 """Canonical Amplitude records: what Amplitude stores for a request, whatever the wire format.
 
-Classic cloud mode spoke HTTP API v1 (form `event=`), Actions speaks HTTP API v2 (JSON `events`) or
-`/batch`; both use the form-encoded `/identify`, `/groupidentify` and `/usermap` APIs. Comparing wire
+Classic cloud mode spoke HTTP API v1 (form `event=`), Classic device modes the Amplitude SDKs' upload (form
+`e=`, see `sdk_record`), Actions speaks HTTP API v2 (JSON `events`) or `/batch`; cloud mode and Actions use
+the form-encoded `/identify`, `/groupidentify` and `/usermap` APIs. Comparing wire
 bodies would flag differences Amplitude erases on arrival, so both sides are reduced to records first,
 applying the server-side rules Amplitude documents (v2 id-length and junk-id removal, `session_id: -1` means
 no session, revenue = price x quantity, plain user properties are `$set`, language tags become
@@ -13,6 +14,10 @@ A record is a plain dict:
 * ``{"kind": "identify", <Amplitude identification fields>}``
 * ``{"kind": "group_identify", "group_type", "group_value", "group_properties"}``
 * ``{"kind": "usermap", "user_id", "global_user_id"}`` or ``{"kind": "usermap", "user_id", "unmap": true}``
+
+This module is the only normaliser of what is sent to Amplitude: `records_from_requests` for every engine
+and mode, and `normalize_record` for the equivalences the differ compares under (`EQUIVALENCE_RULES`).
+Amplitude's own facts (fields, id rules, limits, language names) live in `migrate.amplitude`.
 
 Absent fields are absent (never null-filled). A record Amplitude would refuse carries
 ``"rejected": "<reason>"`` so the differ can report the loss instead of hiding it. Fields Amplitude does
@@ -37,6 +42,7 @@ __all__ = [
     "normalize_event",
     "normalize_identify",
     "normalize_record",
+    "sdk_record",
     "EQUIVALENCE_RULES",
     "language_name",
     "V1_MIN_ID_LENGTH",
@@ -261,7 +267,62 @@ def records_from_request(request: dict) -> list[dict]:
         return [normalize_group_identify(i) for i in _items(_form_json(request, "identification"))]
     if endpoint == "usermap":
         return [normalize_usermap(m) for m in _items(_form_json(request, "mapping"))]
+    if endpoint == "" and "e" in (request.get("form") or {}):  # an Amplitude SDK's upload (device modes)
+        return [sdk_record(e) for e in _items(_form_json(request, "e"))]
     return []
+
+
+def sdk_record(event: dict) -> dict:
+    """The record of one event an Amplitude SDK uploaded (the form field ``e`` of its upload).
+
+    A ``$identify`` event is a user update with the identification fields; a ``$groupidentify`` event a
+    group update (its ``groups`` entry is the group); anything else an event, with the SDK's client time
+    (``timestamp``) as ``time``. The SDKs send the four property objects even when empty: empty ones are
+    not part of a record. A ``revenue_amount`` event carries its revenue in ``$price``/``$quantity``/
+    ``$productId``/``$revenueType`` event properties (logRevenueV2) or in ``api_properties`` (logRevenue),
+    which Amplitude reads as the revenue fields (price, quantity defaulting to 1, revenue = price x quantity,
+    productId, revenueType). Otherwise the values are kept as the SDK sent them (its library object, language
+    tag, ``session_id`` -1): `normalize_record` applies Amplitude's equivalences to both sides of a comparison."""
+    event_type = event.get("event_type")
+    if event_type == "$identify":
+        record = {"kind": "identify"}
+        for key, value in event.items():
+            if key in _IDENTIFY_SET and not (key in OBJECT_FIELDS and value == {}):
+                record[key] = value
+        return record
+    if event_type == "$groupidentify":
+        record = {"kind": "group_identify"}
+        groups = event.get("groups")
+        if isinstance(groups, dict) and groups:
+            group_type, group_value = next(iter(groups.items()))
+            record["group_type"] = group_type
+            record["group_value"] = group_value
+        if event.get("group_properties"):
+            record["group_properties"] = event["group_properties"]
+        return record
+    record = {"kind": "event"}
+    for key, value in event.items():
+        if key in OBJECT_FIELDS and value == {}:
+            continue
+        record["time" if key == "timestamp" else key] = value
+    if event_type == "revenue_amount":
+        api, props = event.get("api_properties"), event.get("event_properties")
+        if isinstance(api, dict) and api.get("special") == "revenue_amount":
+            price, quantity, product_id, revenue_type = api.get("price"), api.get("quantity"), api.get("productId"), None
+        elif isinstance(props, dict):
+            price, quantity = props.get("$price"), props.get("$quantity")
+            product_id, revenue_type = props.get("$productId"), props.get("$revenueType")
+        else:
+            return record
+        if _is_number(price):
+            record["price"] = price
+            record["quantity"] = quantity if _is_number(quantity) else 1
+            record["revenue"] = price * record["quantity"]
+        if product_id is not None:
+            record["productId"] = product_id
+        if revenue_type is not None:
+            record["revenueType"] = revenue_type
+    return record
 
 
 def records_from_requests(requests) -> list[dict]:

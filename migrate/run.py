@@ -83,6 +83,8 @@ def redact_request(request: dict) -> dict:
         request["json"] = {**request["json"], "api_key": REDACTED}
     if isinstance(request.get("form"), dict) and "api_key" in request["form"]:
         request["form"] = {**request["form"], "api_key": REDACTED}
+    if isinstance(request.get("form"), dict) and "client" in request["form"]:  # an Amplitude SDK's upload
+        request["form"] = {**request["form"], "client": REDACTED, "checksum": REDACTED}
     return request
 
 
