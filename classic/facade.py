@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from actions.enrich import plain_iso_ms
+from actions.enrich import _PLAIN_ISO_UTC, plain_iso_ms
 
 __all__ = [
     "proxy", "opts", "props", "traits_of", "revenue", "quantity", "product_id", "is_order_completed",
@@ -249,6 +249,10 @@ _ISODATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)
 
 def iso_to_js_date_string(value: str) -> str | None:
     """If the facade would turn this string into a Date, the string the SDK later sends; else None."""
+    if _PLAIN_ISO_UTC.fullmatch(value) is not None:
+        # `YYYY-MM-DDTHH:MM:SS(.sss)Z` from 1970 on, a valid date: the SDK's text is the same instant with
+        # milliseconds, which this form already has (or lacks: .000)
+        return value if len(value) == 24 else value[:-1] + ".000Z"
     if len(value) < 10 or not _ISODATE.match(value):
         return None
     ms = _parse_time(value)
