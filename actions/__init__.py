@@ -180,7 +180,11 @@ def _deliver(requests: list[dict], responder: Responder | None, sent: list[dict]
 
 
 class _Compiled:
-    __slots__ = ("name", "slug", "trigger", "transform", "prepare", "perform", "types")
+    __slots__ = ("name", "slug", "trigger", "transform", "prepare", "run", "perform", "types")
+
+
+def _chain(transform, prepare):
+    return lambda event: prepare(transform(event))
 
 
 _DISPATCH_LIMIT = 256  # distinct event types remembered per engine (the rest are dispatched on the fly)
@@ -204,6 +208,7 @@ class Engine:
         responder: Responder | None = None,
     ):
         from .mapping_kit import compile_mapping
+        from .mapping_kit.compile import compile_prepared
 
         # the runtime hands actions the settings without subscription/oauth keys
         self.settings = {
@@ -231,6 +236,8 @@ class Engine:
                 raise ConfigError(f"subscription {c.name!r}: trigger does not parse: {exc}") from None
             c.transform = compile_mapping(sub.get("mapping") or {})
             c.prepare = _schema(slug).prepare
+            # mapping and payload preparation in one generated function when the mapping allows it
+            c.run = compile_prepared(sub.get("mapping") or {}, _schema(slug)) or _chain(c.transform, c.prepare)
             c.perform = ACTIONS[slug].perform
             c.types = _trigger_types(sub["subscribe"])
             self._subs.append(c)
@@ -262,7 +269,7 @@ class Engine:
                 continue
             error = sent = None
             try:
-                requests = sub.perform(sub.prepare(sub.transform(event)), self.settings, self._ctx)
+                requests = sub.perform(sub.run(event), self.settings, self._ctx)
                 if responder is None:  # nothing answers: every request built is sent
                     sent = requests if type(requests) is list else list(requests)
                 else:

@@ -628,6 +628,25 @@ class PayloadSchema:
     def prepare(self, payload: dict) -> dict:
         """Empty-value removal, list wrapping and validation; raises AggregateAjvError."""
         out, slow = self._remove_empty(payload)
+        return self.finish(out, slow)
+
+    def root_steps(self) -> dict:
+        """Per root field, the steps of `_remove_empty` for generated code: (classes kept as they are,
+        a test for other values kept as they are or None, fn(out, key, value, slow) for the rest)."""
+        return {key: (fast, fast_value, self._slow_step) for key, (_node, fast, fast_value) in self._root.items()}
+
+    def _slow_step(self, out: dict, key: str, value, slow: list) -> None:
+        node = self._root[key][0]
+        value = node.rev(value)
+        if value is _UNSET or (value.__class__ is str and value == ""):
+            return
+        if node.multiple and value is not None and value.__class__ is not list:
+            value = [value]
+        out[key] = value
+        slow.append(key)
+
+    def finish(self, out: dict, slow: list | None) -> dict:
+        """Validation after empty-value removal: required fields, then the keys that need the full check."""
         root = self._root
         errs: list[str] = []
         for key in self._required:
@@ -664,16 +683,9 @@ class PayloadSchema:
             if fast_value is not None and fast_value(value):
                 out[key] = value
                 continue
-            value = node.rev(value)
-            if value is _UNSET or (value.__class__ is str and value == ""):
-                continue
-            if node.multiple and value is not None and value.__class__ is not list:
-                value = [value]
-            out[key] = value
             if slow is None:
-                slow = [key]
-            else:
-                slow.append(key)
+                slow = []
+            self._slow_step(out, key, value, slow)
         return out, slow
 
 
