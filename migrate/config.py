@@ -10,9 +10,20 @@ import orjson
 
 from migrate.errors import BadInput
 
-SECRET_KEYS = frozenset({"apiKey", "secretKey", "api_key", "secret_key", "token", "authorization", "Authorization"})
-REDACTED = "<redacted>"
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _fitted(obj, indent: int, width: int, level: int) -> str:
+    one = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    if not isinstance(obj, (dict, list)) or not obj or level + len(one) <= width:
+        return one
+    pad = " " * (level + indent)
+    if isinstance(obj, dict):
+        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_fitted(v, indent, width, level + indent)}"
+                 for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * level + "}"
+    items = [pad + _fitted(v, indent, width, level + indent) for v in obj]
+    return "[\n" + ",\n".join(items) + "\n" + " " * level + "]"
 
 
 def _finite(value):
@@ -25,13 +36,22 @@ def _finite(value):
     return value
 
 
-def json_text(obj, *, indent: int | None = None) -> str:
+def json_text(obj, *, indent: int | None = None, width: int | None = None) -> str:
     """JSON text that can always be written as UTF-8, non-ASCII kept as is.
 
     JSON input may carry a lone surrogate as an escape ("\\ud800"); Python keeps it in the string, and
     writing it as UTF-8 would fail mid-run. It goes back out as the same escape (what JSON.stringify does),
     so the output stays valid JSON with the exact input value.
+
+    With `indent` and `width`, an object or array that fits on one line of `width` characters (indentation
+    included) is written on one line: a mapping's `{"@path": "$.userId"}` leaves stay readable at a glance.
     """
+    if indent is not None and width is not None:
+        try:
+            text = _fitted(obj, indent, width, 0)
+        except ValueError:
+            text = _fitted(_finite(obj), indent, width, 0)
+        return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     separators = (",", ":") if indent is None else None
     try:
         text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=separators, allow_nan=False)
@@ -134,24 +154,6 @@ def settings_object(doc, path: str, what: str) -> dict:
     if not isinstance(doc, dict):
         raise BadInput(path, None, f"{what} must be a JSON object of setting keys (got {type(doc).__name__})")
     return doc
-
-
-def mask(value) -> str:
-    """A secret shown only by its length class and last 4 characters (already-masked values stay as they are)."""
-    if not isinstance(value, str) or not value:
-        return REDACTED
-    if "•" in value:
-        return value
-    return "••••" + value[-4:] if len(value) > 8 else REDACTED
-
-
-def redact(obj):
-    """A copy of obj with every secret-named key's value masked, at any depth."""
-    if isinstance(obj, dict):
-        return {k: (REDACTED if k in SECRET_KEYS and v is not None else redact(v)) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [redact(v) for v in obj]
-    return obj
 
 
 def load_settings_file(path: str, what: str, *, actions: bool = False):
