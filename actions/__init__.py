@@ -183,6 +183,20 @@ class _Compiled:
     __slots__ = ("name", "slug", "trigger", "transform", "prepare", "run", "perform", "types")
 
 
+def _lazy_transform(mapping):
+    from .mapping_kit import compile_mapping
+
+    compiled = None
+
+    def transform(*event):
+        nonlocal compiled
+        if compiled is None:
+            compiled = compile_mapping(mapping)
+        return compiled(*event)
+
+    return transform
+
+
 def _chain(transform, prepare):
     return lambda event: prepare(transform(event))
 
@@ -234,10 +248,17 @@ class Engine:
                 c.trigger = _compile_trigger(sub["subscribe"])
             except Exception as exc:
                 raise ConfigError(f"subscription {c.name!r}: trigger does not parse: {exc}") from None
-            c.transform = compile_mapping(sub.get("mapping") or {})
+            mapping = sub.get("mapping") or {}
             c.prepare = _schema(slug).prepare
-            # mapping and payload preparation in one generated function when the mapping allows it
-            c.run = compile_prepared(sub.get("mapping") or {}, _schema(slug)) or _chain(c.transform, c.prepare)
+            # mapping and payload preparation in one generated function when the mapping allows it (this
+            # validates the mapping too); the mapping alone is then compiled only if something asks for it
+            fused = compile_prepared(mapping, _schema(slug))
+            if fused is not None:
+                c.run = fused
+                c.transform = _lazy_transform(copy.deepcopy(mapping))
+            else:
+                c.transform = compile_mapping(mapping)
+                c.run = _chain(c.transform, c.prepare)
             c.perform = ACTIONS[slug].perform
             c.types = _trigger_types(sub["subscribe"])
             self._subs.append(c)
