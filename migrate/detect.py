@@ -12,24 +12,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from migrate.amplitude import DEFAULT_MIN_ID_LENGTH, INVALID_IDS
 from migrate.findings import event_name
 from migrate.runner import EVENT_ACTIONS
 
 __all__ = ["Detections", "EPS_LIMIT", "MIN_ID_LENGTH", "JUNK_IDS"]
 
 EPS_LIMIT = 30
-MIN_ID_LENGTH = 5
+MIN_ID_LENGTH = DEFAULT_MIN_ID_LENGTH
 MAX_EXAMPLES = 3
 MAX_DISTINCT = 10_000  # distinct ids/users remembered for counting; beyond it counts are lower bounds
 # (id, second) counters kept at once. Full: the least busy half goes. An id over the limit is already
 # recorded in eps_peak, and an id on its way there has a high count, so neither is lost; inputs need
 # not be time-ordered. Keys are hashes (an int, not a tuple of strings) so that the cap costs little.
 MAX_EPS_BUCKETS = 50_000
-# values Amplitude's HTTP API v2 rejects as ids (ingestion spec)
-JUNK_IDS = frozenset(
-    {"anonymous", "nil", "none", "null", "n/a", "na", "undefined", "unknown", "", "0", "-1", "{}", "lmy47d",
-     "00000000-0000-0000-0000-000000000000"}
-)
+JUNK_IDS = INVALID_IDS  # values Amplitude's HTTP API v2 rejects as ids (migrate.amplitude)
 
 
 def _epoch_s(record: dict, event: dict) -> int | None:
@@ -64,6 +61,18 @@ class _Counter:
         if example is not None and len(self.examples) < MAX_EXAMPLES:
             self.examples.append(example)
 
+    def merge(self, other: "_Counter") -> None:
+        self.count += other.count
+        for member in sorted(other.members, key=repr):  # a stable order: the same members kept in every run
+            if len(self.members) < MAX_DISTINCT:
+                self.members.add(member)
+            elif member not in self.members:
+                self.members_overflow = True
+        self.members_overflow = self.members_overflow or other.members_overflow
+        room = MAX_EXAMPLES - len(self.examples)
+        if room > 0:
+            self.examples.extend(other.examples[:room])
+
     def distinct(self) -> str:
         return f"{len(self.members)}{'+' if self.members_overflow else ''}"
 
@@ -80,7 +89,9 @@ class Detections:
         self.flags = _Counter()
         self.flags_direction = {"classic_only": 0, "actions_only": 0}
         self.device = _Counter()
-        self.eps_buckets: dict[int, int] = {}  # hash((id field, id, epoch second)) -> events
+        # (id field, id, epoch second) -> events; plain values (not hash()) so that chunk partials computed in
+        # other processes add up
+        self.eps_buckets: dict[tuple, int] = {}
         self.eps_peak: dict[tuple, int] = {}  # (id kind, id) -> peak eps, only for ids above the limit
         self.eps_max = 0
 
@@ -161,7 +172,7 @@ class Detections:
                 value = r.get(key)
                 if value is None:
                     continue
-                bucket = hash((key, str(value), second))
+                bucket = (key, str(value), second)
                 n = self.eps_buckets.get(bucket, 0) + 1
                 self.eps_buckets[bucket] = n
                 self.eps_max = max(self.eps_max, n)
@@ -175,6 +186,31 @@ class Detections:
     def _prune_eps(self):
         keep = sorted(self.eps_buckets.items(), key=lambda kv: -kv[1])[: MAX_EPS_BUCKETS // 2]
         self.eps_buckets = dict(keep)
+
+    # -- folding chunk partials ------------------------------------------------------------------------
+    def merge(self, other: "Detections") -> "Detections":
+        """Fold in the detections of the events that follow (a later chunk of the input)."""
+        for counter in ("overlap", "short", "flags", "device"):
+            getattr(self, counter).merge(getattr(other, counter))
+        for key, n in other.overlap_pairs.items():
+            self.overlap_pairs[key] = self.overlap_pairs.get(key, 0) + n
+        for key, n in other.flags_direction.items():
+            self.flags_direction[key] = self.flags_direction.get(key, 0) + n
+        for ident, peak in other.eps_peak.items():
+            if ident in self.eps_peak or len(self.eps_peak) < 100:
+                self.eps_peak[ident] = max(self.eps_peak.get(ident, 0), peak)
+        self.eps_max = max(self.eps_max, other.eps_max)
+        for bucket, theirs in other.eps_buckets.items():
+            n = self.eps_buckets.get(bucket, 0) + theirs
+            self.eps_buckets[bucket] = n
+            self.eps_max = max(self.eps_max, n)
+            if n > EPS_LIMIT:
+                ident = bucket[:2]
+                if ident in self.eps_peak or len(self.eps_peak) < 100:
+                    self.eps_peak[ident] = max(self.eps_peak.get(ident, 0), n)
+        if len(self.eps_buckets) > MAX_EPS_BUCKETS:
+            self._prune_eps()
+        return self
 
     # -- report ---------------------------------------------------------------------------------------
     def to_list(self) -> list[dict]:

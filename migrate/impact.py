@@ -40,6 +40,8 @@ import heapq
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from migrate.amplitude import LOCATION_FIELDS, LOOKUP_REPLACING
+
 __all__ = [
     "CHART", "BREAKDOWN", "NONE", "IMPACTS", "IMPACT_TITLES", "OUTCOMES", "OUTCOME_TITLES",
     "CHART_FIELDS", "BREAKDOWN_FIELDS", "LOCATION_FIELDS", "LOOKUP_REPLACING", "DEVICE_MODES",
@@ -74,9 +76,6 @@ CHART_FIELDS = frozenset(
     user_properties groups group_properties group_type group_value global_user_id unmap paying start_version
     rejected""".split()
 )
-LOCATION_FIELDS = frozenset({"country", "region", "city", "dma", "location_lat", "location_lng"})
-# Sending any of these replaces Amplitude's IP lookup.
-LOOKUP_REPLACING = frozenset({"country", "region", "city", "dma"})
 BREAKDOWN_FIELDS = frozenset(
     """platform os_name os_version device_brand device_manufacturer device_model device_family device_type
     carrier language library app_version version_name revenueType productId idfa idfv adid android_id
@@ -206,6 +205,8 @@ def pair_value(field: str, value: Any) -> Any:
 def display_value(value: Any) -> Any:
     """A value as shown in the breakdown pairs: scalars as they are (long strings cut), None as None,
     anything else as compact JSON text, cut."""
+    if type(value) is str:
+        return value if len(value) <= MAX_VALUE_CHARS else value[: MAX_VALUE_CHARS - 1] + "…"
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if not isinstance(value, str):
@@ -243,6 +244,28 @@ class TopPairs:
         victim = min(self.counts, key=lambda k: self.counts[k][0])
         floor = self.counts.pop(victim)[0]
         self.counts[key] = [floor + 1, floor]
+
+    def merge(self, other: "TopPairs") -> "TopPairs":
+        """Fold the summary of the events that follow: exact while the pairs fit (the usual case); beyond
+        ``capacity``, the mergeable space-saving rule (Agarwal et al. 2012): a pair missing on one side
+        gets that side's smallest count as count and error, then the ``capacity`` largest are kept."""
+        floor_self = min((c for c, _ in self.counts.values()), default=0) if len(self.counts) >= self.capacity else 0
+        floor_other = (min((c for c, _ in other.counts.values()), default=0)
+                       if len(other.counts) >= other.capacity else 0)
+        combined: dict[tuple, list[int]] = {}
+        for key, (count, error) in self.counts.items():
+            theirs = other.counts.get(key)
+            combined[key] = ([count + theirs[0], error + theirs[1]] if theirs is not None
+                             else [count + floor_other, error + floor_other])
+        for key, (count, error) in other.counts.items():
+            if key not in combined:
+                combined[key] = [count + floor_self, error + floor_self]
+        if len(combined) > self.capacity:
+            kept = {key for key, _ in heapq.nlargest(self.capacity, combined.items(), key=lambda kv: kv[1][0])}
+            combined = {key: slot for key, slot in combined.items() if key in kept}
+        self.counts = combined
+        self.total += other.total
+        return self
 
     @property
     def exact(self) -> bool:
