@@ -87,6 +87,12 @@ def _compile_trigger(text: str):
     return compile_trigger(text)
 
 
+def _trigger_types(text: str):
+    from .fql import trigger_types
+
+    return trigger_types(text)
+
+
 def load_subscriptions(obj, source: str = "<subscriptions>") -> list[dict]:
     """Normalise subscriptions to {name, partnerAction, subscribe, mapping, enabled}; disabled ones are left out.
 
@@ -174,7 +180,28 @@ def _deliver(requests: list[dict], responder: Responder | None, sent: list[dict]
 
 
 class _Compiled:
-    __slots__ = ("name", "slug", "trigger", "transform", "prepare", "perform")
+    __slots__ = ("name", "slug", "trigger", "transform", "prepare", "run", "perform", "types")
+
+
+def _lazy_transform(mapping):
+    from .mapping_kit import compile_mapping
+
+    compiled = None
+
+    def transform(*event):
+        nonlocal compiled
+        if compiled is None:
+            compiled = compile_mapping(mapping)
+        return compiled(*event)
+
+    return transform
+
+
+def _chain(transform, prepare):
+    return lambda event: prepare(transform(event))
+
+
+_DISPATCH_LIMIT = 256  # distinct event types remembered per engine (the rest are dispatched on the fly)
 
 
 class Engine:
@@ -195,6 +222,7 @@ class Engine:
         responder: Responder | None = None,
     ):
         from .mapping_kit import compile_mapping
+        from .mapping_kit.compile import compile_prepared
 
         # the runtime hands actions the settings without subscription/oauth keys
         self.settings = {
@@ -220,24 +248,58 @@ class Engine:
                 c.trigger = _compile_trigger(sub["subscribe"])
             except Exception as exc:
                 raise ConfigError(f"subscription {c.name!r}: trigger does not parse: {exc}") from None
-            c.transform = compile_mapping(sub.get("mapping") or {})
+            mapping = sub.get("mapping") or {}
             c.prepare = _schema(slug).prepare
+            # mapping and payload preparation in one generated function when the mapping allows it (this
+            # validates the mapping too); the mapping alone is then compiled only if something asks for it
+            fused = compile_prepared(mapping, _schema(slug))
+            if fused is not None:
+                c.run = fused
+                c.transform = _lazy_transform(copy.deepcopy(mapping))
+            else:
+                c.transform = compile_mapping(mapping)
+                c.run = _chain(c.transform, c.prepare)
             c.perform = ACTIONS[slug].perform
+            c.types = _trigger_types(sub["subscribe"])
             self._subs.append(c)
+        self._by_type: dict[str, tuple] = {}
+
+    def _for_type(self, event_type) -> tuple:
+        """The subscriptions whose trigger can match an object event of this `type`, in their order."""
+        subs = self._by_type.get(event_type)
+        if subs is None:
+            key = event_type if type(event_type) is str else None
+            subs = tuple(s for s in self._subs if s.types is None or key in s.types)
+            if len(self._by_type) < _DISPATCH_LIMIT:
+                self._by_type[event_type] = subs
+        return subs
 
     def send(self, event: dict) -> list[dict]:
         """Every subscription whose trigger matches, with the requests it made and its error (or None)."""
+        if type(event) is dict:
+            event_type = event.get("type")
+            subs = self._by_type.get(event_type) if type(event_type) is str else None
+            if subs is None:
+                subs = self._for_type(event_type if type(event_type) is str else None)
+        else:
+            subs = self._subs
         fired = []
-        for sub in self._subs:
+        responder = self.responder
+        for sub in subs:
             if not sub.trigger(event):
                 continue
-            sent: list[dict] = []
-            error = None
+            error = sent = None
             try:
-                payload = sub.prepare(sub.transform(event))
-                _deliver(sub.perform(payload, self.settings, self._ctx), self.responder, sent)
+                requests = sub.perform(sub.run(event), self.settings, self._ctx)
+                if responder is None:  # nothing answers: every request built is sent
+                    sent = requests if type(requests) is list else list(requests)
+                else:
+                    sent = []
+                    _deliver(requests, responder, sent)
             except Exception as exc:  # reported per subscription, as the runtime does
                 error = _error_dict(exc)
+            if sent is None:
+                sent = []
             fired.append({"subscription": sub.name, "action": sub.slug, "requests": sent, "error": error})
         return fired
 

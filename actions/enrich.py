@@ -38,7 +38,14 @@ UA_KEYS = ("os_name", "os_version", "device_manufacturer", "device_model", "devi
 
 def truthy(value) -> bool:
     """JavaScript truthiness: objects and arrays are truthy even when empty."""
-    if value is None or value is UNDEFINED or value is False:
+    cls = value.__class__
+    if cls is str:
+        return value != ""
+    if cls is bool:
+        return value
+    if cls is dict or cls is list:
+        return True
+    if value is None or value is UNDEFINED:
         return False
     if isinstance(value, (dict, list)):
         return True
@@ -98,7 +105,10 @@ def merge_user_properties(*objects: dict) -> dict:
 
 def compact(obj) -> bool:
     """True when the object has a value other than the empty string (null, 0, false count)."""
-    return any(not (isinstance(v, str) and v == "") for v in js_spread(obj).values())
+    for v in (obj if obj.__class__ is dict else js_spread(obj)).values():
+        if not (isinstance(v, str) and v == ""):
+            return True
+    return False
 
 
 # JS `/ios/i` without the u flag only folds ASCII letters onto these ASCII patterns.
@@ -106,11 +116,26 @@ _IOS = re.compile("ios", re.IGNORECASE | re.ASCII)
 _ANDROID = re.compile("android", re.IGNORECASE | re.ASCII)
 
 
+_PLATFORMS: dict = {}  # platform value -> normalised value (a few distinct values in practice)
+
+
+def _normalized_platform(platform: str) -> str:
+    out = _PLATFORMS.get(platform)
+    if out is None:
+        out = _ANDROID.sub("Android", _IOS.sub("iOS", platform, count=1), count=1)
+        if len(_PLATFORMS) < 1024:
+            _PLATFORMS[platform] = out
+    return out
+
+
 def normalize_platform(properties: dict, library) -> None:
     """First `ios` -> `iOS`, first `android` -> `Android`; `Web` for analytics.js without a platform."""
     platform = properties.get("platform", UNDEFINED)
     if truthy(platform):
-        platform = _ANDROID.sub("Android", _IOS.sub("iOS", platform, count=1), count=1)
+        if platform.__class__ is str:
+            platform = _normalized_platform(platform)
+        else:
+            platform = _ANDROID.sub("Android", _IOS.sub("iOS", platform, count=1), count=1)
         properties["platform"] = platform
     if library == "analytics.js" and not truthy(platform):
         properties["platform"] = "Web"
@@ -123,16 +148,26 @@ def library_value(library2):
     return "segment"
 
 
-def _parser():
-    from .user_agent import parse_user_agent_properties
+_PARSE_UA = None
+_CURRENT_BUILD = None
 
-    return parse_user_agent_properties
+
+def _parser():
+    global _PARSE_UA
+    if _PARSE_UA is None:
+        from .user_agent import parse_user_agent_properties
+
+        _PARSE_UA = parse_user_agent_properties
+    return _PARSE_UA
 
 
 def _build():
-    from .user_agent import current_build
+    global _CURRENT_BUILD
+    if _CURRENT_BUILD is None:
+        from .user_agent import current_build
 
-    return current_build()
+        _CURRENT_BUILD = current_build
+    return _CURRENT_BUILD()
 
 
 @lru_cache(maxsize=4096)
@@ -196,13 +231,22 @@ _PLAIN_ISO_UTC = re.compile(
 )
 
 
+_DAY_MS: dict = {}  # "YYYY-MM-DD" -> epoch ms of its midnight (UTC)
+
+
 def plain_iso_ms(value: str):
     """Epoch ms of a plain `YYYY-MM-DDTHH:MM:SS(.sss)Z` timestamp, or None for anything else."""
-    m = _PLAIN_ISO_UTC.fullmatch(value)
-    if m is None:
+    if _PLAIN_ISO_UTC.fullmatch(value) is None:
         return None
-    y, mo, d, h, mi, s, ms = m.groups()
-    return calendar.timegm((int(y), int(mo), int(d), int(h), int(mi), int(s))) * 1000 + (int(ms) if ms else 0)
+    # the pattern fixes every position: date at 0-9, time at 11-18, milliseconds (if any) at 20-22
+    day = value[:10]
+    midnight = _DAY_MS.get(day)
+    if midnight is None:
+        midnight = calendar.timegm((int(value[:4]), int(value[5:7]), int(value[8:10]), 0, 0, 0)) * 1000
+        if len(_DAY_MS) < 4096:
+            _DAY_MS[day] = midnight
+    ms = midnight + int(value[11:13]) * 3_600_000 + int(value[14:16]) * 60_000 + int(value[17:19]) * 1000
+    return ms + int(value[20:23]) if len(value) == 24 else ms
 
 
 def event_time(value):

@@ -555,11 +555,21 @@ def _compile_node(node):
     kind = node.get("type")
     if kind == "group":
         children = [_compile_node(child) for child in node.get("children", [])]
-        if node.get("operator") == "and":
+        operator = node.get("operator")
+        if operator not in ("and", "or"):
+            return lambda event: False
+        # the same short-circuit evaluation as all() / any(), without a generator per event
+        if len(children) == 1:
+            (only,) = children
+            return lambda event: bool(only(event))
+        if len(children) == 2:
+            first, second = children
+            if operator == "and":
+                return lambda event: bool(first(event)) and bool(second(event))
+            return lambda event: bool(first(event)) or bool(second(event))
+        if operator == "and":
             return lambda event: all(child(event) for child in children)
-        if node.get("operator") == "or":
-            return lambda event: any(child(event) for child in children)
-        return lambda event: False
+        return lambda event: any(child(event) for child in children)
     operator = node.get("operator")
     expected = node.get("value", UNDEFINED)
     if kind in _TOP_FIELD:
@@ -579,6 +589,69 @@ def _compile_node(node):
         name = node.get("name", "")
         return lambda event: _test(_lookup(_event_field(event, container_key), name), operator, expected)
     return lambda event: False
+
+
+def _required_types(node) -> frozenset | None:
+    """The `type` values an event must have for this node to match, or None when any type may match.
+
+    Exact for the engine's dispatch: when an event's `type` is not in the set, the node is false (a leaf
+    `type = "x"` is true only for the string "x"; `and` needs every child, `or` some child)."""
+    if not isinstance(node, dict):
+        return None
+    kind = node.get("type")
+    if kind == "group":
+        operator = node.get("operator")
+        if operator not in ("and", "or"):
+            return frozenset()  # such a group never matches
+        sets = [_required_types(child) for child in node.get("children", [])]
+        if operator == "and":
+            known = [s for s in sets if s is not None]
+            if not known:
+                return None
+            out = known[0]
+            for s in known[1:]:
+                out = out & s
+            return out
+        if not sets or any(s is None for s in sets):
+            return None if sets else frozenset()
+        return frozenset().union(*sets)
+    if kind == "event-type" and node.get("operator") == "=" and type(node.get("value")) is str:
+        return frozenset((node["value"],))
+    return None
+
+
+_NUMERIC_OPERATORS = frozenset(("number_equals", "number_not_equals", "<", "<=", ">", ">="))
+
+
+def _cannot_raise(node) -> bool:
+    """True when evaluating the node on an object event never raises, whatever the event holds."""
+    if not isinstance(node, dict):
+        return False
+    kind = node.get("type")
+    if kind == "group":
+        return all(_cannot_raise(child) for child in node.get("children", []))
+    if kind in _CONTAINER_OF:
+        name = node.get("name", "")
+        if name and not _PATH_RUN.findall(name):
+            return False
+    elif kind not in _TOP_FIELD:
+        return True  # never matches, never raises
+    if node.get("operator") in _NUMERIC_OPERATORS:
+        try:
+            js_to_number(node.get("value", UNDEFINED))
+        except Exception:
+            return False
+    return True
+
+
+def trigger_types(text: str) -> frozenset | None:
+    """The event types a trigger can match, None when not limited by type (or when skipping it could hide
+    an error its evaluation raises). For an object event whose `type` is not in the set the trigger is
+    false, so an engine may skip it. Raises FQLError when the trigger does not parse."""
+    ast = parse_fql(text)
+    if not _cannot_raise(ast):
+        return None
+    return _required_types(ast)
 
 
 def evaluate(ast: dict, event) -> bool:

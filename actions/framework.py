@@ -551,6 +551,32 @@ def _fast_classes(node: _Node, spec: dict) -> frozenset:
     return frozenset(classes)
 
 
+def _fast_value(node: _Node, spec: dict):
+    """A test that a value of a class not kept as it is by `_fast_classes` needs no change either, or None:
+    finite floats of number fields, plain ISO timestamps of datetime fields, objects of plain strings."""
+    if spec.get("multiple") or spec.get("choices"):
+        return None
+    if spec.get("type") == "datetime" and "string" in node.types:
+        # a non-empty string in the everyday form is a valid `date-like` string
+        number = "number" in node.types
+        iso = _PLAIN_ISO_UTC.fullmatch
+
+        def unchanged_date(v) -> bool:
+            cls = v.__class__
+            if cls is str:
+                return iso(v) is not None
+            return number and cls is float and v - v == 0.0
+
+        return unchanged_date
+    if "number" in node.types:
+
+        def finite(v) -> bool:
+            return v.__class__ is float and v - v == 0.0
+
+        return finite
+    return _fast_object(spec)
+
+
 def _fast_object(spec: dict):
     """For an object field whose sub-fields are plain strings: a test that a dict needs no change."""
     props = spec.get("properties")
@@ -563,7 +589,9 @@ def _fast_object(spec: dict):
         allowed[key] = frozenset(_choice_values(sub["choices"])) if sub.get("choices") else None
     additional = bool(spec.get("additional_properties"))
 
-    def unchanged(d: dict) -> bool:
+    def unchanged(d) -> bool:
+        if d.__class__ is not dict:
+            return False
         for key, value in d.items():
             if key in allowed:
                 if value.__class__ is not str:
@@ -586,9 +614,10 @@ class PayloadSchema:
         self._nodes = {key: _compile_node(spec) for key, spec in fields.items()}
         self._required = [key for key, spec in fields.items() if spec.get("required") is True]
         self._index = {key: i for i, key in enumerate(fields)}
-        # per root field: (node, classes kept as they are, dict test or None)
+        # per root field: (node, classes kept as they are, a test for other values kept as they are, or None)
         self._root = {
-            key: (node, _fast_classes(node, fields[key]), _fast_object(fields[key])) for key, node in self._nodes.items()
+            key: (node, _fast_classes(node, fields[key]), _fast_value(node, fields[key]))
+            for key, node in self._nodes.items()
         }
 
     def remove_empty_values(self, payload: dict) -> dict:
@@ -599,6 +628,25 @@ class PayloadSchema:
     def prepare(self, payload: dict) -> dict:
         """Empty-value removal, list wrapping and validation; raises AggregateAjvError."""
         out, slow = self._remove_empty(payload)
+        return self.finish(out, slow)
+
+    def root_steps(self) -> dict:
+        """Per root field, the steps of `_remove_empty` for generated code: (classes kept as they are,
+        a test for other values kept as they are or None, fn(out, key, value, slow) for the rest)."""
+        return {key: (fast, fast_value, self._slow_step) for key, (_node, fast, fast_value) in self._root.items()}
+
+    def _slow_step(self, out: dict, key: str, value, slow: list) -> None:
+        node = self._root[key][0]
+        value = node.rev(value)
+        if value is _UNSET or (value.__class__ is str and value == ""):
+            return
+        if node.multiple and value is not None and value.__class__ is not list:
+            value = [value]
+        out[key] = value
+        slow.append(key)
+
+    def finish(self, out: dict, slow: list | None) -> dict:
+        """Validation after empty-value removal: required fields, then the keys that need the full check."""
         root = self._root
         errs: list[str] = []
         for key in self._required:
@@ -625,26 +673,19 @@ class PayloadSchema:
             entry = root.get(key)
             if entry is None:
                 continue  # additionalProperties false at the root: unknown keys are removed
-            node, fast, fast_object = entry
+            node, fast, fast_value = entry
             cls = value.__class__
             if cls in fast:
                 if cls is str and value == "":
                     continue
                 out[key] = value
                 continue
-            if fast_object is not None and cls is dict and fast_object(value):
+            if fast_value is not None and fast_value(value):
                 out[key] = value
                 continue
-            value = node.rev(value)
-            if value is _UNSET or (value.__class__ is str and value == ""):
-                continue
-            if node.multiple and value is not None and value.__class__ is not list:
-                value = [value]
-            out[key] = value
             if slow is None:
-                slow = [key]
-            else:
-                slow.append(key)
+                slow = []
+            self._slow_step(out, key, value, slow)
         return out, slow
 
 

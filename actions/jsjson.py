@@ -125,7 +125,10 @@ except ImportError:  # pragma: no cover
 
 
 def _dump(value, out: list) -> bool:
-    """Append the JSON text of value; False when the value serialises to nothing (undefined)."""
+    """Append the JSON text of value; False when the value serialises to nothing (undefined).
+
+    The reference form: every value through the general rules. `dumps` takes the fast path below, which
+    must give the same text (tests/core/test_jsjson.py holds the two together)."""
     if isinstance(value, str):
         out.append(_encode_str(value))
     elif value is None:
@@ -169,12 +172,135 @@ def _dump(value, out: list) -> bool:
     return True
 
 
+# ---------------------------------------------------------------------------------------------------------
+# fast path: plain dict / list / str / int / float / bool / None dispatched on the exact class; anything
+# else (subclasses, tuples, undefined inside containers, callables) goes through `_dump` at that point.
+
+_MAX_SAFE = 2**53
+_KEY_TEXT: dict = {}  # object key -> ',"key":' (None: an array-index key, which changes the key order)
+_KEY_TEXT_LIMIT = 8192
+
+
+def _key_text(key):
+    """',"key":' for a key enumerated in insertion order, else None (index keys, non-string keys)."""
+    text = _KEY_TEXT.get(key)
+    if text is not None or key.__class__ is not str:
+        return text
+    if key[:1].isdigit() and _is_index_key(key):
+        return None
+    text = "," + _encode_str(key) + ":"
+    if len(_KEY_TEXT) < _KEY_TEXT_LIMIT:
+        _KEY_TEXT[key] = text
+    return text
+
+
+def _float_text(value: float) -> str:
+    if value - value != 0.0:  # NaN, Infinity
+        return "null"
+    text = repr(value)
+    if "e" in text or value == 0:
+        return js_number(value)
+    # repr writes the shortest round-trip digits in plain notation here, as JS does, plus ".0" when integral
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _fast_dict(d: dict, out: list) -> None:
+    append = out.append
+    mark = len(out)
+    append("{")
+    for key, item in d.items():
+        text = _KEY_TEXT.get(key)
+        if text is None:
+            text = _key_text(key)
+            if text is None:  # JS enumerates index keys first: the reference rules for this object
+                del out[mark:]
+                _dump(d, out)
+                return
+        cls = item.__class__
+        if cls is str:
+            append(text)
+            append(_encode_str(item))
+        elif cls is dict:
+            append(text)
+            _fast_dict(item, out)
+        elif cls is int:
+            append(text)
+            append(str(item) if -_MAX_SAFE <= item <= _MAX_SAFE else js_number(item))
+        elif cls is bool:
+            append(text)
+            append("true" if item else "false")
+        elif item is None:
+            append(text)
+            append("null")
+        elif cls is list:
+            append(text)
+            _fast_list(item, out)
+        elif cls is float:
+            append(text)
+            append(_float_text(item))
+        elif item is UNDEFINED or callable(item):
+            continue
+        else:
+            append(text)
+            _dump(item, out)
+    if len(out) > mark + 1:
+        out[mark + 1] = out[mark + 1][1:]  # the first key without its comma
+    append("}")
+
+
+def _fast_list(items: list, out: list) -> None:
+    append = out.append
+    append("[")
+    first = True
+    for item in items:
+        if first:
+            first = False
+        else:
+            append(",")
+        cls = item.__class__
+        if cls is str:
+            append(_encode_str(item))
+        elif cls is dict:
+            _fast_dict(item, out)
+        elif cls is int:
+            append(str(item) if -_MAX_SAFE <= item <= _MAX_SAFE else js_number(item))
+        elif cls is bool:
+            append("true" if item else "false")
+        elif item is None:
+            append("null")
+        elif cls is list:
+            _fast_list(item, out)
+        elif cls is float:
+            append(_float_text(item))
+        elif item is UNDEFINED or callable(item):
+            append("null")
+        else:
+            _dump(item, out)
+    append("]")
+
+
 def dumps(value) -> str:
     """`JSON.stringify(value)`; returns 'undefined' text never: a top-level undefined raises."""
     out: list[str] = []
+    cls = value.__class__
+    if cls is dict:
+        _fast_dict(value, out)
+    elif cls is list:
+        _fast_list(value, out)
+    elif not _dump(value, out):
+        raise ValueError("JSON.stringify(undefined) has no text")
+    text = "".join(out)
+    if text.isascii():
+        return text
+    # well-formed JSON.stringify writes lone surrogates as \udXXX escapes
+    return _LONE_SURROGATE.sub(_escape_lone, text)
+
+
+def dumps_reference(value) -> str:
+    """`dumps` through the general rules only (the reference the fast path is tested against)."""
+    out: list[str] = []
     if not _dump(value, out):
         raise ValueError("JSON.stringify(undefined) has no text")
-    # well-formed JSON.stringify writes lone surrogates as \udXXX escapes
     return _LONE_SURROGATE.sub(_escape_lone, "".join(out))
 
 

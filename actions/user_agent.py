@@ -130,26 +130,46 @@ def _pick(item, build):
     return item.pick(build) if isinstance(item, _By) else item
 
 
+class _Tables:
+    """{build: flat list of (compiled, fields)}, each build's list compiled when first used: a run models
+    one build, and compiling every pattern of both at import would slow every command's start."""
+
+    __slots__ = ("entries", "compiled")
+
+    def __init__(self, entries):
+        self.entries = entries
+        self.compiled: dict = {}
+
+    def __getitem__(self, build: str) -> list:
+        table = self.compiled.get(build)
+        if table is None:
+            if build not in BUILDS:
+                raise KeyError(build)
+            table = self.compiled[build] = _compile_rules(self.entries, build)
+        return table
+
+
+def _compile_rules(entries, build: str) -> list:
+    out = []
+    for entry in entries:
+        entry = _pick(entry, build)
+        if entry is None:
+            continue
+        patterns, fields = entry
+        if isinstance(patterns, (str, _By)):
+            patterns = (patterns,)
+        for p in patterns:
+            p = _pick(p, build)
+            if p is not None:
+                out.append((re.compile(p, _FLAGS), tuple(fields.items())))
+    return out
+
+
 def _rules(*entries):
     """entries: (pattern | tuple of patterns, {field: spec}), or _By of one -> {build: flat list of
     (compiled, fields)}. Flattening keeps the reference's order: patterns of one group are tried in order,
     then the next group's."""
-    tables = {}
-    for build in BUILDS:
-        out = []
-        for entry in entries:
-            entry = _pick(entry, build)
-            if entry is None:
-                continue
-            patterns, fields = entry
-            if isinstance(patterns, (str, _By)):
-                patterns = (patterns,)
-            for p in patterns:
-                p = _pick(p, build)
-                if p is not None:
-                    out.append((re.compile(p, _FLAGS), tuple(fields.items())))
-        tables[build] = out
-    return tables
+    return _Tables(entries)
 
 
 def _first(ua: str, rules) -> dict:

@@ -113,7 +113,10 @@ def bench_parse(lines: list[bytes]) -> dict:
 
 
 def run_command(args: list[str], code: Path, sample_memory: bool = False) -> dict:
-    """`python -m migrate ARGS` from the tree `code`: wall and CPU seconds, peak RSS, RSS samples."""
+    """`python -m migrate ARGS` from the tree `code`: wall and CPU seconds, peak RSS, RSS samples.
+
+    Commands write their lines to standard output (`-o -`), which is discarded here: `-o /dev/null`
+    would have the command write /dev/null.partial and rename it over the device."""
     cmd = [sys.executable, "-m", "migrate", *args]
     env = {**os.environ, "PYTHONPATH": str(code)}
     samples: list[tuple[float, int]] = []
@@ -166,8 +169,9 @@ def bench_commands(n: int, compare_n: int, seed: int, workdir: Path, trees: dict
         for event in generate_events(compare_n, seed + 1):
             out.write(json.dumps(event, ensure_ascii=False) + "\n")
     runs = {
-        "actions run": (n, ["actions", "run", "--settings", str(settings_path), "-o", os.devnull, str(events_path)]),
-        "classic run": (n, ["classic", "run", "--settings", str(classic_settings), "-o", os.devnull,
+        "actions run": (n, ["actions", "run", "--settings", str(settings_path), "-o", "-",
+                            str(events_path)]),
+        "classic run": (n, ["classic", "run", "--settings", str(classic_settings), "-o", "-",
                             str(events_path)]),
     }
     if not skip_compare:
@@ -226,9 +230,9 @@ def bench_stream(n: int, seed: int, workdir: Path, code: Path) -> dict:
     classic_settings = ROOT / "examples" / "classic-settings.json"
     result = {"events": n, "file_bytes": events_path.stat().st_size, "generate_seconds": generate_seconds}
     for name, args in (
-        ("actions run", ["actions", "run", *quiet, "--settings", str(settings_path), "-o", os.devnull,
+        ("actions run", ["actions", "run", *quiet, "--settings", str(settings_path), "-o", "-",
                          str(events_path)]),
-        ("classic run", ["classic", "run", *quiet, "--settings", str(classic_settings), "-o", os.devnull,
+        ("classic run", ["classic", "run", *quiet, "--settings", str(classic_settings), "-o", "-",
                          str(events_path)]),
     ):
         run = run_command(args, code, sample_memory=True)

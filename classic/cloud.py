@@ -70,8 +70,10 @@ def _sub(obj: dict, key: str) -> dict:
 
 
 def _device_id(event: dict, ctx: dict, s: dict) -> Any:
-    device = _sub(ctx, "device")
-    library = _sub(ctx, "library")
+    return _device_id_from(event, _sub(ctx, "device"), _sub(ctx, "library"), s)
+
+
+def _device_id_from(event: dict, device: dict, library: dict, s: dict) -> Any:
     if library.get("name") == "analytics-android" and library.get("version") == "1.4.4":
         # legacy quirk of that library version, kept by the 2017 code
         return f"{F.js_str(event.get('userId'))}:{F.js_str(device.get('model'))}:{F.js_str(device.get('id'))}"
@@ -82,12 +84,16 @@ def _device_id(event: dict, ctx: dict, s: dict) -> Any:
 
 
 def _platform(ctx: dict) -> Any:
-    library = _sub(ctx, "library").get("name")
+    return _platform_from(_sub(ctx, "library"), _sub(ctx, "device"), _sub(ctx, "os"))
+
+
+def _platform_from(library_obj: dict, device: dict, os_: dict) -> Any:
+    library = library_obj.get("name")
     platform = PLATFORMS.get(library) if isinstance(library, str) else None
     if platform is None:
-        platform = _sub(ctx, "device").get("type")
+        platform = device.get("type")
     if not F.truthy(platform):
-        os_name = _sub(ctx, "os").get("name")
+        os_name = os_.get("name")
         platform = os_name.lower() if isinstance(os_name, str) and os_name else None
     if not F.truthy(platform):
         platform = library
@@ -97,62 +103,80 @@ def _platform(ctx: dict) -> Any:
     return NORMAL_PLATFORM.get(text.lower(), text.lower())
 
 
+def _dict_at(obj: dict, key: str) -> dict:
+    v = obj.get(key)
+    return v if v.__class__ is dict or isinstance(v, dict) else {}
+
+
 def _common(event: dict, cfg: dict, *, with_event_fields: bool) -> dict:
     """Fields every v1 event/identification carries, in the 2017 wire order."""
     s, o = cfg["s"], cfg["o"]
     ctx = _ctx(event)
-    device, os_, app = _sub(ctx, "device"), _sub(ctx, "os"), _sub(ctx, "app")
-    location, network = _sub(ctx, "location"), _sub(ctx, "network")
+    device, os_, app = _dict_at(ctx, "device"), _dict_at(ctx, "os"), _dict_at(ctx, "app")
+    location, network, library_obj = _dict_at(ctx, "location"), _dict_at(ctx, "network"), _dict_at(ctx, "library")
     amp = F.opts(event)
     p: dict[str, Any] = {}
-
-    def put(key: str, value: Any) -> None:
-        if value is not None:
-            p[key] = value
-
-    put("user_id", event.get("userId"))
-    put("device_id", _device_id(event, ctx, s))
-    put("time", F.time_ms(event.get("timestamp")))
-    put("library", "segment")
-    put("app_version", app.get("version"))
-    put("os_name", os_.get("name"))
-    put("os_version", os_.get("version"))
-    put("carrier", network.get("carrier"))
-    put("device_model", device.get("model"))
-    put("device_brand", device.get("brand"))
-    put("device_manufacturer", device.get("manufacturer"))
-    put("location_lat", location.get("latitude"))
-    put("location_lng", location.get("longitude"))
-    put("ip", ctx.get("ip"))
+    # every field is left out when it is null (undefined in the 2017 code)
+    v = event.get("userId")
+    if v is not None:
+        p["user_id"] = v
+    v = _device_id_from(event, device, library_obj, s)
+    if v is not None:
+        p["device_id"] = v
+    v = F.time_ms(event.get("timestamp"))
+    if v is not None:
+        p["time"] = v
+    p["library"] = "segment"
+    for key, source, field in (
+        ("app_version", app, "version"), ("os_name", os_, "name"), ("os_version", os_, "version"),
+        ("carrier", network, "carrier"), ("device_model", device, "model"), ("device_brand", device, "brand"),
+        ("device_manufacturer", device, "manufacturer"), ("location_lat", location, "latitude"),
+        ("location_lng", location, "longitude"), ("ip", ctx, "ip"),
+    ):
+        v = source.get(field)
+        if v is not None:
+            p[key] = v
     if with_event_fields:
-        put("amplitude_event_type", F.proxy(amp, "event_type"))
-        put("session_id", F.proxy(amp, "session_id"))
-        put("event_id", F.proxy(amp, "event_id"))
+        for key in ("amplitude_event_type", "session_id", "event_id"):
+            v = F.proxy(amp, "event_type" if key == "amplitude_event_type" else key)
+            if v is not None:
+                p[key] = v
     locale = ctx.get("locale")
     if isinstance(locale, str) and locale:
-        put("language", language_name(locale) if o["language"] == "name" else locale)
+        v = language_name(locale) if o["language"] == "name" else locale
+        if v is not None:
+            p["language"] = v
         if o["country"] == "locale":
-            put("country", country_name(locale))
-    for field in ("country", "city", "region"):
-        put(field, F.address_field(event, field))
-    os_lower = os_.get("name").lower() if isinstance(os_.get("name"), str) else ""
+            v = country_name(locale)
+            if v is not None:
+                p["country"] = v
+    for field, v in zip(("country", "city", "region"), F.address_fields(event, ("country", "city", "region"))):
+        if v is not None:
+            p[field] = v
+    os_name = os_.get("name")
+    os_lower = os_name.lower() if isinstance(os_name, str) else ""
     ad_id = device.get("advertisingId") or device.get("idfa")
     if os_lower == "ios":
-        put("idfa", ad_id or None)
+        if ad_id:
+            p["idfa"] = ad_id
     elif os_lower == "android":
-        put("adid", ad_id or None)
-    put("platform", _platform(ctx))
-    library = _sub(ctx, "library").get("name")
+        if ad_id:
+            p["adid"] = ad_id
+    v = _platform_from(library_obj, device, os_)
+    if v is not None:
+        p["platform"] = v
+    library = library_obj.get("name")
     ua = ctx.get("userAgent")
     if library == "analytics.js" and isinstance(ua, str) and ua:
         browser, major, os_family = parse_ua(ua)
-        put("os_name", browser if o["user_agent"] == "browser" else os_family)
-        put("os_version", major)
-        put("device_model", os_family)
+        for key, v in (("os_name", browser if o["user_agent"] == "browser" else os_family), ("os_version", major),
+                       ("device_model", os_family)):
+            if v is not None:
+                p[key] = v
     traits = F.traits_of(event)
     traits.pop("address", None)
     if s["trackUtmProperties"]:
-        campaign = _sub(ctx, "campaign")
+        campaign = _dict_at(ctx, "campaign")
         for src, dst in UTM:
             if campaign.get(src) is not None:
                 traits[dst] = campaign[src]

@@ -12,9 +12,11 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
+from actions.enrich import _PLAIN_ISO_UTC, plain_iso_ms
+
 __all__ = [
     "proxy", "opts", "props", "traits_of", "revenue", "quantity", "product_id", "is_order_completed",
-    "full_name", "address_field", "time_ms", "js_parse_float", "truthy", "iso_to_js_date_string",
+    "full_name", "address_field", "address_fields", "time_ms", "js_parse_float", "truthy", "iso_to_js_date_string",
 ]
 
 # analytics-events' order-completed regex. `$` binds only to the second alternative, so any name that
@@ -179,6 +181,28 @@ def address_field(event: dict, field: str) -> Any:
     return None
 
 
+def address_fields(event: dict, fields: tuple) -> list:
+    """`address_field` for several fields, reading the sources once."""
+    kind = event.get("type")
+    t = event.get("traits") if kind in ("identify", "group") else context(event).get("traits")
+    if not isinstance(t, dict) and kind in ("identify", "group"):
+        t = context(event).get("traits")
+    sources = [source for source in (t, props(event)) if isinstance(source, dict) and source]
+    out = []
+    for field in fields:
+        found = None
+        for source in sources:
+            addr = source.get("address")
+            if isinstance(addr, dict) and addr.get(field) is not None:
+                found = addr[field]
+                break
+            if source.get(field) is not None:
+                found = source[field]
+                break
+        out.append(found)
+    return out
+
+
 _ISO = re.compile(
     r"^(\d{4})(?:-?(\d{2})(?:-?(\d{2})(?:[T ](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?)?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
@@ -206,6 +230,10 @@ def _parse_time(text: str) -> int | None:
 
 def time_ms(value: Any) -> int | None:
     """A Segment timestamp as epoch milliseconds (ISO strings, 'YYYY', or a number of ms)."""
+    if value.__class__ is str:
+        # the everyday `YYYY-MM-DDTHH:MM:SS(.sss)Z` from 1970 on: the same milliseconds by plain arithmetic
+        ms = plain_iso_ms(value)
+        return ms if ms is not None else _parse_time(value)
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -221,6 +249,10 @@ _ISODATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)
 
 def iso_to_js_date_string(value: str) -> str | None:
     """If the facade would turn this string into a Date, the string the SDK later sends; else None."""
+    if _PLAIN_ISO_UTC.fullmatch(value) is not None:
+        # `YYYY-MM-DDTHH:MM:SS(.sss)Z` from 1970 on, a valid date: the SDK's text is the same instant with
+        # milliseconds, which this form already has (or lacks: .000)
+        return value if len(value) == 24 else value[:-1] + ".000Z"
     if len(value) < 10 or not _ISODATE.match(value):
         return None
     ms = _parse_time(value)

@@ -58,9 +58,12 @@ def compile_device(s: dict, options: dict) -> dict:
 
 def _traverse(value: Any) -> Any:
     """ISO-date strings become Dates in the facade; the SDK sends them as ...T00:00:00.000Z."""
-    if isinstance(value, str):
+    cls = value.__class__
+    if cls is str or isinstance(value, str):
         converted = F.iso_to_js_date_string(value) if len(value) >= 10 and value[4:5] == "-" else None
         return converted if converted is not None else value
+    if cls is int or cls is bool or value is None:
+        return value
     if isinstance(value, dict):
         return {k: _traverse(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -143,7 +143,10 @@ class _ObjectCodegen:
     any other directive is a call to its compiled closure at the same place.
     """
 
-    def __init__(self):
+    def __init__(self, root_fields: dict | None = None):
+        # root_fields: {key: (classes kept as they are, test of other values kept, slow step)} of the
+        # action's payload schema, to fuse removeEmptyValues into the outermost object (see `_fused`)
+        self.root_fields = root_fields
         self.namespace = {
             "U": UNDEFINED,
             "C": _CONTAINERS,
@@ -200,16 +203,23 @@ class _ObjectCodegen:
             ):
                 return self.branch(option, out, depth)
         elif isinstance(value, dict) and _has_directive(value):
+            root_fields, self.root_fields = self.root_fields, None  # only the outermost object
             result = self.fresh("r")
             self.emit(f"{result} = {{}}", depth)
+            if root_fields is not None:
+                self.emit("sl = []", depth)
             for key, child in _js_entries(value):
                 source = self.node(child, out, depth)
                 out_key = self.bind(key, "o")
-                if out:
+                if root_fields is not None:
+                    self.prepared(result, out_key, source, root_fields.get(key), depth)
+                elif out:
                     self.emit(f"if {source} is not U:", depth)
                     self.emit(f"    {result}[{out_key}] = {source}", depth)
                 else:
                     self.emit(f"{result}[{out_key}] = {source}", depth)
+            if root_fields is not None:
+                return f"{result}, sl"
             return result
         elif value is None or isinstance(value, (str, int, float)):
             return self.bind(value, "c")
@@ -217,6 +227,34 @@ class _ObjectCodegen:
         result = self.fresh("x")
         self.emit(f"{result} = {fn}(payload)", depth)
         return result
+
+    def prepared(self, result: str, out_key: str, source: str, entry, depth: int) -> None:
+        """Store one root value as the schema's removeEmptyValues stage would keep it (the same steps as
+        `PayloadSchema._remove_empty`): values of kept classes and values passing the kept-value test
+        as they are, the rest through the slow step, which also records the key for validation."""
+        if entry is None:
+            return  # not a field of the action: removed at the root (the value is still resolved)
+        classes, test, slow = entry
+        self.emit(f"if {source} is not U:", depth)
+        self.emit(f"    cx = {source}.__class__", depth)
+        keyword = "if"
+        if classes:
+            self.emit(f"    if cx in {self.bind(classes, 'fc')}:", depth)
+            if str in classes:
+                self.emit(f"        if cx is not str or {source} != '':", depth)
+                self.emit(f"            {result}[{out_key}] = {source}", depth)
+            else:
+                self.emit(f"        {result}[{out_key}] = {source}", depth)
+            keyword = "elif"
+        if test is not None:
+            self.emit(f"    {keyword} {self.bind(test, 'ft')}({source}):", depth)
+            self.emit(f"        {result}[{out_key}] = {source}", depth)
+            keyword = "elif"
+        if keyword == "if":
+            self.emit(f"    {self.bind(slow, 'fs')}({result}, {out_key}, {source}, sl)", depth)
+        else:
+            self.emit("    else:", depth)
+            self.emit(f"        {self.bind(slow, 'fs')}({result}, {out_key}, {source}, sl)", depth)
 
     def branch(self, option: dict, out: bool, depth: int) -> str:
         use_exists = option.get("exists", UNDEFINED) is not UNDEFINED
@@ -246,6 +284,41 @@ class _ObjectCodegen:
 
 def _compile_object(node: dict, out: bool):
     return _ObjectCodegen().build(node, out)
+
+
+_fused_cache: OrderedDict[tuple, object] = OrderedDict()
+
+
+def compile_prepared(mapping, schema):
+    """fn(data) giving exactly `schema.prepare(compile_mapping(mapping)(data))`, with removeEmptyValues
+    fused into the generated code of the mapping's outermost object (no intermediate payload, no second
+    pass over it); None when the mapping's root is not a plain object with directives (then the two
+    stages run one after the other). `schema` is an `actions.framework.PayloadSchema`."""
+    key = (repr(mapping), id(schema))
+    fn = _fused_cache.get(key)
+    if fn is not None:
+        _fused_cache.move_to_end(key)
+        return fn[0]
+    to_process = _mapping_to_process(mapping)
+    _validate(to_process, [])
+    if not (isinstance(to_process, dict) and not _is_directive(to_process) and _has_directive(to_process)):
+        fn = None
+    else:
+        build = _ObjectCodegen(schema.root_steps()).build(to_process, True)
+        finish = schema.finish
+
+        def fn(data=UNDEFINED):
+            if data is UNDEFINED:
+                data = {}
+            if type(data) is not dict:
+                _check_data(data)
+            out, slow = build(data)
+            return finish(out, slow)
+
+    _fused_cache[key] = (fn, schema)  # the schema is kept alive with its id
+    if len(_fused_cache) > _CACHE_SIZE:
+        _fused_cache.popitem(last=False)
+    return fn
 
 
 def _b_path(option, out):
