@@ -227,19 +227,32 @@ class Engine:
 
     def send(self, event: dict) -> list[dict]:
         """Every subscription whose trigger matches, with the requests it made and its error (or None)."""
-        fired = []
-        for sub in self._subs:
-            if not sub.trigger(event):
-                continue
-            sent: list[dict] = []
-            error = None
-            try:
-                payload = sub.prepare(sub.transform(event))
-                _deliver(sub.perform(payload, self.settings, self._ctx), self.responder, sent)
-            except Exception as exc:  # reported per subscription, as the runtime does
-                error = _error_dict(exc)
-            fired.append({"subscription": sub.name, "action": sub.slug, "requests": sent, "error": error})
-        return fired
+        return [self._fire(sub, event) for sub in self._subs if sub.trigger(event)]
+
+    # -- one subscription at a time: `send(event)` is, in order, `fire(i, event)` for every index `i` of
+    # `subscriptions()` whose `matches(i, event)` is true (an exception from a trigger propagates from both)
+
+    def subscriptions(self) -> list[tuple[str, str]]:
+        """(name, action slug) of every enabled subscription, in the order `send` runs them."""
+        return [(sub.name, sub.slug) for sub in self._subs]
+
+    def matches(self, index: int, event: dict) -> bool:
+        """Whether subscription `index`'s trigger matches `event`."""
+        return bool(self._subs[index].trigger(event))
+
+    def fire(self, index: int, event: dict) -> dict:
+        """Run subscription `index` on `event` (its trigger is not checked): what `send` lists for it."""
+        return self._fire(self._subs[index], event)
+
+    def _fire(self, sub: _Compiled, event: dict) -> dict:
+        sent: list[dict] = []
+        error = None
+        try:
+            payload = sub.prepare(sub.transform(event))
+            _deliver(sub.perform(payload, self.settings, self._ctx), self.responder, sent)
+        except Exception as exc:  # reported per subscription, as the runtime does
+            error = _error_dict(exc)
+        return {"subscription": sub.name, "action": sub.slug, "requests": sent, "error": error}
 
 
 def run_action(

@@ -10,8 +10,9 @@ first, so nothing is kept in memory):
 
 1. Classic vs the untouched presets and vs the translated (or the user's) subscriptions; detections.
 2. Per mode, Classic vs each recommendation applied cumulatively on top of that mode's translated
-   subscriptions, all in the same pass (one engine per step), which gives chart and exact parity before and
-   after every change.
+   subscriptions, all in the same pass, which gives chart and exact parity before and after every change.
+   A step re-runs only the subscriptions it changed, on the events their triggers match
+   (`migrate.runner.StepRunner`), and an event whose records a step left unchanged keeps the previous diff.
 3. Only when a recommendation lowered parity and was dropped: the final recommended sets alone.
 
 Every difference carries its impact (`migrate.impact`): `parity` in the model is chart parity, `parity_exact`
@@ -39,7 +40,7 @@ from migrate.findings import SourceTable, VariantFindings
 from migrate.impact import DEVICE_MODES, OUTSIDE_CHANGES, ImpactContext
 from migrate.recommend import Evidence, better, candidates, mappable_chart_events, recommendation_entries, residuals
 from migrate.recommend import stats as verdict_stats
-from migrate.runner import Router, Runner
+from migrate.runner import Router, Runner, StepRunner
 from migrate.translate import translate
 
 __all__ = ["compare", "VARIANT_LABELS", "ProgressFn", "headline"]
@@ -385,23 +386,24 @@ def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_
                  for m, found in steps.items()}
     overall = VariantFindings(VARIANT_LABELS["recommended"])
     by_mode: dict[str, VariantFindings] = {}
-    runners: dict[str, Runner] = {}
+    runners: dict[str, StepRunner] = {}
 
     def runner(m):
         if m not in runners:
+            # each step re-runs only the subscriptions it changed (migrate.runner.StepRunner)
             ms = modes[m]
-            if m in steps:
-                engines = {n: ms.engine(subs) for n, (_, subs, _) in zip(names[m], steps[m])}
-            else:
-                engines = {"base": ms.engine(ms.primary_subs)}
-            runners[m] = Runner(ms.emulator, engines, records_from_requests)
+            variants = ({n: subs for n, (_, subs, _) in zip(names[m], steps[m])} if m in steps
+                        else {"base": ms.primary_subs})
+            runners[m] = StepRunner(ms.emulator, variants, ms.engine, records_from_requests)
         return runners[m]
 
     def feed(event, library, m, run):
         ctx = _context(event, m)
         last = names[m][-1] if m in steps else "base"
+        outcome = None
         for name in run.variants:
-            outcome = _outcome(run, name, ctx)
+            if outcome is None or name not in run.repeats:  # a step that changed nothing here: same diff
+                outcome = _outcome(run, name, ctx)
             classic_records, records = run.classic_records, run.variants[name].records
             if m in steps:
                 step_aggs[m][name].add(event, outcome, classic_records, records)
