@@ -36,7 +36,7 @@ from migrate.calibration import classic_side_summary
 from migrate.detect import Detections
 from migrate.differ import Difference, EventDiff, diff_event
 from migrate.events import DEFAULT_MAX_SKIPPED, ReadStats, check_input, read_events
-from migrate.findings import SourceTable, VariantFindings
+from migrate.findings import SourceTable, StepFigures, VariantFindings
 from migrate.impact import DEVICE_MODES, OUTSIDE_CHANGES, ImpactContext
 from migrate.recommend import Evidence, better, candidates, mappable_chart_events, recommendation_entries, residuals
 from migrate.recommend import stats as verdict_stats
@@ -382,7 +382,7 @@ def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_
     """Pass 2: every mode's recommendation steps, cumulatively, in one pass. Returns the overall recommended
     findings, per mode, the recommendation entries and whether a dropped step calls for a final pass."""
     names = {m: [f"step{i}" for i in range(len(found))] for m, found in steps.items()}
-    step_aggs = {m: {n: VariantFindings(rule.title) for n, (rule, _, _) in zip(names[m], found)}
+    step_aggs = {m: {n: StepFigures(rule.title) for n, (rule, _, _) in zip(names[m], found)}
                  for m, found in steps.items()}
     overall = VariantFindings(VARIANT_LABELS["recommended"])
     by_mode: dict[str, VariantFindings] = {}
