@@ -89,82 +89,82 @@ class CheckedSteps(StepRunner):
         return run
 
 
-@pytest.mark.parametrize("mode", ["cloud", "auto"])
-def test_every_step_equals_a_full_engine_event_by_event(monkeypatch, mode):
-    CheckedSteps.instances = []
-    monkeypatch.setattr(compare_module, "StepRunner", CheckedSteps)
-    model = compare(SETTINGS, [EVENTS], mode=mode)
-    assert CheckedSteps.instances, "no recommendation step was verified"
-    checked = sum(s.checked for s in CheckedSteps.instances)
-    steps = sum(len(s.names) for s in CheckedSteps.instances)
-    assert checked == sum(s.stats["events"] * len(s.names) for s in CheckedSteps.instances)
-    assert steps >= 10 and checked >= model["inputs"]["events"] * 5
-    # both kinds of step/event pairs occur, and the incremental runner fires fewer subscriptions
-    assert sum(s.repeated for s in CheckedSteps.instances) > 0
-    assert sum(s.different for s in CheckedSteps.instances) > 0
-    fired = sum(s.stats["fired"] for s in CheckedSteps.instances)
-    assert fired < sum(s.fires_full for s in CheckedSteps.instances)
-
-
 class BothFigures(StepFigures):
-    """StepFigures fed alongside a full VariantFindings."""
+    """StepFigures fed alongside a full VariantFindings; keeps what it was given."""
 
     instances: list["BothFigures"] = []
 
     def __init__(self, label):
         super().__init__(label)
         self.full = VariantFindings(label)
+        self.given = []
         BothFigures.instances.append(self)
 
     def add(self, event, outcome_, classic=None, actions=None):
         super().add(event, outcome_, classic, actions)
         self.full.add(event, outcome_, classic, actions)
+        self.given.append((event, outcome_))
 
 
-@pytest.mark.parametrize("mode", ["cloud", "auto"])
-def test_step_figures_are_the_full_findings_figures(monkeypatch, mode):
-    BothFigures.instances = []
-    monkeypatch.setattr(compare_module, "StepFigures", BothFigures)
-    compare(SETTINGS, [EVENTS], mode=mode)
-    assert len(BothFigures.instances) >= 5
-    for figures in BothFigures.instances:
+@pytest.fixture(scope="module", params=["cloud", "auto"])
+def runs(request):
+    """The example through compare twice: incremental (checked event by event against full engines, step
+    figures fed alongside full findings), and the full-engine verification as it was before."""
+    mode = request.param
+    CheckedSteps.instances, BothFigures.instances = [], []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compare_module, "StepRunner", CheckedSteps)
+        patch.setattr(compare_module, "StepFigures", BothFigures)
+        incremental = compare(SETTINGS, [EVENTS], mode=mode)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compare_module, "StepRunner", FullSteps)
+        patch.setattr(compare_module, "StepFigures", VariantFindings)
+        full = compare(SETTINGS, [EVENTS], mode=mode)
+    return {"incremental": incremental, "full": full, "steps": list(CheckedSteps.instances),
+            "figures": list(BothFigures.instances)}
+
+
+def test_every_step_equals_a_full_engine_event_by_event(runs):
+    runners = runs["steps"]
+    assert runners, "no recommendation step was verified"
+    checked = sum(s.checked for s in runners)
+    assert checked == sum(s.stats["events"] * len(s.names) for s in runners)
+    assert sum(len(s.names) for s in runners) >= 10
+    assert checked >= runs["incremental"]["inputs"]["events"] * 5
+    # both kinds of step/event pairs occur, and the incremental runner fires fewer subscriptions
+    assert sum(s.repeated for s in runners) > 0
+    assert sum(s.different for s in runners) > 0
+    assert sum(s.stats["fired"] for s in runners) < sum(s.fires_full for s in runners)
+
+
+def test_step_figures_are_the_full_findings_figures(runs):
+    figures_list = runs["figures"]
+    assert len(figures_list) >= 5
+    for figures in figures_list:
         full = figures.full
         assert R.stats(figures) == R.stats(full)
         assert R.mappable_chart_events(figures) == R.mappable_chart_events(full)
         assert (figures.parity, figures.parity_exact, figures.chart_events, figures.outcomes) == \
             (full.parity, full.parity_exact, full.chart_events, full.outcomes)
         assert {c: f.count for c, f in figures.findings.items()} == {c: f.count for c, f in full.findings.items()}
-    assert any(f.events and f.matched < f.events for f in BothFigures.instances)
+    assert any(f.events and f.matched < f.events for f in figures_list)
 
 
-def test_step_figures_merge_in_chunk_order(monkeypatch):
+def test_step_figures_merge_in_chunk_order(runs):
     """Figures of two halves of the events, merged, are the figures of all of them (chunk jobs)."""
-    runs = []
-
-    class Keep(StepFigures):
-        def add(self, event, outcome_, classic=None, actions=None):
-            runs.append((event, outcome_))
-            super().add(event, outcome_)
-
-    monkeypatch.setattr(compare_module, "StepFigures", Keep)
-    compare(SETTINGS, [EVENTS], mode="cloud")
-    assert runs
-    whole, first, second = StepFigures("w"), StepFigures("a"), StepFigures("b")
-    for i, (event, outcome_) in enumerate(runs):
-        whole.add(event, outcome_)
-        (first if i < len(runs) // 2 else second).add(event, outcome_)
-    merged = first.merge(second)
-    assert R.stats(merged) == R.stats(whole)
-    assert {c: f.count for c, f in merged.findings.items()} == {c: f.count for c, f in whole.findings.items()}
+    for figures in runs["figures"]:
+        given = figures.given
+        first, second = StepFigures("a"), StepFigures("b")
+        for i, (event, outcome_) in enumerate(given):
+            (first if i < len(given) // 2 else second).add(event, outcome_)
+        merged = first.merge(second)
+        assert R.stats(merged) == R.stats(figures)
+        assert {c: f.count for c, f in merged.findings.items()} == {c: f.count for c, f in figures.findings.items()}
 
 
-@pytest.mark.parametrize("mode", ["cloud", "auto"])
-def test_report_is_the_full_engine_report(monkeypatch, mode):
+def test_report_is_the_full_engine_report(runs):
     """The whole report model, incremental vs one full engine per step (and full findings per step)."""
-    incremental = compare(SETTINGS, [EVENTS], mode=mode)
-    monkeypatch.setattr(compare_module, "StepRunner", FullSteps)
-    monkeypatch.setattr(compare_module, "StepFigures", VariantFindings)
-    full = compare(SETTINGS, [EVENTS], mode=mode)
+    incremental, full = dict(runs["incremental"]), dict(runs["full"])
     incremental.pop("generated_at")
     full.pop("generated_at")
     assert incremental["recommendations"]
