@@ -7,11 +7,14 @@ variant whose event names actually occur in the team's Amplitude project; ``ampl
 """
 from __future__ import annotations
 
+from .settings import SettingsError
+
 __all__ = ["OPTIONS", "DEFAULTS", "check_options", "OptionError"]
 
 
-class OptionError(ValueError):
-    pass
+class OptionError(SettingsError):
+    """An emulator option (--option NAME=VALUE) with an unknown name or value: an input error like any
+    settings error (the classic engine's one base, `SettingsError`)."""
 
 
 # name -> (choices, default, why)

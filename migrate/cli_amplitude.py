@@ -7,37 +7,38 @@ import os
 
 import click
 
-from migrate.cli import InputError, input_errors, skip_reporter, strict_option
+from migrate.cli_io import settings_secrets, skip_reporter, write_output
+from migrate.cli_errors import Command, Group, remember_secrets
+from migrate.cli_options import (
+    amplitude_export_option,
+    classic_options_option,
+    events_argument,
+    mode_option,
+    output_option,
+    settings_option,
+    strict_option,
+)
 from migrate.cli_pii import pii_options, pii_policy
 from migrate.config import json_text, load_settings_file
 from migrate.events import ReadStats
 
 __all__ = ["calibrate_cmd", "amplitude_group"]
 
-MODES = ("cloud", "web", "ios", "android")
 
-
-@click.command("calibrate")
-@click.option("--settings", "settings_path", required=True, type=click.Path(),
-              help="Classic settings JSON (plain object or Public API destination document), or Terraform: a .tf "
-                   "file or Git-sync folder with the segment_destination (PATH#ID picks one).")
-@click.option("--amplitude-export", "export_path", required=True, type=click.Path(exists=False),
-              help="Amplitude export of the same period: the Export API zip, a folder of its .json.gz files, "
-                   "or JSON lines (see `amplitude-migrate amplitude export`).")
-@click.option("--mode", type=click.Choice(MODES), default="cloud", show_default=True,
-              help="The classic connection mode the events went through.")
-@click.option("--classic-option", "classic_options", multiple=True, metavar="NAME=VALUE",
-              help="Start from this choice (it is still tested against the export).")
+@click.command("calibrate", cls=Command)
+@settings_option("classic")
+@amplitude_export_option(required=True)
+@mode_option(help_text="The classic connection mode the events went through.")
+@classic_options_option
 @click.option("--time-tolerance", type=click.FloatRange(0, 3600), default=2.0, show_default=True,
               help="Seconds between the time Classic sent and the export's client_event_time for a join "
                    "without $insert_id.")
 @click.option("--max-rows", type=click.IntRange(1), default=200_000, show_default=True,
               help="Read at most this many export rows (they are held in memory for the join).")
-@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Write calibration.json here (use it with `compare --calibration`).")
+@output_option("Write calibration.json here (use it with `compare --calibration`).")
 @pii_options("mask")
 @strict_option
-@click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@events_argument
 def calibrate_cmd(settings_path, export_path, mode, classic_options, time_tolerance, max_rows, output_path,
                   pii_mode, pii_keys, pii_salt, strict, events):
     """Check the classic emulator against your Amplitude export and pick each contested behaviour.
@@ -56,24 +57,19 @@ def calibrate_cmd(settings_path, export_path, mode, classic_options, time_tolera
     """
     import classic
     from migrate.calibration import calibrate_export, protect_calibration
-    from migrate.cli_workflow import _parse_options
 
-    options = _parse_options(classic_options)
+    options = dict(classic_options)
     policy = pii_policy(pii_mode, pii_keys, pii_salt)
-    with input_errors():
-        doc = load_settings_file(settings_path, "classic settings")
-    try:
-        settings, warnings = classic.load_settings(doc, source=settings_path)
-        classic.Emulator(settings, mode=mode, options=options)  # checks the option names first
-    except classic.SettingsError as exc:
-        raise InputError(str(exc)) from None
+    settings_secrets(settings_path)
+    doc = load_settings_file(settings_path, "classic settings")
+    settings, warnings = classic.load_settings(doc, source=settings_path)
+    classic.Emulator(settings, mode=mode, options=options)  # checks the option names first
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     stats = ReadStats()
-    with input_errors():
-        result = calibrate_export(settings, list(events), export_path, mode=mode, options=options,
-                                  tolerance=time_tolerance, max_rows=max_rows, strict=strict,
-                                  on_skip=skip_reporter(stats))
+    result = calibrate_export(settings, list(events), export_path, mode=mode, options=options,
+                              tolerance=time_tolerance, max_rows=max_rows, strict=strict,
+                              on_skip=skip_reporter(stats))
     for skip in result.export_skipped:
         where = f"{skip['file']}:{skip['line']}" if skip["line"] else skip["file"]
         click.echo(f"skipped {where}: {skip['reason']}", err=True)
@@ -87,20 +83,13 @@ def calibrate_cmd(settings_path, export_path, mode, classic_options, time_tolera
     for line in result.lines(doc):
         click.echo(line)
     if output_path:
-        text = json_text(doc, indent=2) + "\n"
-        if output_path == "-":
-            click.echo(text, nl=False)
-        else:
-            try:
-                with open(output_path, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-            except OSError as exc:
-                raise InputError(f"{output_path}: cannot write: {exc.strerror or exc}") from None
+        write_output(output_path, json_text(doc, indent=2) + "\n")
+        if output_path != "-":
             click.echo(f"calibration: {output_path} (use it with `amplitude-migrate compare --calibration "
                        f"{output_path}`)", err=True)
 
 
-@click.group("amplitude")
+@click.group("amplitude", cls=Group)
 def amplitude_group():
     """Your Amplitude project: download raw events with the Export API.
 
@@ -117,8 +106,7 @@ def amplitude_group():
               help="The project's data region.")
 @click.option("--api-url", envvar="AMPLITUDE_API_URL", help="Export API root (default per region; env "
                                                              "AMPLITUDE_API_URL), e.g. a proxy.")
-@click.option("-o", "--output", "output_path", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the zip.")
+@output_option("Where to write the zip.", required=True)
 def amplitude_export_cmd(start, end, region, api_url, output_path):
     """Download an Amplitude Export API archive (zip of gzipped JSON lines) for a range of hours.
 
@@ -135,9 +123,9 @@ def amplitude_export_cmd(start, end, region, api_url, output_path):
     def waiting(reason: str, seconds: float) -> None:
         click.echo(f"{reason}: waiting {seconds:.0f} s", err=True)
 
-    with input_errors():
-        result = download_export(start, end, output_path, api_key=os.environ.get("AMPLITUDE_API_KEY", ""),
-                                 secret_key=os.environ.get("AMPLITUDE_SECRET_KEY", ""), region=region,
-                                 api_url=api_url, on_wait=waiting)
+    api_key, secret_key = os.environ.get("AMPLITUDE_API_KEY", ""), os.environ.get("AMPLITUDE_SECRET_KEY", "")
+    remember_secrets((api_key, secret_key))
+    result = download_export(start, end, output_path, api_key=api_key, secret_key=secret_key, region=region,
+                             api_url=api_url, on_wait=waiting)
     click.echo(f"wrote {output_path} ({result['bytes']:,} bytes, {result['attempts']} request"
                f"{'s' if result['attempts'] != 1 else ''})", err=True)

@@ -7,13 +7,17 @@ from dataclasses import dataclass, field
 import click
 
 from migrate.canonical import records_from_requests
-from migrate.cli import (
-    InputError,
+from migrate.cli_io import InputError, output_stream, settings_secrets, skip_reporter
+from migrate.cli_errors import Group
+from migrate.cli_options import (
+    calibration_option,
+    classic_options_option,
     events_argument,
-    input_errors,
-    output_stream,
+    mode_option,
+    output_option,
     quiet_option,
-    skip_reporter,
+    redact_option,
+    settings_option,
     strict_option,
 )
 from migrate.cli_pii import pii_options, pii_policy
@@ -51,24 +55,12 @@ class ClassicSummary:
         return text
 
 
-def _parse_options(pairs) -> dict:
-    from classic import OPTIONS
-
-    out = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep:
-            raise InputError(f"--option {pair!r}: expected NAME=VALUE (names: {', '.join(OPTIONS)})")
-        out[name.strip()] = value.strip()
-    return out
-
-
 def _calibrate(settings, known_path, paths, options, mode):
     from classic.calibrate import calibrate, load_known_event_types
 
     try:
         known = load_known_event_types(known_path)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # the reader's own errors: one message naming the file
         raise InputError(f"{known_path}: cannot read known event types: {exc}") from None
     sample = []
     if all(p != "-" for p in paths):  # a first pass over files; standard input can be read only once
@@ -127,7 +119,7 @@ def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None,
     return summary
 
 
-@click.group("classic")
+@click.group("classic", cls=Group)
 def classic_group():
     """The Amplitude (Classic) emulator: what the classic destination sent, per connection mode.
 
@@ -138,27 +130,20 @@ def classic_group():
 
 
 @classic_group.command("run")
-@click.option("--settings", "settings_path", required=True, type=click.Path(),
-              help="Classic destination settings: a plain JSON object, a Segment Public API destination document, "
-                   "or Terraform (a .tf file or Git-sync folder with the segment_destination; PATH#ID picks one).")
-@click.option("--mode", type=click.Choice(["cloud", "web", "ios", "android"]), default="cloud", show_default=True,
-              help="Connection mode to emulate.")
-@click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE",
-              help="A contested choice, e.g. page_naming=code2017 (docs/classic-run.md lists names and defaults).")
+@settings_option("classic")
+@mode_option(help_text="Connection mode to emulate.")
+@classic_options_option
 @click.option("--known-event-types", "known_path", type=click.Path(dir_okay=False),
               help="Event types exported from your Amplitude project (text, CSV or JSON): pick, for each contested "
                    "option, the variant whose names occur there, and report the evidence on stderr.")
-@click.option("--calibration", "calibration_path", type=click.Path(dir_okay=False),
-              help="calibration.json from `amplitude-migrate calibrate`: use its options (--option values win).")
-@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Write JSON lines here instead of standard output.")
-@click.option("--redact", is_flag=True, help="Mask api_key in the requests written to the output (always "
-              "on when the settings come from Terraform: keys kept there are never printed).")
+@calibration_option
+@output_option("Write JSON lines here instead of standard output.")
+@redact_option
 @pii_options("keep")
 @strict_option
 @quiet_option
 @events_argument
-def classic_run(settings_path, mode, option_pairs, known_path, calibration_path, output_path, redact, pii_mode,
+def classic_run(settings_path, mode, classic_options, known_path, calibration_path, output_path, redact, pii_mode,
                 pii_keys, pii_salt, strict, quiet, events):
     """Run events through the classic emulator; print one JSON line per event.
 
@@ -175,27 +160,22 @@ def classic_run(settings_path, mode, option_pairs, known_path, calibration_path,
     from classic import Emulator, SettingsError, load_settings
 
     policy = pii_policy(pii_mode, pii_keys, pii_salt)
-    with input_errors():
-        doc = load_settings_file(settings_path, "settings")
-    try:
-        settings, warnings = load_settings(doc, source=settings_path)
-    except SettingsError as exc:
-        raise InputError(str(exc)) from None
+    secrets = settings_secrets(settings_path)
+    doc = load_settings_file(settings_path, "settings")
+    settings, warnings = load_settings(doc, source=settings_path)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
-    options = _parse_options(option_pairs)
+    options = dict(classic_options)
     if calibration_path:
         from migrate.calibration import load_calibration
 
-        with input_errors():
-            options = {**load_calibration(calibration_path)["options"], **options}
+        options = {**load_calibration(calibration_path)["options"], **options}
     if known_path:
-        with input_errors():
-            options = _calibrate(settings, known_path, events, options, mode)
+        options = _calibrate(settings, known_path, events, options, mode)
     try:
         emulator = Emulator(settings, mode=mode, options=options)
-    except SettingsError as exc:
-        raise InputError(f"{settings_path}: {exc}") from None
+    except SettingsError as exc:  # the emulator's message lacks the file: add it
+        raise SettingsError(f"{settings_path}: {exc}") from None
 
     def report_event_skip(count, event, reason):
         if count <= MAX_NOTE_LINES:
@@ -203,9 +183,9 @@ def classic_run(settings_path, mode, option_pairs, known_path, calibration_path,
                        err=True)
 
     stats = ReadStats()
-    with input_errors(), output_stream(output_path) as out, \
+    redact = redact or is_terraform_path(settings_path)
+    with output_stream(output_path, mask=secrets if redact else ()) as out, \
             Progress("classic run", stats=stats, enabled=not quiet) as progress:
-        redact = redact or is_terraform_path(settings_path)
         summary = run_classic(emulator, events, out, strict=strict, redact=redact, stats=stats,
                               on_skip=skip_reporter(stats), on_event_skip=report_event_skip,
                               pii=policy.pseudonymiser() if policy.masks else None, progress=progress)

@@ -9,12 +9,12 @@ import os
 import click
 
 from migrate import public_api as api
+from migrate.cli_io import write_output
+from migrate.cli_errors import Group, remember_secrets
+from migrate.cli_options import output_option
+from migrate.errors import UsageError
 
-
-class SegmentCommandError(click.ClickException):
-    """Every failure of these commands is a usage, input or API error: exit code 2."""
-
-    exit_code = 2
+SegmentCommandError = UsageError  # every failure of these commands is a usage, input or API error: exit 2
 
 
 def api_options(func):
@@ -51,25 +51,15 @@ def plan_options(func):
 
 def _client(ctx: click.Context, region: str, api_url: str | None, timeout: float) -> api.SegmentClient:
     token = os.environ.get("SEGMENT_TOKEN", "")
+    remember_secrets((token,))
     if not token:
         raise SegmentCommandError(
             "SEGMENT_TOKEN is not set. Create a Public API token in Segment (Settings > Access Management > "
             "Tokens) and export it: read -s SEGMENT_TOKEN && export SEGMENT_TOKEN")
     extra = (ctx.obj or {}).get("client_options", {}) if isinstance(ctx.obj, dict) else {}
-    try:
-        return api.SegmentClient(
-            token, base_url=api.base_url_for(region, api_url), timeout=timeout,
-            on_wait=lambda reason, s: click.echo(f"waiting {s:.1f}s: {reason}", err=True), **extra)
-    except ValueError as exc:
-        raise SegmentCommandError(str(exc)) from None
-
-
-def _fail(exc: Exception) -> SegmentCommandError:
-    if isinstance(exc, api.ApiError) and exc.status == 401:
-        return SegmentCommandError(f"{exc}. Check SEGMENT_TOKEN (and --region: EU workspaces need --region eu).")
-    if isinstance(exc, api.ApiError) and exc.status == 404:
-        return SegmentCommandError(f"{exc}. Check --destination-id and --region.")
-    return SegmentCommandError(str(exc))
+    return api.SegmentClient(
+        token, base_url=api.base_url_for(region, api_url), timeout=timeout,
+        on_wait=lambda reason, s: click.echo(f"waiting {s:.1f}s: {reason}", err=True), **extra)
 
 
 def _warn(lines):
@@ -77,7 +67,7 @@ def _warn(lines):
         click.echo(f"warning: {line}", err=True)
 
 
-@click.group("segment")
+@click.group("segment", cls=Group)
 def segment_group():
     """Read and write configuration through the Segment Public API.
 
@@ -92,10 +82,9 @@ def segment_group():
 
 @segment_group.command("pull")
 @api_options
-@click.option("-o", "--output", default="-", metavar="CLASSIC.json", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Where to write the settings (default: stdout).")
+@output_option("Where to write the settings (default: standard output).")
 @click.pass_context
-def pull(ctx, destination_id, region, api_url, timeout, output):
+def pull(ctx, destination_id, region, api_url, timeout, output_path):
     """Write the classic Amplitude destination's settings as JSON.
 
     The output is the plain settings object that `translate` and `compare` read. Secrets come back
@@ -106,37 +95,21 @@ def pull(ctx, destination_id, region, api_url, timeout, output):
         amplitude-migrate segment pull --destination-id 64acf4667eac -o classic.json
     """
     client = _client(ctx, region, api_url, timeout)
-    try:
-        settings, warnings = api.pull_classic_settings(client, destination_id)
-    except (api.ApiError, ValueError) as exc:
-        raise _fail(exc) from None
+    settings, warnings = api.pull_classic_settings(client, destination_id)
     _warn(warnings)
-    text = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
-    if output == "-":
-        click.echo(text, nl=False)
-        return
-    try:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise SegmentCommandError(f"{output}: cannot write: {exc.strerror or exc}") from None
-    click.echo(f"Wrote {len(settings)} settings of destination {destination_id} to {output}", err=True)
+    write_output(output_path, json.dumps(settings, indent=2, ensure_ascii=False) + "\n")
+    if output_path not in (None, "-"):
+        click.echo(f"Wrote {len(settings)} settings of destination {destination_id} to {output_path}", err=True)
 
 
 def _plan(ctx, destination_id, region, api_url, timeout, subscriptions_path, prune):
-    try:
-        desired = api.load_subscriptions_file(subscriptions_path)
-    except api.SubscriptionsFileError as exc:
-        raise SegmentCommandError(str(exc)) from None
+    desired = api.load_subscriptions_file(subscriptions_path)
     from actions.lint import lint_subscriptions
 
     _warn(f"{subscriptions_path}: {line}" for line in lint_subscriptions(desired))
     client = _client(ctx, region, api_url, timeout)
-    try:
-        plan, existing, warnings = api.plan_for_destination(
-            client, destination_id, desired, source=subscriptions_path, prune=prune)
-    except (api.ApiError, api.SubscriptionsFileError, ValueError) as exc:
-        raise _fail(exc) from None
+    plan, existing, warnings = api.plan_for_destination(
+        client, destination_id, desired, source=subscriptions_path, prune=prune)
     _warn(warnings)
     return client, plan, existing
 

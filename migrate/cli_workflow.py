@@ -3,54 +3,39 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
 from tabulate import tabulate
 
-from migrate.cli import quiet_option
-from migrate.cli_options import runtime_build_option
+from migrate.cli_io import InputError, settings_secrets, write_output
+from migrate.cli_errors import Command
+from migrate.cli_options import (
+    MODES,
+    amplitude_export_option,
+    calibration_option,
+    classic_options_option,
+    events_argument,
+    mode_option,
+    output_option,
+    parse_pairs,
+    quiet_option,
+    runtime_build_option,
+    settings_option,
+    strict_option,
+    subscriptions_option,
+)
 from migrate.cli_pii import pii_options, pii_policy
 from migrate.config import json_text, load_settings_file, load_subscriptions_doc
-from migrate.errors import MigrateError
+from migrate.errors import GateFailed
 from migrate.gate import Threshold
 from migrate.progress import PassProgress
 
 __all__ = ["translate_cmd", "compare_cmd"]
 
-MODES = ("cloud", "web", "ios", "android")
-COMPARE_MODES = ("auto",) + MODES
-EXIT_PARITY = 1
-
-
-class InputError(click.ClickException):
-    """Bad input or settings: exit code 2, one sentence on stderr."""
-
-    exit_code = 2
-
-
-def _input_error(exc: Exception) -> InputError:
-    return InputError(str(exc))
-
-
-def _library_errors():
-    """The exception classes that mean 'your input is wrong' (exit 2)."""
-    import actions
-    import classic
-
-    return (MigrateError, classic.SettingsError, actions.ConfigError)
-
 
 def _write_json(path: str | None, obj) -> None:
-    text = json_text(obj, indent=2) + "\n"
-    if path in (None, "-"):
-        sys.stdout.write(text)
-        return
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    write_output(path, json_text(obj, indent=2) + "\n")
 
 
 def _log_table(log: list[dict]) -> str:
@@ -99,13 +84,7 @@ def _write_terraform(subs, output_path, destination_id, existing_path, layout, t
             subs, destination_id=destination_id, existing=existing,
             title=f"Amplitude (Actions) subscriptions {title}, written by amplitude-migrate.\n"
                   "Review, then open a pull request (or terraform plan / apply) with the segmentio/segment provider.")
-        if output_path in (None, "-"):
-            sys.stdout.write(text)
-        else:
-            try:
-                Path(output_path).write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise InputError(f"{output_path}: cannot write: {exc.strerror or exc}") from None
+        write_output(output_path, text)
         lines += _replacement_lines(planned)
     if layout:
         if not destination_id:
@@ -131,10 +110,9 @@ def _replacement_lines(planned) -> list[str]:
     return out
 
 
-@click.command("translate")
+@click.command("translate", cls=Command)
 @click.argument("classic_file", metavar="CLASSIC.json", type=click.Path())
-@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Write the subscriptions here (default: standard output).")
+@output_option("Write the subscriptions here (default: standard output).")
 @click.option("--format", "fmt", type=click.Choice(["runtime", "public-api", "terraform"]), default="runtime",
               show_default=True,
               help="runtime: {name, partnerAction, subscribe, mapping}; public-api: {name, actionSlug, trigger, "
@@ -143,8 +121,7 @@ def _replacement_lines(planned) -> list[str]:
 @terraform_options
 @click.option("--log", "log_path", type=click.Path(dir_okay=False),
               help="Write the translation log as JSON: one entry per setting key with status and reason.")
-@click.option("--mode", type=click.Choice(MODES), default="cloud", show_default=True,
-              help="The classic connection mode you are migrating from.")
+@mode_option(help_text="The classic connection mode you are migrating from.")
 @click.option("--page-naming", type=click.Choice(["viewed", "loaded", "code2017"]), default="viewed",
               show_default=True, help="Which classic cloud page naming to reproduce: the page_naming option of "
                    "`classic run --option` (docs/classic-run.md lists the variants).")
@@ -168,14 +145,12 @@ def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming, d
 
     import classic
 
-    try:
-        doc = load_settings_file(classic_file, "classic settings")
-        classic.load_settings(doc, source=classic_file)  # errors name the file
-        result = translate(doc, mode=mode, page_naming=page_naming)
-        written = _write_terraform(result.subscriptions, output_path, destination_id, existing_path,
-                                   terraform_layout, f"translated from {classic_file}", single=fmt == "terraform")
-    except _library_errors() as exc:
-        raise _input_error(exc) from None
+    settings_secrets(classic_file)
+    doc = load_settings_file(classic_file, "classic settings")
+    classic.load_settings(doc, source=classic_file)  # errors name the file
+    result = translate(doc, mode=mode, page_naming=page_naming)
+    written = _write_terraform(result.subscriptions, output_path, destination_id, existing_path,
+                               terraform_layout, f"translated from {classic_file}", single=fmt == "terraform")
     subs = result.subscriptions if fmt == "runtime" else to_public_api(result.subscriptions)
     if fmt != "terraform" and not (terraform_layout and output_path is None):  # a layout alone is the output
         _write_json(output_path, subs)
@@ -196,18 +171,8 @@ def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming, d
         _write_json(log_path, result.log)
 
 
-def _parse_options(values, flag: str = "--option", example: str = "page_naming=code2017") -> dict:
-    out = {}
-    for item in values:
-        if "=" not in item:
-            raise InputError(f"{flag} {item!r}: expected NAME=VALUE (for example {example})")
-        name, value = item.split("=", 1)
-        out[name.strip()] = value.strip()
-    return out
-
-
 def _parse_source_modes(values) -> dict:
-    out = _parse_options(values, "--source-mode", "analytics.js=cloud")
+    out = parse_pairs(values, "--source-mode", "analytics.js=cloud")
     for library, mode in out.items():
         if mode not in MODES:
             raise InputError(f"--source-mode {library}={mode}: the mode must be one of {', '.join(MODES)}")
@@ -237,18 +202,12 @@ def _summary(model: dict) -> str:
     return "\n".join(lines)
 
 
-@click.command("compare")
-@click.option("--settings", "settings_path", required=True, type=click.Path(),
-              help="Classic settings JSON (plain object or Public API destination document), or Terraform: a .tf "
-                   "file or Git-sync folder with the segment_destination (PATH#ID picks one).")
-@click.option("--subscriptions", "subscriptions_path", type=click.Path(),
-              help="Actions subscriptions to check (runtime or Public API shape, or Terraform segment_destination_"
-                   "subscription resources: .tf file or Git-sync folder, PATH#DESTINATION_ID). Default: the "
-                   "translated ones.")
-@click.option("--mode", type=click.Choice(COMPARE_MODES), default="auto", show_default=True,
-              help="Classic connection mode to emulate. auto: per event by context.library.name (server "
-                   "libraries: cloud; analytics.js: web; analytics-ios/-swift: ios; analytics-android/-kotlin: "
-                   "android; others: cloud, with a warning).")
+@click.command("compare", cls=Command)
+@settings_option("classic")
+@subscriptions_option("compare")
+@mode_option(auto=True, help_text="Classic connection mode to emulate. auto: per event by context.library.name "
+             "(server libraries: cloud; analytics.js: web; analytics-ios/-swift: ios; analytics-android/-kotlin: "
+             "android; others: cloud, with a warning).")
 @click.option("--source-mode", "source_modes", multiple=True, metavar="LIBRARY=MODE",
               help="The mode Classic ran one library's events in, e.g. analytics.js=cloud when your web source "
                    "used cloud mode (repeatable; wins over --mode).")
@@ -267,26 +226,20 @@ def _summary(model: dict) -> str:
 @click.option("--dedupe", is_flag=True,
               help="Drop events that repeat an earlier messageId, as Segment's deduplication does (they are "
                    "counted and reported either way).")
-@click.option("--option", "classic_options", multiple=True, metavar="NAME=VALUE",
-              help="A contested classic behaviour, e.g. page_naming=code2017 (the same option as `classic run "
-                   "--option`; `amplitude-migrate classic run --help` lists them).")
-@click.option("--classic-option", "classic_options_alias", multiple=True, hidden=True)
-@click.option("--calibration", "calibration_path", type=click.Path(dir_okay=False),
-              help="calibration.json from `amplitude-migrate calibrate`: emulate Classic with the options your "
-                   "Amplitude export supports (--option values still win).")
-@click.option("--amplitude-export", "export_path", type=click.Path(),
-              help="Your Amplitude export of the same period: the classic side of the events it covers is what "
-                   "Amplitude stored; the emulator covers the rest (the report gives both counts).")
+@classic_options_option
+@calibration_option
+@amplitude_export_option(use="The classic side of the events it covers is what Amplitude stored; the "
+                             "emulator covers the rest (the report gives both counts).")
 @click.option("--no-recommend", is_flag=True,
               help="Skip the recommendation passes: no recommended subscriptions, no recommended figures.")
 @runtime_build_option
-@click.option("--strict", is_flag=True, help="Stop at the first malformed input line (exit 2) instead of skipping it.")
+@strict_option
 @quiet_option
 @pii_options("mask")
 @terraform_options
-@click.argument("events", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@events_argument
 def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_dir, fail_under, fail_under_exact,
-                max_skipped, dedupe, classic_options, classic_options_alias, calibration_path, export_path,
+                max_skipped, dedupe, classic_options, calibration_path, export_path,
                 no_recommend, runtime_build, strict, quiet, pii_mode, pii_keys, pii_salt, events, destination_id=None,
                 existing_path=None, terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
@@ -311,31 +264,29 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
     from migrate.compare import compare
     from migrate.pii import protect_report
 
-    options = _parse_options(tuple(classic_options) + tuple(classic_options_alias))
+    options = dict(classic_options)
     overrides = _parse_source_modes(source_modes)
     policy = pii_policy(pii_mode, pii_keys, pii_salt)
     if report_dir:
         _check_report_dir(report_dir)  # fail before a long run, not after it (and create nothing yet)
-    try:
-        settings_doc = load_settings_file(settings_path, "classic settings")
-        subs_doc = load_subscriptions_doc(subscriptions_path) if subscriptions_path else None
-        if subs_doc is not None:
-            _lint(subs_doc, subscriptions_path)
-        calibration = _load_calibration(calibration_path) if calibration_path else None
-        with model_build(runtime_build):
-            model = compare(
-                settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
-                subscriptions_file=subscriptions_path, mode=mode, source_modes=overrides, classic_options=options,
-                calibration=calibration, calibration_file=calibration_path, amplitude_export=export_path,
-                recommend=not no_recommend, strict=strict, progress=PassProgress(enabled=not quiet),
-                on_skip=lambda skip: None, dedupe=dedupe, max_skipped=max_skipped,
-            )
-        model["inputs"]["runtime_build"] = runtime_build
-    except _library_errors() as exc:
-        raise _input_error(exc) from None
+    known_secrets = settings_secrets(settings_path)
+    settings_doc = load_settings_file(settings_path, "classic settings")
+    subs_doc = load_subscriptions_doc(subscriptions_path) if subscriptions_path else None
+    if subs_doc is not None:
+        _lint(subs_doc, subscriptions_path)
+    calibration = _load_calibration(calibration_path) if calibration_path else None
+    with model_build(runtime_build):
+        model = compare(
+            settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
+            subscriptions_file=subscriptions_path, mode=mode, source_modes=overrides, classic_options=options,
+            calibration=calibration, calibration_file=calibration_path, amplitude_export=export_path,
+            recommend=not no_recommend, strict=strict, progress=PassProgress(enabled=not quiet),
+            on_skip=lambda skip: None, dedupe=dedupe, max_skipped=max_skipped,
+        )
+    model["inputs"]["runtime_build"] = runtime_build
     # one boundary: everything printed or written for people below comes from the protected model
     model = protect_report(model, policy)
-    secrets = _secrets(settings_doc) + ([pii_salt] if pii_salt else [])
+    secrets = list(known_secrets) + ([pii_salt] if pii_salt else [])
     _note_duplicates(model)
     side = model["inputs"].get("classic_side") or {}
     if side.get("export") is not None and not side["export"]["events_from_export"]:
@@ -369,15 +320,12 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
             from migrate.terraform import is_terraform_path
 
             existing_path = subscriptions_path if is_terraform_path(subscriptions_path) else None
-        try:
-            for line in _write_terraform(model["subscriptions"]["recommended"], tf_path, destination_id,
-                                         existing_path, terraform_layout, "recommended by compare",
-                                         single=tf_path is not None):
-                click.echo(line, err=True)
-            if tf_path:
-                click.echo(f"terraform: {tf_path}", err=True)
-        except _library_errors() as exc:
-            raise _input_error(exc) from None
+        for line in _write_terraform(model["subscriptions"]["recommended"], tf_path, destination_id,
+                                     existing_path, terraform_layout, "recommended by compare",
+                                     single=tf_path is not None):
+            click.echo(line, err=True)
+        if tf_path:
+            click.echo(f"terraform: {tf_path}", err=True)
     click.echo(_terminal(model, secrets))
     _gates(model, fail_under, fail_under_exact)
 
@@ -398,7 +346,7 @@ def _gates(model: dict, fail_under, fail_under_exact) -> None:
         click.echo(result.line(), err=True)
         failed = failed or not result.passed
     if failed:
-        sys.exit(EXIT_PARITY)
+        raise GateFailed("")  # the gate lines above say which gate and by how much
 
 
 def _lint(subs_doc, path) -> None:
@@ -432,16 +380,6 @@ def _first_skip(model) -> str:
     s = model["inputs"]["skipped_examples"][0]
     where = f"{s['file']}:{s['line']}" if s["line"] else s["file"]
     return f"{where}: {s['reason']}"
-
-
-def _secrets(doc) -> list[str]:
-    from migrate.config import settings_object
-
-    try:
-        s = settings_object(doc, "", "")
-    except MigrateError:
-        return []
-    return [v for k, v in s.items() if k in ("apiKey", "secretKey") and isinstance(v, str) and len(v) >= 4]
 
 
 def _terminal(model: dict, secrets) -> str:

@@ -10,8 +10,6 @@ import orjson
 
 from migrate.errors import BadInput
 
-SECRET_KEYS = frozenset({"apiKey", "secretKey", "api_key", "secret_key", "token", "authorization", "Authorization"})
-REDACTED = "<redacted>"
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -134,24 +132,6 @@ def settings_object(doc, path: str, what: str) -> dict:
     if not isinstance(doc, dict):
         raise BadInput(path, None, f"{what} must be a JSON object of setting keys (got {type(doc).__name__})")
     return doc
-
-
-def mask(value) -> str:
-    """A secret shown only by its length class and last 4 characters (already-masked values stay as they are)."""
-    if not isinstance(value, str) or not value:
-        return REDACTED
-    if "•" in value:
-        return value
-    return "••••" + value[-4:] if len(value) > 8 else REDACTED
-
-
-def redact(obj):
-    """A copy of obj with every secret-named key's value masked, at any depth."""
-    if isinstance(obj, dict):
-        return {k: (REDACTED if k in SECRET_KEYS and v is not None else redact(v)) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [redact(v) for v in obj]
-    return obj
 
 
 def load_settings_file(path: str, what: str, *, actions: bool = False):

@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import random
-import re
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
@@ -32,6 +31,7 @@ import requests
 from requests.auth import AuthBase
 
 from migrate import errors as errors_mod
+from migrate.masking import LOG_FILTER, MASK, is_masked, redact
 
 __all__ = [
     "ApiError",
@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+log.addFilter(LOG_FILTER)  # messages masked by the one rule
 
 BASE_URLS = {"us": "https://api.segmentapis.com", "eu": "https://eu1.api.segmentapis.com"}
 MEDIA_V1 = "application/vnd.segment.v1+json"
@@ -104,7 +105,7 @@ def base_url_for(region: str = "us", override: str | None = None) -> str:
     try:
         return BASE_URLS[region.lower()]
     except KeyError:
-        raise ValueError(f"unknown region {region!r}: use one of {', '.join(BASE_URLS)}") from None
+        raise errors_mod.UsageError(f"unknown region {region!r}: use one of {', '.join(BASE_URLS)}") from None
 
 
 class SegmentClient:
@@ -132,7 +133,7 @@ class SegmentClient:
         session: requests.Session | None = None,
     ):
         if not token:
-            raise ValueError("a Segment Public API token is required (set SEGMENT_TOKEN)")
+            raise errors_mod.UsageError("a Segment Public API token is required (set SEGMENT_TOKEN)")
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
@@ -157,7 +158,7 @@ class SegmentClient:
     def from_env(cls, *, region: str = "us", api_url: str | None = None, **kwargs) -> "SegmentClient":
         token = os.environ.get("SEGMENT_TOKEN", "")
         if not token:
-            raise ValueError("SEGMENT_TOKEN is not set: export a Public API token in SEGMENT_TOKEN")
+            raise errors_mod.UsageError("SEGMENT_TOKEN is not set: export a Public API token in SEGMENT_TOKEN")
         url = base_url_for(region, api_url or os.environ.get("SEGMENT_API_URL"))
         return cls(token, base_url=url, **kwargs)
 
@@ -269,12 +270,9 @@ class SegmentClient:
         return [self._scrub(e) for e in errors]
 
     def _scrub(self, err: dict) -> dict:
-        # An error body that echoes the request must not carry the token into our messages.
+        # An error body that echoes the request must not carry the token (or any credential) into our messages.
         token = getattr(self.session.auth, "_token", "")
-        text = json.dumps(err)
-        if token and token in text:
-            return json.loads(text.replace(token, "***"))
-        return err
+        return redact(err, (token,))
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
@@ -363,12 +361,12 @@ class _BearerAuth(AuthBase):
         return request
 
     def __repr__(self) -> str:
-        return "_BearerAuth(***)"
+        return f"_BearerAuth({MASK})"
 
 
 def _seg(value: str) -> str:
     if not value or "/" in value or value in (".", ".."):
-        raise ValueError(f"invalid id {value!r}")
+        raise errors_mod.UsageError(f"invalid id {value!r}")
     return requests.utils.quote(value, safe="")
 
 
@@ -408,15 +406,12 @@ def _retry_after(resp: requests.Response, errors: list[dict]) -> float | None:
 def _warn_if_cleartext(base_url: str) -> None:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https"):
-        raise ValueError(f"API URL must start with https:// (got {base_url!r})")
+        raise errors_mod.UsageError(f"API URL must start with https:// (got {base_url!r})")
     if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
         log.warning("the API URL uses plain http to %s: the token would travel unencrypted", parts.hostname)
 
 
 # -- pull ---------------------------------------------------------------------------------------
-MASK_RE = re.compile(r"^(?:[•*]{4,}|.*•.*)$", re.S)
-
-
 def find_masked(value: Any, path: str = "") -> list[str]:
     """Paths of string values Segment returned masked (`••••…7d35`); values are never reported."""
     found = []
@@ -426,7 +421,7 @@ def find_masked(value: Any, path: str = "") -> list[str]:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             found += find_masked(item, f"{path}[{i}]")
-    elif isinstance(value, str) and MASK_RE.match(value):
+    elif is_masked(value):
         found.append(path)
     return found
 

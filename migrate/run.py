@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrate.canonical import records_from_requests
-from migrate.config import REDACTED, json_line, load_settings_file, load_subscriptions_doc, settings_object
-from migrate.errors import BadInput, MigrateError
+from migrate.config import json_line, load_settings_file, load_subscriptions_doc, settings_object
+from migrate.errors import BadInput
 from migrate.events import ReadStats, read_events
+from migrate.masking import redact_request
 
 REGIONS = ("north_america", "europe")
 
@@ -70,20 +71,7 @@ def load_subscriptions_file(path: str | None):
 
     if path is None:
         return actions.preset_subscriptions()
-    doc = load_subscriptions_doc(path)
-    try:
-        return actions.load_subscriptions(doc, source=path)
-    except actions.ConfigError as exc:
-        raise MigrateError(str(exc)) from None  # the message already names the file and subscription
-
-
-def redact_request(request: dict) -> dict:
-    request = dict(request)
-    if isinstance(request.get("json"), dict) and "api_key" in request["json"]:
-        request["json"] = {**request["json"], "api_key": REDACTED}
-    if isinstance(request.get("form"), dict) and "api_key" in request["form"]:
-        request["form"] = {**request["form"], "api_key": REDACTED}
-    return request
+    return actions.load_subscriptions(load_subscriptions_doc(path), source=path)  # ConfigError names the file
 
 
 def _no_progress() -> None:

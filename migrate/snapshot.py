@@ -34,6 +34,8 @@ from typing import Any
 
 import pytest
 
+from migrate.errors import MigrateError
+
 try:
     from syrupy.extensions.json import JSONSnapshotExtension
 except ImportError:  # syrupy is a test extra; without it only `amplitude_snapshot` is unavailable
@@ -46,7 +48,7 @@ EVENT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".jso
 SNAPSHOT_API_KEY = "snapshot-api-key"
 
 
-class SnapshotInputError(ValueError):
+class SnapshotInputError(MigrateError, ValueError):
     """Events, settings or subscriptions that cannot be replayed; the message names the file and the fix."""
 
 

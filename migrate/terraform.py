@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from migrate.errors import BadInput
+from migrate.masking import MASK, is_secret_key
 
 __all__ = [
     "SUBSCRIPTION_ATTRIBUTES",
@@ -72,8 +73,7 @@ DESTINATION_VARIABLE = "amplitude_actions_destination_id"
 METADATA_DATA = "amplitude_actions"
 ACTION_IDS_LOCAL = "amplitude_action_ids"
 GITSYNC_METADATA_FILE = "amplitude_actions_metadata.tf"
-SECRET_SETTINGS = ("apiKey", "secretKey")
-MASKED = "••••••••"
+MASKED = MASK  # a secret Terraform reads from a variable: opaque, as a masked Git-sync value is
 
 
 # ------------------------------------------------------------------------------------------ parsing
@@ -453,7 +453,7 @@ def _settings_value(block: TerraformBlock, what: str) -> dict:
 
 def _resolve_references(value, block: TerraformBlock, line: int, where: str, key: str | None = None):
     if isinstance(value, Unevaluated):
-        if key in SECRET_SETTINGS:
+        if is_secret_key(key):
             return MASKED  # a secret from a variable: stays opaque, as a masked Git-sync value does
         raise BadInput(block.file, value.line or line, f"{where}.{key} is `{_short(value.text)}`, which needs a "
                        "Terraform run to evaluate; use a literal value")

@@ -21,6 +21,7 @@ import copy
 from dataclasses import dataclass, field
 
 from classic.settings import ENDPOINTS, SETTINGS
+from migrate.masking import is_secret_key, mask_value, redact
 
 __all__ = ["Translation", "translate", "UNSET", "add_to_merge", "amplitude_option", "merge", "if_exists", "path", "to_public_api", "if_blank", "NAMED", "UNNAMED", "MODES", "PAGE_NAMING", "SEGMENT_GROUP", "mask_settings"]
 
@@ -28,8 +29,6 @@ MODES = ("cloud", "web", "ios", "android")
 PAGE_NAMING = ("viewed", "loaded", "code2017")
 SEGMENT_GROUP = "[Segment] Group"
 EVENT_ACTIONS = ("logEvent", "logEventV2", "logPurchase")
-SECRET_SETTINGS = ("apiKey", "secretKey")
-MASK = "••••••••"
 
 EXACT, APPROX, NOT_MIGRATABLE, DEFAULT = "exact", "approximated", "not_migratable", "default"
 
@@ -44,8 +43,8 @@ class Translation:
 
 
 def mask_settings(settings: dict) -> dict:
-    """A copy with secret values replaced (empty ones stay empty: 'not set' reveals nothing)."""
-    return {k: (MASK if k in SECRET_SETTINGS and v else v) for k, v in settings.items()}
+    """A copy with secret values masked by the one rule (empty ones stay empty: 'not set' reveals nothing)."""
+    return redact(settings)
 
 
 # ----------------------------------------------------------------------------------------- directives
@@ -129,8 +128,8 @@ class _Log:
 
     def __call__(self, key: str, status: str, reason: str) -> None:
         value = self.given.get(key, self.effective.get(key))
-        if key in SECRET_SETTINGS and value:
-            value = MASK
+        if is_secret_key(key):
+            value = mask_value(value)
         entry = {"key": key, "value": copy.deepcopy(value), "status": status, "reason": reason}
         if key not in self.given:
             entry["present"] = False

@@ -9,7 +9,6 @@ apiKey, secretKey or token that slipped into the model never reaches an output.
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import json
 import math
@@ -20,6 +19,8 @@ from typing import Any, Iterable
 import jinja2
 from markupsafe import Markup
 from tabulate import tabulate
+
+from migrate.masking import MASK, redact
 
 __all__ = [
     "MASK",
@@ -32,7 +33,6 @@ __all__ = [
     "scrub_secrets",
 ]
 
-MASK = "••••••••"
 VARIANTS = ("presets", "translated", "recommended")
 VARIANT_LABELS = {
     "presets": "Actions presets, unchanged",
@@ -48,72 +48,12 @@ MAX_NAMES_PER_CATEGORY = 6
 
 
 # --------------------------------------------------------------------------------------------- secrets
-
-# Key names (lower-cased, separators removed) whose values are credentials.
-_SECRET_KEYS = {
-    "apikey", "secretkey", "secret", "token", "authorization", "password", "clientsecret", "accesstoken",
-    "refreshtoken", "authtoken", "bearertoken", "apitoken", "xapikey", "writekey", "privatekey",
-}
-_SECRET_IN_TEXT = [
-    # "Authorization: Bearer abc..." style credentials inside free text
-    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"),
-    # form or query encodings: api_key=..., apiKey: "...", "secretKey":"..."
-    re.compile(
-        r"""(?ix)(["']?\b(?:api[_-]?key|secret[_-]?key|access[_-]?token|token|authorization)["']?\s*[=:]\s*["']?)"""
-        r"""([^&\s"',}]+)"""
-    ),
-]
-
-
-def _is_secret_key(key: Any) -> bool:
-    if not isinstance(key, str):
-        return False
-    return re.sub(r"[^a-z0-9]", "", key.lower()) in _SECRET_KEYS
-
-
-def _mask_value(value: Any) -> Any:
-    # Empty values stay visible ("the key was not set" is useful and reveals nothing); numbers and booleans
-    # are no credentials (an event named "Token" keeps its count in events_by_name).
-    if value is None or value == "" or isinstance(value, (bool, int, float)):
-        return value
-    return MASK
-
-
-def _scrub_text(text: str, known: tuple[str, ...]) -> str:
-    for secret in known:
-        text = text.replace(secret, MASK)
-    text = _SECRET_IN_TEXT[0].sub(lambda m: f"{m.group(1)} {MASK}", text)
-    return _SECRET_IN_TEXT[1].sub(lambda m: m.group(1) + MASK, text)
+# The one masking rule lives in migrate.masking; every renderer runs it over the whole model first.
 
 
 def scrub_secrets(obj: Any, known: Iterable[str] = ()) -> Any:
-    """A deep copy of ``obj`` with secrets masked.
-
-    Masks the value of any key that names a credential (apiKey, secretKey, api_key, token, authorization,
-    ...), the ``value`` of ``{"key"|"name": <credential name>, "value": ...}`` pairs (the translation log
-    and header lists have that shape), credential-looking fragments in strings, and any occurrence of the
-    ``known`` secret values. Dict keys are scrubbed too because event data can put anything there.
-    """
-    known_t = tuple(sorted({s for s in known if isinstance(s, str) and len(s) >= 4}, key=len, reverse=True))
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, dict):
-            names_secret = any(_is_secret_key(value.get(k)) for k in ("key", "name"))
-            out = {}
-            for k, v in value.items():
-                new_key = _scrub_text(k, known_t) if isinstance(k, str) else k
-                if _is_secret_key(k) or (names_secret and k == "value"):
-                    out[new_key] = _mask_value(v)
-                else:
-                    out[new_key] = walk(v)
-            return out
-        if isinstance(value, (list, tuple)):
-            return [walk(v) for v in value]
-        if isinstance(value, str):
-            return _scrub_text(value, known_t)
-        return copy.copy(value)
-
-    return walk(obj)
+    """A deep copy of ``obj`` with secrets masked by the project's one rule (``migrate.masking.redact``)."""
+    return redact(obj, known)
 
 
 # --------------------------------------------------------------------------------------------- helpers

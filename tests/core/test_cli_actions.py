@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from migrate.cli import main
+from migrate.masking import MASK
 
 API_KEY = "live-api-key-0123456789abcdef"
 SECRET = "live-secret-key-fedcba9876543210"
@@ -64,12 +65,14 @@ def test_output_file_gzip_input_and_redaction(files):
     gz = tmp / "events.bin"
     gz.write_bytes(gzip.compress(events.read_bytes()))
     out = tmp / "out.jsonl"
-    result = run("actions", "run", "--redact", "--settings", str(settings), "-o", str(out), str(gz))
+    result = run("actions", "run", "--settings", str(settings), "-o", str(out), str(gz))  # --redact is the default
     assert result.exit_code == 0
     text = out.read_text()
-    assert len(text.splitlines()) == 3 and API_KEY not in text and "<redacted>" in text
-    unredacted = run("actions", "run", "--settings", str(settings), str(gz)).stdout
-    assert API_KEY in unredacted  # Amplitude needs it in the body; only --redact masks it
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert len(lines) == 3 and API_KEY not in text and SECRET not in text
+    assert lines[0]["fired"][0]["requests"][0]["json"]["api_key"] == MASK
+    unredacted = run("actions", "run", "--no-redact", "--settings", str(settings), str(gz)).stdout
+    assert API_KEY in unredacted  # exactly as sent: Amplitude needs it in the body
     assert API_KEY not in result.stderr and SECRET not in result.stderr + text
 
 
@@ -126,3 +129,23 @@ def test_missing_events_file_is_exit_2(files):
     tmp, settings, _ = files
     result = run("actions", "run", "--settings", str(settings), str(tmp / "nope.jsonl"))
     assert result.exit_code == 2 and "nope.jsonl: cannot open" in result.stderr
+
+
+def test_output_to_a_special_file_writes_it_and_never_replaces_it(files):
+    """`-o /dev/null` or a named pipe: written directly, not replaced by a regular file (a pipe stands in
+    for the device, which a test must not risk)."""
+    import os
+    import stat
+    import threading
+
+    tmp, settings, events = files
+    fifo = tmp / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    result = run("actions", "run", "--settings", str(settings), "-o", str(fifo), "-q", str(events))
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert len(received[0].splitlines()) == 3 and not (tmp / "pipe.partial").exists()

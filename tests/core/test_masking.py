@@ -1,0 +1,83 @@
+"""The one masking rule (migrate.masking): keys, values, text, URLs, headers and requests."""
+
+import base64
+import json
+
+from migrate.masking import (
+    MASK,
+    MaskingWriter,
+    is_masked,
+    is_secret_key,
+    mask_text,
+    redact,
+    redact_request,
+    secret_values,
+)
+
+KEY, SECRET = "live-key-0123456789", "live-secret-9876543210"
+
+
+def test_secret_key_names_ignore_case_and_separators_but_not_lookalikes():
+    for name in ("apiKey", "API_KEY", "x-api-key", "secret_key", "Authorization", "access-token", "Password"):
+        assert is_secret_key(name), name
+    for name in ("keyword", "tokens_used", "monkey", "endpoint", "Token Count", 7, None):
+        assert not is_secret_key(name), name
+
+
+def test_redact_masks_nested_pairs_headers_and_urls_and_keeps_the_rest():
+    data = {
+        "settings": {"apiKey": KEY, "secretKey": "", "endpoint": "europe"},
+        "headers": [{"name": "Authorization", "value": "Basic " + base64.b64encode(b"a:b").decode()}],
+        "request": {"headers": {"X-Api-Key": KEY, "content-type": "application/json"}},
+        "url": f"https://user:{SECRET}@example.com/path?api_key={KEY}&page=2",
+        "counts": {"token": 3},
+    }
+    out = redact(data)
+    text = json.dumps(out, ensure_ascii=False)
+    assert KEY not in text and SECRET not in text and "YTpi" not in text
+    assert out["settings"] == {"apiKey": MASK, "secretKey": "", "endpoint": "europe"}
+    assert out["request"]["headers"]["content-type"] == "application/json"
+    assert out["url"] == f"https://{MASK}@example.com/path?api_key={MASK}&page=2"
+    assert out["counts"] == {"token": 3}  # numbers are no credentials
+    assert data["settings"]["apiKey"] == KEY  # the input is not changed
+
+
+def test_known_values_and_their_basic_auth_form_are_masked_in_text():
+    known = secret_values({"data": {"destination": {"settings": {"apiKey": KEY, "secretKey": SECRET}}}})
+    basic = base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
+    assert set(known) == {KEY, SECRET, basic}
+    text = mask_text(f"endpoint rejected {KEY!r}; header {basic}", known)
+    assert KEY not in text and basic not in text and text.count(MASK) == 2
+
+
+def test_requests_keep_event_data_and_lose_credentials():
+    request = {"method": "POST", "url": "https://api2.amplitude.com/2/httpapi",
+               "headers": {"content-type": "application/json", "authorization": "Basic abcdefgh"},
+               "json": {"api_key": KEY, "events": [{"event_type": "token", "event_properties": {"apiKey": "x"}}]}}
+    out = redact_request(request, (KEY,))
+    assert out["json"]["api_key"] == MASK and out["headers"]["authorization"] == MASK
+    assert out["json"]["events"] == request["json"]["events"]  # event data is data: unchanged
+    form = redact_request({"form": {"api_key": KEY, "event": json.dumps({"note": KEY})}}, (KEY,))
+    assert KEY not in json.dumps(form)
+
+
+def test_masking_writer_and_already_masked_values(tmp_path):
+    path = tmp_path / "out.jsonl"
+    with path.open("w") as fh:
+        MaskingWriter(fh, (KEY,)).write(json.dumps({"api_key": KEY}) + "\n")
+    assert KEY not in path.read_text() and MASK in path.read_text()
+    assert is_masked(MASK) and is_masked("••••••••••7d35") and is_masked("****")
+    assert not is_masked("plain") and not is_masked(None)
+
+
+def test_log_messages_are_masked(caplog):
+    import logging
+
+    from migrate.masking import LOG_FILTER
+
+    log = logging.getLogger("migrate.public_api")
+    LOG_FILTER.remember(["remembered-token-123"])
+    with caplog.at_level(logging.INFO, logger="migrate.public_api"):
+        log.info("retrying with %s and Authorization: Bearer abcdefghijkl", "remembered-token-123")
+    text = caplog.text
+    assert "remembered-token-123" not in text and "abcdefghijkl" not in text and MASK in text
