@@ -770,16 +770,17 @@ def _as_classic(stored: dict, predicted: dict | None) -> dict:
 
 
 def covered_records(settings, events: list[str], export_path: str, *, mode: str = "cloud",
-                    options: dict | None = None, tolerance: float = TIME_TOLERANCE, max_rows: int = MAX_ROWS
-                    ) -> tuple[dict[str, list[dict]], dict]:
+                    options: dict | None = None, tolerance: float = TIME_TOLERANCE, max_rows: int = MAX_ROWS,
+                    select=None) -> tuple[dict[str, list[dict]], dict]:
     """For `compare --amplitude-export`: event key -> the classic records the export shows (track, page and
-    screen events only; identify, group and alias stay emulated), plus counts."""
+    screen events only; identify, group and alias stay emulated), plus counts. `select(event)`, when given,
+    picks the events to join (those of one connection mode)."""
     index = ExportIndex(export_path, max_rows=max_rows)
     joiner = _Joiner(settings, mode, dict(options or {}))
     tol_ms = int(tolerance * 1000)
     covered: dict[str, list[dict]] = {}
     for event in read_events(events, stats=ReadStats()):
-        if event.get("type") not in ("track", "page", "screen"):
+        if event.get("type") not in ("track", "page", "screen") or (select is not None and not select(event)):
             continue
         base, rows = joiner.join(index, event, tol_ms)
         if not rows:
@@ -791,6 +792,17 @@ def covered_records(settings, events: list[str], export_path: str, *, mode: str 
               "events_covered": len(covered), "skipped_rows": index.stats.skipped_count,
               "skipped_examples": [str(s) for s in index.stats.skipped[:5]], "truncated": index.truncated}
     return covered, counts
+
+
+def merge_export_counts(total: dict | None, counts: dict) -> dict:
+    """The counts of one export joined per connection mode, added up: each mode joins its own events."""
+    if total is None:
+        return dict(counts)
+    out = dict(total)
+    for key in ("rows_used", "events_covered"):
+        out[key] = total.get(key, 0) + counts.get(key, 0)
+    out["truncated"] = bool(total.get("truncated")) or bool(counts.get("truncated"))
+    return out
 
 
 class ExportBackedClassic:

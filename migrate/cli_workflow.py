@@ -34,8 +34,11 @@ from migrate.progress import PassProgress
 __all__ = ["translate_cmd", "compare_cmd"]
 
 
-def _write_json(path: str | None, obj) -> None:
-    write_output(path, json_text(obj, indent=2) + "\n")
+SUBSCRIPTIONS_WIDTH = 100  # subscription files: short objects ({"@path": ...}) on one line
+
+
+def _write_json(path: str | None, obj, width: int | None = None) -> None:
+    write_output(path, json_text(obj, indent=2, width=width) + "\n")
 
 
 def _log_table(log: list[dict]) -> str:
@@ -153,7 +156,7 @@ def translate_cmd(classic_file, output_path, fmt, log_path, mode, page_naming, d
                                terraform_layout, f"translated from {classic_file}", single=fmt == "terraform")
     subs = result.subscriptions if fmt == "runtime" else to_public_api(result.subscriptions)
     if fmt != "terraform" and not (terraform_layout and output_path is None):  # a layout alone is the output
-        _write_json(output_path, subs)
+        _write_json(output_path, subs, SUBSCRIPTIONS_WIDTH)
     elif output_path not in (None, "-"):
         click.echo(f"wrote {output_path}", err=True)
     for line in written:
@@ -429,7 +432,7 @@ def _write_report(model: dict, report_dir: str, secrets) -> list[Path]:
             written = [path]
         for path, subs in _subscription_files(model):
             target = out / path
-            target.write_text(json_text(subs, indent=2) + "\n", encoding="utf-8")
+            target.write_text(json_text(subs, indent=2, width=SUBSCRIPTIONS_WIDTH) + "\n", encoding="utf-8")
             written.append(target)
     except OSError as exc:
         where = exc.filename or report_dir

@@ -37,9 +37,8 @@ from migrate.detect import Detections
 from migrate.differ import Difference, EventDiff, diff_event
 from migrate.events import DEFAULT_MAX_SKIPPED, ReadStats, check_input, read_events
 from migrate.findings import SourceTable, StepFigures, VariantFindings
-from migrate.impact import DEVICE_MODES, OUTSIDE_CHANGES, ImpactContext
-from migrate.recommend import Evidence, better, candidates, mappable_chart_events, recommendation_entries, residuals
-from migrate.recommend import stats as verdict_stats
+from migrate.impact import CHART, DEVICE_MODES, OUTSIDE_CHANGES, ImpactContext
+from migrate.recommend import Evidence, candidates, residuals, settle
 from migrate.runner import Router, Runner, StepRunner
 from migrate.translate import translate
 
@@ -137,11 +136,6 @@ def _run_pass(paths, router: Router, runners: Callable[[str], Runner], feed, *, 
         progress(label, -n)  # negative: the pass is over
 
 
-def _count(findings: VariantFindings, category: str) -> int:
-    f = findings.findings.get(category)
-    return f.count if f else 0
-
-
 def _has(subs, key, value=None) -> bool:
     for s in subs:
         v = (s.get("mapping") or {}).get(key)
@@ -202,11 +196,13 @@ def compare(
             ms = modes[m] = _Mode(m, settings, classic_settings, options, user_subs)
             if amplitude_export:
                 # the classic side: the team's Amplitude export where it covers an event, else the emulator
-                from migrate.calibration import ExportBackedClassic, covered_records
+                from migrate.calibration import ExportBackedClassic, covered_records, merge_export_counts
 
+                select = Router(mode, source_modes)  # its own: routing counts warnings
                 covered, counts = covered_records(settings, export["paths"], amplitude_export, mode=m,
-                                                  options=ms.emulator.options)
-                export["counts"] = export["counts"] or counts
+                                                  options=ms.emulator.options,
+                                                  select=lambda event: select.route(event)[1] == m)
+                export["counts"] = merge_export_counts(export["counts"], counts)
                 ms.emulator = ExportBackedClassic(ms.emulator, covered)
         return modes[m]
 
@@ -378,12 +374,22 @@ def compare(
     return model
 
 
+def _mappable_chart(outcome: EventDiff) -> bool:
+    """A chart-level difference a mapping could close (not only the SDK's device ids or sessions)."""
+    return any(d.impact == CHART and d.outside is None for d in outcome.differences)
+
+
 def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_list, settings, dedupe=False):
-    """Pass 2: every mode's recommendation steps, cumulatively, in one pass. Returns the overall recommended
-    findings, per mode, the recommendation entries and whether a dropped step calls for a final pass."""
+    """Pass 2: every mode's recommendation steps, cumulatively, in one pass (with the mode's starting set as
+    "base", so each step is compared with the one before it per subscription). Returns the overall
+    recommended findings, per mode, the recommendation entries and whether the settled sets (rules that moved
+    no figure dropped, changes kept only where they changed what is sent) need a final pass of their own."""
     names = {m: [f"step{i}" for i in range(len(found))] for m, found in steps.items()}
     step_aggs = {m: {n: StepFigures(rule.title) for n, (rule, _, _) in zip(names[m], found)}
                  for m, found in steps.items()}
+    # per mode and step: subscription name -> [events, changed, chart before, after, exact before, after,
+    # events it newly fires for]
+    per_sub: dict[str, dict[str, dict[str, list[int]]]] = {m: {n: {} for n in names[m]} for m in steps}
     overall = VariantFindings(VARIANT_LABELS["recommended"])
     by_mode: dict[str, VariantFindings] = {}
     runners: dict[str, StepRunner] = {}
@@ -392,26 +398,43 @@ def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_
         if m not in runners:
             # each step re-runs only the subscriptions it changed (migrate.runner.StepRunner)
             ms = modes[m]
-            variants = ({n: subs for n, (_, subs, _) in zip(names[m], steps[m])} if m in steps
-                        else {"base": ms.primary_subs})
+            variants = {"base": ms.primary_subs}
+            if m in steps:
+                variants.update({n: subs for n, (_, subs, _) in zip(names[m], steps[m])})
             runners[m] = StepRunner(ms.emulator, variants, ms.engine, records_from_requests)
         return runners[m]
 
     def feed(event, library, m, run):
         ctx = _context(event, m)
         last = names[m][-1] if m in steps else "base"
-        outcome = None
+        outcomes: dict = {}
+        previous = None
         for name in run.variants:
-            if outcome is None or name not in run.repeats:  # a step that changed nothing here: same diff
-                outcome = _outcome(run, name, ctx)
-            classic_records, records = run.classic_records, run.variants[name].records
-            if m in steps:
-                step_aggs[m][name].add(event, outcome, classic_records, records)
-            if name == last:
-                overall.add(event, outcome, classic_records, records)
-                by_mode.setdefault(m, VariantFindings(VARIANT_LABELS["recommended"])).add(
-                    event, outcome, classic_records, records)
-                sources.add(library, m, "recommended", outcome, first=False)
+            # a step that left this event's records and errors as they were: the previous step's diff
+            outcomes[name] = outcomes[previous] if name in run.repeats else _outcome(run, name, ctx)
+            previous = name
+        prev = "base"
+        for name in names.get(m, ()):
+            outcome, classic_records, records = outcomes[name], run.classic_records, run.variants[name].records
+            step_aggs[m][name].add(event, outcome, classic_records, records)
+            a, b, po = run.variants[prev], run.variants[name], outcomes[prev]
+            changed = name not in run.repeats and (a.records != b.records or a.errors != b.errors)
+            fired_before = {f["subscription"] for f in a.fired}
+            for sub in fired_before | {f["subscription"] for f in b.fired}:
+                row = per_sub[m][name].setdefault(sub, [0] * 7)
+                row[0] += 1
+                row[6] += sub not in fired_before  # events it fires for only from this step on
+                row[1] += changed
+                row[2] += _mappable_chart(po)
+                row[3] += _mappable_chart(outcome)
+                row[4] += not po.matched
+                row[5] += not outcome.matched
+            prev = name
+        outcome = outcomes[last]
+        overall.add(event, outcome, run.classic_records, run.variants[last].records)
+        by_mode.setdefault(m, VariantFindings(VARIANT_LABELS["recommended"])).add(
+            event, outcome, run.classic_records, run.variants[last].records)
+        sources.add(library, m, "recommended", outcome, first=False)
 
     _run_pass(paths, router, runner, feed, label="pass 2/2: verifying recommendations", progress=progress,
               dedupe=dedupe)
@@ -419,45 +442,11 @@ def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_
     rerun = False
     for m, found in steps.items():
         ms = modes[m]
-        previous = per_mode[m]
-        kept = []
-        for name, (rule, subs, changes) in zip(names[m], found):
-            current = step_aggs[m][name]
-            keep = better(verdict_stats(previous), verdict_stats(current)) or rule.parity_neutral
-            recs.extend(recommendation_entries(rule, changes, **{
-                "mode": m,
-                # figures on the events of this mode, cumulative in the order listed
-                "events": current.events,
-                "parity_before": previous.parity,
-                "parity_after": current.parity,
-                "parity_exact_before": previous.parity_exact,
-                "parity_exact_after": current.parity_exact,
-                # events with a chart-level difference: a fix that turns a lost event into one sent with a
-                # field difference does not raise this figure, and never looks like a regression
-                "chart_events_before": previous.chart_events,
-                "chart_events_after": current.chart_events,
-                # the same without the differences only a change outside the mappings closes (device modes)
-                "mappable_chart_events_before": mappable_chart_events(previous),
-                "mappable_chart_events_after": mappable_chart_events(current),
-                "lost_before": previous.outcomes["lost"],
-                "lost_after": current.outcomes["lost"],
-                "category_events_before": _count(previous, rule.category),
-                "category_events_after": _count(current, rule.category),
-                "kept": keep,
-            }))
-            if keep:
-                kept.append(rule)
-            else:
-                rerun = True
-            previous = current  # the steps are cumulative: the next one is measured against this one
-        if len(kept) == len(found):
-            ms.recommended_subs = found[-1][1]
-        else:
-            subs = ms.primary_subs
-            evidence = Evidence(per_mode[m], detection_list, m, settings)
-            for rule in kept:
-                subs, _ = rule.apply(subs, evidence)
-            ms.recommended_subs = subs
+        ms.recommended_subs, entries = settle(
+            found, [step_aggs[m][n] for n in names[m]], [per_sub[m][n] for n in names[m]], per_mode[m],
+            ms.primary_subs, Evidence(per_mode[m], detection_list, m, settings), m)
+        recs.extend(entries)
+        rerun = rerun or ms.recommended_subs != found[-1][1]
     return overall, by_mode, recs, rerun
 
 

@@ -13,6 +13,19 @@ from migrate.errors import BadInput
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _fitted(obj, indent: int, width: int, level: int) -> str:
+    one = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    if not isinstance(obj, (dict, list)) or not obj or level + len(one) <= width:
+        return one
+    pad = " " * (level + indent)
+    if isinstance(obj, dict):
+        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_fitted(v, indent, width, level + indent)}"
+                 for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * level + "}"
+    items = [pad + _fitted(v, indent, width, level + indent) for v in obj]
+    return "[\n" + ",\n".join(items) + "\n" + " " * level + "]"
+
+
 def _finite(value):
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         return None
@@ -23,13 +36,22 @@ def _finite(value):
     return value
 
 
-def json_text(obj, *, indent: int | None = None) -> str:
+def json_text(obj, *, indent: int | None = None, width: int | None = None) -> str:
     """JSON text that can always be written as UTF-8, non-ASCII kept as is.
 
     JSON input may carry a lone surrogate as an escape ("\\ud800"); Python keeps it in the string, and
     writing it as UTF-8 would fail mid-run. It goes back out as the same escape (what JSON.stringify does),
     so the output stays valid JSON with the exact input value.
+
+    With `indent` and `width`, an object or array that fits on one line of `width` characters (indentation
+    included) is written on one line: a mapping's `{"@path": "$.userId"}` leaves stay readable at a glance.
     """
+    if indent is not None and width is not None:
+        try:
+            text = _fitted(obj, indent, width, 0)
+        except ValueError:
+            text = _fitted(_finite(obj), indent, width, 0)
+        return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     separators = (",", ":") if indent is None else None
     try:
         text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=separators, allow_nan=False)

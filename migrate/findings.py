@@ -309,7 +309,7 @@ class VariantFindings:
 class StepFigures:
     """The figures a recommendation step is judged and reported by (`recommend.stats`: events, chart and exact
     parity, chart events, outcomes, events whose chart differences only a change outside the mappings closes,
-    events per category), counted as `VariantFindings` counts them but without its examples and tables: the
+    events per category, events per field that changes charts or a breakdown), counted as `VariantFindings` counts them but without its examples and tables: the
     verification pass keeps one per step, so a step costs a few counters per event."""
 
     def __init__(self, label: str):
@@ -320,6 +320,8 @@ class StepFigures:
         self.outcomes: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
         self.outside_only = 0
         self.findings: dict[str, Finding] = {}  # only `count` is kept
+        # impact -> field -> events, for the impacts `recommend.stats` counts (bounded as in VariantFindings)
+        self.fields: dict[str, dict[str, int]] = {CHART: {}, BREAKDOWN: {}}
 
     def add(self, event: dict, outcome_: EventDiff, classic=None, actions=None) -> None:
         diffs = outcome_.differences
@@ -337,6 +339,13 @@ class StepFigures:
             if finding is None:
                 finding = self.findings[category] = Finding(category)
             finding.count += 1
+        # the same set as VariantFindings.add builds, so the bounded tables fill in the same order
+        seen_fields = {(d.impact, d.field if d.whole is None else f"({d.whole} record)")
+                       for d in diffs if d.category != "error"}
+        for impact, top in seen_fields:
+            table = self.fields.get(impact)
+            if table is not None and (top in table or len(table) < MAX_FIELDS):
+                table[top] = table.get(top, 0) + 1
 
     def merge(self, other: "StepFigures") -> "StepFigures":
         """Fold the figures of later events (`other`) into these."""
@@ -348,6 +357,11 @@ class StepFigures:
         self.outside_only += other.outside_only
         for category, f in other.findings.items():
             self.findings.setdefault(category, Finding(category)).count += f.count
+        for impact, theirs in other.fields.items():
+            table = self.fields.setdefault(impact, {})
+            for top, n in theirs.items():
+                if top in table or len(table) < MAX_FIELDS:
+                    table[top] = table.get(top, 0) + n
         return self
 
     @property

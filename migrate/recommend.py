@@ -1,8 +1,9 @@
 """Recommendations: each difference category the comparison finds maps to a concrete change to the
 subscriptions (a mapping patch or a trigger change). `compare` applies them one after another, re-runs the
-events and keeps a change only when `better` says it does not make the charts worse (chart parity first, then
-events lost, exact parity and errors), so every recommendation carries the figures before and after it was
-applied. What remains is explained in `residuals`.
+events and `settle` keeps a rule only when `better` says it improves a figure without making a more important
+one worse (chart parity first, then events lost, exact parity, errors, differing fields), and only on the
+subscriptions where the replay shows it changes what Amplitude stores; so every recommendation carries the
+figures before and after it was applied. What remains is explained in `residuals`.
 
 A rule is plain data plus two functions: `applies(evidence)` looks at the findings (categories, the paths
 that differ, detections) and `apply(subscriptions)` returns the patched copy and the changes it made, one
@@ -17,12 +18,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 from migrate.findings import VariantFindings, category_explanation
-from migrate.impact import OUTSIDE_CHANGES
+from migrate.impact import BREAKDOWN, CHART, OUTSIDE_CHANGES
 from migrate.translate import UNSET, add_to_merge, amplitude_option, if_blank, if_exists
 
-__all__ = ["Rule", "Evidence", "RULES", "candidates", "residuals", "EVENT_ACTIONS", "better", "stats",
+__all__ = ["Rule", "Evidence", "RULES", "candidates", "residuals", "EVENT_ACTIONS", "better", "not_worse", "moved",
+           "stats", "FIGURES",
            "mappable_chart_events",
-           "recommendation_entries", "field_changes"]
+           "recommendation_entries", "field_changes", "apply_only", "subscription_figures", "settle",
+           "SUBSCRIPTION_FIGURES"]
 
 EVENT_ACTIONS = ("logEvent", "logEventV2", "logPurchase")
 ID_ACTIONS = EVENT_ACTIONS + ("identifyUser", "groupIdentifyUser", "mapUser")
@@ -63,7 +66,14 @@ class Rule:
     description: str
     applies: Callable[[Evidence], bool]
     apply: Callable[[list[dict], Evidence], tuple[list[dict], dict]]
-    parity_neutral: bool = False  # wire-level fixes: kept even though records (and parity) do not change
+    # A rule whose benefit the replayed records cannot show (a wire-level fix) states the figure it moves
+    # instead: `neutral(evidence, before, after)` (the subscriptions before and after the rule) gives
+    # {"figure": what is counted, "before": n, "after": n}; the rule is kept when that figure improves and no
+    # replayed figure gets worse.
+    neutral: Callable[[Evidence, list[dict], list[dict]], dict] | None = None
+    # a rule that only prepares another (moving tracks with a revenue to Log Purchase before their revenue
+    # fields are computed there) is judged by the figures after that rule, and kept only with it
+    judged_with: str | None = None
 
 
 def _path(p: str) -> dict:
@@ -116,19 +126,22 @@ UTM_FIELDS = (("utm_source", "source"), ("utm_medium", "medium"), ("utm_campaign
               ("utm_term", "term"), ("utm_content", "content"))
 
 
-def _classic_user_properties(traits: str, ev: Evidence, remove=()) -> dict:
-    """@merge of what Classic put in user properties: traits (identify) or context.traits, utm_* (cloud),
-    id = userId (when there is one), without `address` (cloud), plus integrations.Amplitude.groups (cloud)."""
+def _classic_user_properties(traits: str, ev: Evidence, remove=(), utm: bool = True) -> dict:
+    """@merge of what Classic put in user properties: traits (identify) or context.traits, utm_* (cloud,
+    unless `utm` is False because the subscription's setAlways already sends them as $set, which Amplitude
+    stores the same), id = userId (when there is one), without `address` (cloud), plus
+    integrations.Amplitude.groups (cloud: a plain @path is enough inside @merge, which ignores the `false` a
+    path walk returns for `integrations: {"Amplitude": false}`)."""
     cloud = ev.mode == "cloud"
     sources = [_path(f"$.{traits}")]
-    if cloud and ev.classic_settings.get("trackUtmProperties", True):
+    if utm and cloud and ev.classic_settings.get("trackUtmProperties", True):
         sources.append({name: if_exists(f"$.context.campaign.{src}", _path(f"$.context.campaign.{src}"),
                                         _path(f"$.{traits}.{name}")) for name, src in UTM_FIELDS})
     extra = {"id": if_exists("$.userId", _path("$.userId"), _path(f"$.{traits}.id"))}
     if cloud:
         extra["address"] = UNSET
         sources.append(extra)
-        sources.append(amplitude_option("groups"))
+        sources.append(_path("$.integrations.Amplitude.groups"))
     else:
         sources.append(extra)
     removal = {t: UNSET for t in remove}
@@ -162,10 +175,14 @@ def _apply_user_properties(subs, ev):
                 m.pop("referrer", None)
             return
         if ev.mode == "cloud":
-            value = _classic_user_properties("context.traits", ev)
-            m["user_properties"] = value
-            for key in ("setAlways", "setOnce", "utm_properties", "referrer"):
-                m.pop(key, None)  # utm now comes in through the merge, as plain properties
+            # Log Event V2's setAlways already sends utm_* from context.campaign as $set (the translation
+            # removed the initial_utm_* $setOnce): Amplitude stores plain properties as $set, so the merge
+            # leaves UTM to it. Log Purchase's utm_properties also sends initial_utm_* $setOnce: replaced.
+            keeps_utm = action == "logEventV2" and isinstance(m.get("setAlways"), dict) and \
+                not isinstance(m.get("setOnce"), dict)
+            m["user_properties"] = _classic_user_properties("context.traits", ev, utm=not keeps_utm)
+            for key in (() if keeps_utm else ("setAlways", "setOnce")) + ("utm_properties", "referrer"):
+                m.pop(key, None)
             return
         if ev.mode == "web":
             m.pop("user_properties", None)  # the SDK sent no user properties with events
@@ -424,7 +441,9 @@ def _apply_web_revenue(subs, ev):
         "$productId": _path("$.properties.productId"), "$revenueType": copy.deepcopy(revenue_type)})
     m["price"], m["quantity"], m["revenueType"] = price, quantity, revenue_type
     out.append(sub)
-    changes.append({"kind": "new_subscription", "subscription": WEB_REVENUE, "changes": field_changes({}, sub)})
+    # shown as what differs from the subscription it copies: the rest is that subscription's mapping
+    changes.append({"kind": "new_subscription", "subscription": WEB_REVENUE, "copy_of": base["name"],
+                    "changes": field_changes(base, sub)})
     return out, changes
 
 
@@ -514,6 +533,38 @@ def _apply_session_integrations(subs, ev):
     return _patched(subs, EVENT_ACTIONS, change)
 
 
+def _insert_id_neutral(ev: Evidence, before: list[dict], after: list[dict]) -> dict:
+    """insert_id changes no stored field, so no replayed figure shows it: count the event subscriptions
+    that send none (Amplitude then cannot deduplicate retries or the events both destinations send while
+    they overlap at the cutover)."""
+    def missing(subs):
+        return sum(1 for sub in subs if sub.get("partnerAction") in EVENT_ACTIONS
+                   and not (sub.get("mapping") or {}).get("insert_id"))
+
+    return {"figure": "event subscriptions that send no insert_id", "before": missing(before),
+            "after": missing(after)}
+
+
+BATCH_EPS_LIMIT = 1000  # events per second per user or device on /batch (30 on /2/httpapi: detect.EPS_LIMIT)
+
+
+def _batch_neutral(ev: Evidence, before: list[dict], after: list[dict]) -> dict:
+    """The replay does not model Amplitude's 429 answers: count the users or devices of the events that go
+    over the per-second limit of the endpoint each set of subscriptions uses (the peak_eps detection)."""
+    found = next((d for d in ev.detections if d["kind"] == "peak_eps"), None) if ev is not None else None
+    over_30 = found["count"] if found else 0
+    over_batch = sum(1 for e in (found or {}).get("examples", []) if e.get("peak_eps", 0) > BATCH_EPS_LIMIT)
+
+    def over(subs):
+        batch = all((s.get("mapping") or {}).get("use_batch_endpoint") is True for s in subs
+                    if s.get("partnerAction") in EVENT_ACTIONS)
+        return over_batch if batch else over_30
+
+    return {"figure": "users or devices above the endpoint's limit (30 events/s on /2/httpapi, "
+                      f"{BATCH_EPS_LIMIT} on /batch): Amplitude answers 429", "before": over(before),
+            "after": over(after)}
+
+
 def _apply_insert_id(subs, ev):
     def change(m, sub):
         if m.get("insert_id"):
@@ -527,7 +578,8 @@ RULES: list[Rule] = [
     Rule("user_properties", "user_properties", "User properties as Classic sent them",
          "Classic cloud sent user properties on every call: identify traits (or context.traits on other calls) "
          "plus id = userId, utm_* from context.campaign as plain properties, and integrations.Amplitude.groups. "
-         "Map user_properties with @merge of the same sources (and drop the generated initial_utm_* $setOnce). "
+         "Map user_properties with @merge of the same sources (and drop the generated initial_utm_* $setOnce); "
+         "where the subscription's setAlways already sends utm_* as $set it stays, as Amplitude stores both alike. "
          "In web device-mode the SDK sent no user properties with events (referrer and UTM came with a separate "
          "identify on page loads), so the event mappings drop theirs, outside page events also setOnce/setAlways.",
          lambda ev: bool(ev.paths("user_properties")), _apply_user_properties),
@@ -567,7 +619,7 @@ RULES: list[Rule] = [
          "Track Calls (Log Event) removes the revenue keys. Order Completed Calls (Log Purchase) also takes "
          "tracks with `properties.revenue != null`, and Track Calls excludes them (`properties.revenue = null`): "
          "each call is still sent once.",
-         _revenue_tracks, _apply_revenue_tracks),
+         _revenue_tracks, _apply_revenue_tracks, judged_with="revenue"),
     Rule("sdk_revenue", "revenue", "Revenue as the mobile SDK logged it (revenue_amount)",
          "The iOS and Android SDKs logged each track unchanged (Order Completed with its products in the "
          "properties, no Product Purchased events) and, for a track with a revenue or total, a second event "
@@ -590,7 +642,9 @@ RULES: list[Rule] = [
          lambda ev: ev.has_path("group", "groups"), _apply_groups),
     Rule("idfv", "other_fields", "No idfv",
          "Classic never sent idfv; the Actions default maps it from context.device.id. Remove the idfv mapping.",
-         lambda ev: ev.has_path("other_fields", "idfv"), _apply_idfv),
+         # not in iOS device mode: the Amplitude iOS SDK sent the vendor id as idfv (api_properties.ios_idfv),
+         # the identifierForVendor analytics-ios also puts in context.device.id, which the default maps
+         lambda ev: ev.mode != "ios" and ev.has_path("other_fields", "idfv"), _apply_idfv),
     Rule("products", "product_purchased", "Product Purchased with every product field",
          "Classic's Product Purchased events carried every key of the product; the Log Purchase default keeps "
          "only price, revenue, quantity, productId and revenueType. Map products with a plain @path.",
@@ -598,16 +652,17 @@ RULES: list[Rule] = [
     Rule("insert_id", "wire_only", "insert_id from messageId (safe cutover)",
          "Without insert_id Amplitude cannot deduplicate retries or events sent by both destinations during "
          "the cutover. Map insert_id to messageId.",
-         lambda ev: True, _apply_insert_id, parity_neutral=True),
+         lambda ev: True, _apply_insert_id, neutral=_insert_id_neutral),
     Rule("min_id_length", "user_id", "Keep short user and device ids on events (min_id_length)",
          "HTTP API v2 drops user_id/device_id values shorter than 5 characters (Classic's v1 /httpapi kept "
          "them); map min_id_length: 1 so Amplitude keeps them: on the event subscriptions in cloud mode (Classic's "
          "/identify lost those ids as well), on every subscription in device modes (the SDKs kept them).",
-         lambda ev: ev.detection("short_ids") > 0, _apply_min_id_length, parity_neutral=True),
+         lambda ev: ev.detection("short_ids") > 0, _apply_min_id_length),
     Rule("batch_endpoint", "wire_only", "Use the batch endpoint",
          "Some users or devices exceed 30 events/second: /2/httpapi answers 429. The batch endpoint allows "
          "1000 events/second per user or device.",
-         lambda ev: ev.detection("peak_eps") > 0, _apply_batch, parity_neutral=True),
+         lambda ev: ev.detection("peak_eps") > 0, _apply_batch,
+         neutral=_batch_neutral),
     Rule("categorized_screens", "error", "Categorized Screens fire only for calls with a category",
          "As for pages: the trigger tests `properties.category`, so screen calls without a category do not fire "
          "the subscription (no validation error); kept only when no categorized call is lost.",
@@ -650,9 +705,14 @@ def stats(findings) -> dict:
     outcomes = getattr(findings, "outcomes", None)
     lost = outcomes.get("lost", 0) if isinstance(outcomes, dict) else count("event_missing") + count("rejected")
     outside_only = getattr(findings, "outside_only", 0)  # chart differences only a change outside the mappings closes
+    tables = getattr(findings, "fields", None) or {}
+    # (event, field) pairs that change numbers in charts or a breakdown dimension: moves when a rule fixes one
+    # field of events that still differ in another (library = "segment" while os_name still differs)
+    fields = sum(sum(tables.get(impact, {}).values()) for impact in (CHART, BREAKDOWN))
     return {"events": findings.events, "chart": findings.matched,
             "mappable": findings.matched + outside_only,
-            "exact": getattr(findings, "matched_exact", findings.matched), "lost": lost, "errors": count("error")}
+            "exact": getattr(findings, "matched_exact", findings.matched), "lost": lost, "errors": count("error"),
+            "fields": fields}
 
 
 def mappable_chart_events(findings) -> int:
@@ -662,22 +722,67 @@ def mappable_chart_events(findings) -> int:
     return s["events"] - s["mappable"]
 
 
+FIGURES = ("mappable", "chart", "lost", "exact", "errors", "fields")  # the order `better` judges them in
+
+
+def _key(s: dict) -> tuple:
+    return (s.get("mappable", s["chart"]), s["chart"], -s["lost"], s["exact"], -s["errors"], -s.get("fields", 0))
+
+
 def better(before: dict, after: dict) -> bool:
-    """Whether a change (figures `before` -> `after`, as `stats` gives them) should be kept: chart parity
-    decides (counting events whose only chart differences need a change outside the mappings as matched, so
-    device modes are judged on what mappings can do); then plain chart parity; at equal chart parity fewer
-    lost events, then exact parity, then fewer errors. A change that turns lost events into events sent with
-    small differences is therefore kept, and a change that makes nothing worse is kept too."""
-    def key(s):
-        return (s.get("mappable", s["chart"]), s["chart"], -s["lost"], s["exact"], -s["errors"])
+    """Whether a change (figures `before` -> `after`, as `stats` gives them) should be kept: it must improve
+    a figure without making a more important one worse. In order: chart parity counting events whose only
+    chart differences need a change outside the mappings as matched (device modes are judged on what mappings
+    can do); plain chart parity; fewer lost events; exact parity; fewer errors; fewer (event, field) pairs
+    that change charts or a breakdown. A change that turns lost events into events sent with small
+    differences is therefore kept; a change that moves no figure is not (see `Rule.neutral` for the
+    wire-level fixes no replayed figure can show)."""
+    return _key(after) > _key(before)
 
-    return key(after) >= key(before)
+
+def not_worse(before: dict, after: dict) -> bool:
+    return _key(after) >= _key(before)
 
 
-def recommendation_entries(rule: Rule, changes: list[dict], **figures) -> list[dict]:
+def moved(before: dict, after: dict) -> list[str]:
+    """The figures that changed, most important first."""
+    return [name for name in FIGURES if before.get(name) != after.get(name)]
+
+
+SUBSCRIPTION_FIGURES = ("events", "changed", "chart_before", "chart_after", "exact_before", "exact_after")
+
+
+def subscription_figures(row) -> dict:  # (a 7th counter, events newly fired for, is internal)
+    """A per-subscription counter row (see SUBSCRIPTION_FIGURES) as a dict: the events that fired the
+    subscription before or after the change, how many of them Amplitude would store differently, and how
+    many differ from Classic in chart content / in any stored field before and after."""
+    return dict(zip(SUBSCRIPTION_FIGURES, row or (0,) * len(SUBSCRIPTION_FIGURES)))
+
+
+def apply_only(rule: Rule, subs: list[dict], evidence: Evidence, names) -> tuple[list[dict], list[dict]]:
+    """`rule.apply`, keeping its change only on the subscriptions named in `names` (None: all): the others
+    stay as they were and a new subscription not named is left out."""
+    patched, changes = rule.apply(subs, evidence)
+    if names is None:
+        return patched, changes
+    before = {s.get("name"): s for s in subs}
+    out = []
+    for sub in patched:
+        name = sub.get("name")
+        if name in names:
+            out.append(sub)
+        elif name in before:
+            out.append(copy.deepcopy(before[name]))
+    return out, [c for c in changes if c["subscription"] in names]
+
+
+def recommendation_entries(rule: Rule, changes: list[dict], per_subscription: dict | None = None,
+                           **figures) -> list[dict]:
     """The report's recommendations for one verified rule: one per subscription it changes, each with its
-    fields as before -> after, and the rule's verified figures (`figures`: parity_before, parity_after,
-    kept, ...)."""
+    fields as before -> after, the rule's verified figures (`figures`: parity_before, parity_after, kept,
+    ...) and the figures of the events that fired that subscription (`per_subscription`: name -> counter
+    row, see `subscription_figures`)."""
+    per_subscription = per_subscription or {}
     return [{
         "rule": rule.key,
         "category": rule.category,
@@ -687,8 +792,101 @@ def recommendation_entries(rule: Rule, changes: list[dict], **figures) -> list[d
         "kind": change["kind"],
         "changes": change["changes"],
         "change": change,
+        "subscription_figures": subscription_figures(per_subscription.get(change["subscription"])),
         **figures,
     } for change in changes]
+
+
+def settle(found: list, step_findings: list, per_subscription: list[dict], base_findings, base_subs: list[dict],
+           evidence: Evidence, mode: str) -> tuple[list[dict], list[dict]]:
+    """Decide, after the replay, what each candidate rule (`found`, as `candidates` gives it, measured
+    cumulatively: `step_findings[i]` after rule i, `base_findings` before the first) may change.
+
+    A rule is kept when `better` says its figures improved, or, for a rule with a `neutral` figure, when that
+    figure improved and no replayed figure got worse. A kept rule changes only the subscriptions where the
+    replay shows it changed what Amplitude would store (`per_subscription[i]`: subscription name -> counter
+    row, see `subscription_figures`; its `changed` count > 0); wire-level rules keep all their changes.
+    Returns the recommended subscriptions (the kept changes applied to `base_subs`) and the report entries,
+    one per subscription: the changes actually applied (for kept rules), or the changes tried (others)."""
+    entries: list[dict] = []
+    keys = [rule.key for rule, _, _ in found]
+    befores = [base_findings] + list(step_findings[:-1])
+    tried_befores = [base_subs] + [tried for _, tried, _ in found[:-1]]
+    decisions, neutrals, partners = [], [], []
+    for i, (rule, tried, _) in enumerate(found):
+        before, after = stats(befores[i]), stats(step_findings[i])
+        neutral = rule.neutral(evidence, tried_befores[i], tried) if rule.neutral else None
+        partner = keys.index(rule.judged_with) if rule.judged_with in keys[i + 1:] else None
+        if neutral is not None:
+            keep = not_worse(before, after) and neutral["after"] < neutral["before"]
+        elif partner is not None:
+            keep = better(before, stats(step_findings[partner]))
+        else:
+            keep = better(before, after)
+        decisions.append(keep)
+        neutrals.append(neutral)
+        partners.append(partner)
+    for i, partner in enumerate(partners):
+        if partner is not None and not decisions[partner]:
+            decisions[i] = False  # it only prepares the other rule
+    # a subscription that a later kept rule makes fire for other events (a widened trigger): the earlier
+    # changes to it stay, even where the events it had before did not need them
+    retriggered = [set() for _ in found]
+    for i, table in enumerate(per_subscription):
+        if decisions[i]:
+            names = {name for name, row in table.items() if len(row) > 6 and row[6]}
+            for j in range(i):
+                retriggered[j] |= names
+    subs = base_subs
+    previous = base_findings
+    for (rule, tried, changes), current, table, keep, neutral, partner, later in zip(
+            found, step_findings, per_subscription, decisions, neutrals, partners, retriggered):
+        before, after = stats(previous), stats(current)
+        applied = changes
+        if keep:
+            needed = None if neutral is not None else {name for name, row in table.items() if row[1]} | later
+            subs, applied = apply_only(rule, subs, evidence, needed)
+            # kept for the events a later change sends to this subscription, not for those it had here
+            applied = [{**c, "for_later_events": True} if c["subscription"] in later and
+                       not (table.get(c["subscription"]) or [0, 0])[1] else c for c in applied]
+        figures = {
+            "mode": mode,
+            # figures on the events of this mode, cumulative in the order listed
+            "events": current.events,
+            "parity_before": previous.parity,
+            "parity_after": current.parity,
+            "parity_exact_before": previous.parity_exact,
+            "parity_exact_after": current.parity_exact,
+            # events with a chart-level difference: a fix that turns a lost event into one sent with a field
+            # difference does not raise this figure, and never looks like a regression
+            "chart_events_before": previous.chart_events,
+            "chart_events_after": current.chart_events,
+            # the same without the differences only a change outside the mappings closes (device modes)
+            "mappable_chart_events_before": mappable_chart_events(previous),
+            "mappable_chart_events_after": mappable_chart_events(current),
+            "lost_before": before["lost"],
+            "lost_after": after["lost"],
+            "errors_before": before["errors"],
+            "errors_after": after["errors"],
+            "field_differences_before": before["fields"],
+            "field_differences_after": after["fields"],
+            "category_events_before": _category_count(previous, rule.category),
+            "category_events_after": _category_count(current, rule.category),
+            "figures_moved": moved(before, after),
+            "kept": keep,
+        }
+        if neutral is not None:
+            figures["neutral"] = neutral
+        if partner is not None:
+            figures["judged_with"] = found[partner][0].title
+        entries.extend(recommendation_entries(rule, applied, table, **figures))
+        previous = current  # cumulative: the next rule is measured against this one
+    return subs, entries
+
+
+def _category_count(findings, category: str) -> int:
+    f = findings.findings.get(category)
+    return f.count if f else 0
 
 
 # -- what remains ------------------------------------------------------------------------------------

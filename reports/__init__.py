@@ -92,6 +92,12 @@ def _json_text(value: Any, indent: int | None = 2) -> str:
     return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
 
 
+def _subscriptions_text(subs: list) -> str:
+    from migrate.config import json_text
+
+    return json_text(subs, indent=2, width=100)
+
+
 def _finite(obj: Any) -> Any:
     """JSON has no NaN/Infinity: such figures become null."""
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -251,6 +257,7 @@ def _variants(model: dict) -> list[dict]:
                 "events": events,
                 "matched": variant.get("matched"),
                 "matched_exact": variant.get("matched_exact"),
+                "outside_mappings": variant.get("outside_mappings") or {},
                 "categories": cats,
                 "chart": _bars(
                     [(c["title"] or c["category"], (c.get("count") or 0) / top if top else 0, str(c.get("count") or 0), "cat") for c in cats]
@@ -360,8 +367,9 @@ def _view(model: dict) -> dict:
         "recommendations": model.get("recommendations") or [],
         "residuals": model.get("residuals") or [],
         "detections": model.get("detections") or [],
-        "recommended_json": _json_text(subs.get("recommended") or []),
-        "translated_json": _json_text(subs.get("translated") or []),
+        # as in recommended-subscriptions.json: short objects on one line
+        "recommended_json": _subscriptions_text(subs.get("recommended") or []),
+        "translated_json": _subscriptions_text(subs.get("translated") or []),
         "has_recommended": bool(subs.get("recommended")),
         "subscriptions_mode": subs.get("mode"),
     }
@@ -382,6 +390,10 @@ _md_env: jinja2.Environment | None = None
 
 def _common(env: jinja2.Environment) -> jinja2.Environment:
     env.filters["pct"] = pct
+    env.filters["rec_groups"] = recommendation_groups
+    env.filters["change_lines"] = change_lines
+    env.filters["sub_label"] = _subscription_label
+    env.filters["sub_figures"] = subscription_figures_text
     env.filters["grade"] = grade
     env.filters["json_text"] = _json_text
     env.tests["note"] = is_note
@@ -471,7 +483,6 @@ def _get_md_env() -> jinja2.Environment:
         _md_env = _common(env)
         env.filters["code"] = md_code
         env.filters["block"] = md_block
-        env.filters["by_rule"] = _by_rule
         env.filters["pct"] = lambda v, d=1: _Raw(pct(v, d))
     return _md_env
 
@@ -604,22 +615,24 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
         )
     if view["recommendations"]:
         out.append("")
-        out.append("Recommended changes (figures on the events of that mode, cumulative):")
-        out.append(
-            tabulate(
-                [
-                    [r.get("mode", ""), _cell(r.get("title"), 50), _cell(subscriptions, 30),
-                     f"{pct(r.get('parity_before'))} -> {pct(r.get('parity_after'))}",
-                     f"{r['chart_events_before']} -> {r['chart_events_after']}" if "chart_events_before" in r else "",
-                     f"{pct(r.get('parity_exact_before'))} -> {pct(r.get('parity_exact_after'))}",
-                     "" if r.get("kept", True) else "not applied"]
-                    for r, subscriptions in _by_rule(view["recommendations"])
-                ],
-                headers=["mode", "change", "subscriptions", "chart parity", "events changing charts", "exact parity",
-                         ""],
-                tablefmt="simple",
-            )
-        )
+        out.append(textwrap.fill(
+            "Recommended changes, each verified by replaying your events (rule figures: the events of that mode, "
+            "cumulative in this order; per subscription: the events that fired it, how many differ from Classic "
+            "in chart numbers and in any stored field, before -> after; chart: not counting the Amplitude SDK's device ids "
+            "and sessions, which no mapping reaches). Whole values: report.md, report.json.",
+            110))
+        for g in recommendation_groups(view["recommendations"]):
+            out.append("")
+            out.append(_cell(f"{g['mode'] + ': ' if g['mode'] else ''}{g['title']} [{g['status']}]", 160)
+                       .replace("→", "->"))
+            out.append(textwrap.fill(g["figures"].replace("→", "->"), 110, initial_indent="  ",
+                                     subsequent_indent="  "))
+            out.append(textwrap.indent(tabulate(
+                [[_cell(_subscription_label(r), 64), *subscription_figures_text(r),
+                  "\n".join(_cell(line, 180) for line in change_lines(r, 44)) or "(no field change)"]
+                 for r in g["rows"]],
+                headers=["subscription", "events", "chart differs", "any field differs", "field: before -> after"],
+                tablefmt="simple").replace(" → ", " -> "), "  "))
     if view["residuals"]:
         out.append("")
         out.append("Remaining differences:")
@@ -644,17 +657,137 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
     return _printable("\n".join(out) + "\n")
 
 
-def _by_rule(recommendations: list[dict]) -> list[tuple[dict, str]]:
-    """One terminal row per rule and mode (a rule that changes several subscriptions gives one
-    recommendation each): the first of them and the subscriptions covered ("Track Calls +5")."""
-    rows: list[tuple[dict, list[str]]] = []
+FIGURE_NAMES = {"mappable": "chart parity (what mappings can close)", "chart": "chart parity",
+                "lost": "events losing a record", "exact": "exact parity", "errors": "events with delivery errors",
+                "fields": "differing fields (chart or breakdown, counted per event)"}
+CHANGE_VALUE_CHARS = 72  # a before/after value longer than this is cut in tables (report.json has it whole)
+
+
+def change_value(value: Any, limit: int | None = CHANGE_VALUE_CHARS, *, absent: str = "(not set)") -> str:
+    """A mapping value as compact JSON on one line, cut to `limit` characters (None: whole)."""
+    if value is None:
+        return absent
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = _strip_controls(text)
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
+DIFF_CONTEXT = 12  # characters kept on each side of the part that changed, when a long value is cut
+
+
+def _changed_part(before: str, after: str, limit: int) -> tuple[str, str]:
+    """Two long values cut to the part where they differ (with a little context), so that a change deep in a
+    long mapping (an object appended to an @merge) stays visible: `…,{"event_id":…}]…`."""
+    prefix = 0
+    while prefix < min(len(before), len(after)) and before[prefix] == after[prefix]:
+        prefix += 1
+    suffix = 0
+    while (suffix < min(len(before), len(after)) - prefix and before[-1 - suffix] == after[-1 - suffix]):
+        suffix += 1
+    start = prefix - DIFF_CONTEXT if prefix > 2 * DIFF_CONTEXT else 0
+
+    def cut(text: str) -> str:
+        end = min(len(text) - suffix + DIFF_CONTEXT, len(text))
+        part = text[start:end]
+        if len(part) > limit:
+            part = part[: limit - 1] + "…"
+        elif end < len(text):
+            part += "…"
+        return ("…" if start else "") + part
+
+    return cut(before), cut(after)
+
+
+def change_lines(r: dict, limit: int | None = CHANGE_VALUE_CHARS) -> list[str]:
+    """One recommendation's field changes as "field: before → after" lines (mapping. prefix dropped); long
+    values are cut to the part that changed."""
+    out = []
+    for c in r.get("changes") or []:
+        name = str(c.get("field", "")).removeprefix("mapping.")
+        cut = None if limit is None else limit * 2 if name == "subscribe" else limit  # a trigger is read whole
+        before = change_value(c.get("before"), None)
+        after = change_value(c.get("after"), None, absent="(removed)")
+        if cut is not None and c.get("before") is not None and c.get("after") is not None and \
+                max(len(before), len(after)) > cut:
+            before, after = _changed_part(before, after, cut)
+        else:
+            before = change_value(c.get("before"), cut)
+            after = change_value(c.get("after"), cut, absent="(removed)")
+        out.append(f"{name}: {before} → {after}")
+    return out
+
+
+def recommendation_status(r: dict) -> str:
+    """Why a rule was applied or not, in a few words, from the figures compare recorded."""
+    neutral = r.get("neutral")
+    if r.get("kept", True):
+        if r.get("judged_with"):
+            return f"applied with “{r['judged_with']}”, which needs it"
+        if neutral:
+            return f"applied: {neutral.get('figure')} {neutral.get('before')} → {neutral.get('after')}"
+        return "applied"
+    if neutral:
+        return f"not applied: {neutral.get('figure')} does not improve ({neutral.get('before')} → {neutral.get('after')})"
+    moved = r.get("figures_moved")
+    if moved == []:
+        return "not applied: it moves no figure"
+    if moved:
+        return f"not applied: {FIGURE_NAMES.get(moved[0], moved[0])} gets worse"
+    return "not applied: it lowered parity"
+
+
+def recommendation_figures(r: dict) -> str:
+    """The rule's figures on the events of its mode (cumulative), the moved ones first."""
+    parts = [f"chart parity {pct(r.get('parity_before'))} → {pct(r.get('parity_after'))}",
+             f"exact parity {pct(r.get('parity_exact_before'))} → {pct(r.get('parity_exact_after'))}"]
+    if "chart_events_before" in r:
+        parts.append(f"events changing charts {r['chart_events_before']} → {r['chart_events_after']}")
+    if r.get("mappable_chart_events_before") not in (None, r.get("chart_events_before")):
+        # device modes: most events keep the SDK's device id, which no mapping reaches
+        parts.append(f"of them, with a difference a mapping can close {r['mappable_chart_events_before']} → "
+                     f"{r['mappable_chart_events_after']}")
+    if isinstance(r.get("category_events_before"), int) and isinstance(r.get("category_events_after"), int):
+        parts.append(f"events with {r.get('category')} differences {r['category_events_before']} → "
+                     f"{r['category_events_after']}")
+    moved = r.get("figures_moved") or []
+    for key, name in (("lost", "lost_"), ("errors", "errors_"), ("fields", "field_differences_")):
+        if key in moved and f"{name}before" in r:
+            parts.append(f"{FIGURE_NAMES[key]} {r[name + 'before']} → {r[name + 'after']}")
+    return "; ".join(parts)
+
+
+def subscription_figures_text(r: dict) -> tuple[str, str, str]:
+    """(events, chart differs before → after, any field differs before → after) of the events that fired
+    the recommendation's subscription."""
+    f = r.get("subscription_figures") or {}
+    if not f:
+        return "", "", ""
+    return (str(f.get("events", 0)), f"{f.get('chart_before', 0)} → {f.get('chart_after', 0)}",
+            f"{f.get('exact_before', 0)} → {f.get('exact_after', 0)}")
+
+
+def recommendation_groups(recommendations: list[dict]) -> list[dict]:
+    """The recommendations by rule and mode, in order: {"mode", "title", "description", "status", "kept",
+    "figures", "rows"}, one row per subscription (a recommendation names exactly one)."""
+    groups: list[dict] = []
     for r in recommendations:
         key = (r.get("mode"), r.get("rule") or r.get("title"))
-        if rows and (rows[-1][0].get("mode"), rows[-1][0].get("rule") or rows[-1][0].get("title")) == key:
-            rows[-1][1].append(str(r.get("subscription") or ""))
-        else:
-            rows.append((r, [str(r.get("subscription") or (r.get("change") or {}).get("subscription") or "")]))
-    return [(r, names[0] + (f" +{len(names) - 1}" if len(names) > 1 else "")) for r, names in rows]
+        if not groups or groups[-1]["key"] != key:
+            groups.append({"key": key, "mode": r.get("mode"), "title": r.get("title"),
+                           "description": r.get("description"), "kept": r.get("kept", True) is not False,
+                           "status": recommendation_status(r), "figures": recommendation_figures(r), "rows": []})
+        groups[-1]["rows"].append(r)
+    return groups
+
+
+def _subscription_label(r: dict) -> str:
+    name = str(r.get("subscription") or (r.get("change") or {}).get("subscription") or "")
+    change = r.get("change") or {}
+    if change.get("for_later_events"):
+        return f"{name} (for events a later change routes here)"
+    if change.get("kind") == "new_subscription":
+        return f"{name} (new" + (f", copy of {change['copy_of']})" if change.get("copy_of") else ")")
+    return name
 
 
 def _matched(view: dict, name: str) -> str:

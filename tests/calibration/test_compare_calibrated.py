@@ -60,6 +60,15 @@ def test_export_backed_compare_says_which_side_is_which(settings_doc, events_pat
     assert "from the Amplitude export" in model["inputs"]["classic_side"]["lines"][0]
 
 
+def test_export_counts_add_up_over_the_modes(settings_doc, events_path, export):
+    # per source: each mode joins its own events to the export, and the counts are summed over the modes
+    model = compare(settings_doc, [events_path], amplitude_export=export, recommend=False)
+    assert len(model["inputs"]["modes"]) > 1
+    side = model["inputs"]["classic_side"]["export"]
+    assert side["events_covered"] == side["events_from_export"] > 0
+    assert side["rows_used"] <= side["rows"]
+
+
 def test_cli_calibrate_then_compare(tmp_path, settings_doc, events_path, export):
     settings = tmp_path / "classic.json"
     settings.write_text(json.dumps(settings_doc))

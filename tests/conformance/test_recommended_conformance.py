@@ -41,6 +41,13 @@ HAND_MADE = [
     {"type": "track", "event": "Viewed", "userId": "user-1", "context": {
         "library": {"name": "analytics-ios", "version": "4"}, "os": {"name": "iOS"}, "device": {"type": ""}}},
     {"type": "identify", "userId": "user-1", "traits": {"plan": "pro", "logins": 2, "address": {"city": "Berlin"}}},
+    # integrations.Amplitude.groups as a plain @path inside the user_properties @merge: an object, and the
+    # `false` a path walk returns when the options object is `false` (the merge ignores it)
+    {"type": "track", "event": "Joined", "userId": "user-1", "context": {"traits": {"plan": "pro"}},
+     "integrations": {"Amplitude": {"groups": {"company": "acme-1"}}}},
+    {"type": "track", "event": "Joined", "userId": "user-1", "context": {"traits": {"plan": "pro"},
+                                                                         "campaign": {"source": "news"}},
+     "integrations": {"Amplitude": False, "Actions Amplitude": True}},
 ]
 
 

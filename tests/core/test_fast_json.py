@@ -71,3 +71,21 @@ def test_invalid_lines_raise_the_reference_parsers_error():
 def test_non_finite_numbers_are_written_as_null_like_json_stringify():
     line = {"a": float("nan"), "b": [float("inf"), 1.5], "c": "\ud800"}
     assert json_line(line) == json_text(line) == '{"a":null,"b":[null,1.5],"c":"\\ud800"}'
+
+
+def test_subscription_text_puts_short_objects_on_one_line():
+    from migrate.config import json_text
+
+    subs = [{"name": "Track Calls", "mapping": {
+        "user_id": {"@path": "$.userId"},
+        "device_id": {"@if": {"exists": {"@path": "$.context.device.id"}, "then": {"@path": "$.context.device.id"},
+                              "else": {"@path": "$.anonymousId"}}},
+        "odd": ["\ud800", float("nan"), "ü"]}}]
+    text = json_text(subs, indent=2, width=60)
+    lines = text.splitlines()
+    assert '      "user_id": {"@path": "$.userId"},' in lines
+    assert all(len(line) <= 60 for line in lines if line.strip().startswith('"') and line.rstrip().endswith("},"))
+    assert '"\\ud800"' in text and "null" in text and "ü" in text  # as json_text writes them without width
+    back = json.loads(text)
+    assert back[0]["mapping"]["device_id"] == subs[0]["mapping"]["device_id"]
+    assert json_text(subs, indent=2, width=10 ** 6).count("\n") == 0

@@ -302,3 +302,90 @@ def test_scrub_secrets_masks_key_value_pairs_text_and_known_values():
         assert secret not in text, secret
     assert out[2]["value"] == "north_america"
     assert out[3].startswith("POST api_key=" + reports.MASK + "&event=")
+
+
+# ------------------------------------------------------------------------------------------------ recommendations
+
+def _recommendations(hostile=False):
+    name = "Track <b>|Calls</b> `x`" if hostile else "Track Calls"
+    base = {"rule": "library", "mode": "cloud", "title": 'library = "segment" as in Classic', "category": "platform_fields",
+            "description": "d", "kind": "patch", "parity_before": 0.75, "parity_after": 0.75,
+            "parity_exact_before": 0.07, "parity_exact_after": 0.07, "chart_events_before": 126,
+            "chart_events_after": 126, "field_differences_before": 2190, "field_differences_after": 1755,
+            "figures_moved": ["fields"], "kept": True}
+    long_value = {"behavior": "use_mapping", "mapping": {"@path": "$.context.library.name" + "x" * 200}}
+    rows = []
+    for sub, figures in ((name, (290, 290, 29, 29, 290, 290)), ("Named Pages", (60, 60, 60, 60, 60, 60))):
+        change = {"kind": "patch", "subscription": sub,
+                  "changes": [{"field": "mapping.library2", "before": long_value, "after": {"behavior": "auto"}}]}
+        rows.append({**base, "subscription": sub, "change": change, "changes": change["changes"],
+                     "subscription_figures": dict(zip(("events", "changed", "chart_before", "chart_after",
+                                                       "exact_before", "exact_after"), figures))})
+    idle = {**base, "rule": "idfv", "title": "No idfv", "subscription": "Track Calls", "kept": False,
+            "figures_moved": [], "subscription_figures": {},
+            "changes": [{"field": "mapping.idfv", "before": {"@path": "$.context.device.id"}, "after": None}]}
+    idle["change"] = {"kind": "patch", "subscription": "Track Calls", "changes": idle["changes"]}
+    return rows + [idle]
+
+
+def test_terminal_shows_each_subscription_with_its_figures_and_field_changes(make_report_model):
+    model = make_report_model()
+    model["recommendations"] = _recommendations()
+    text = reports.render_terminal(model)
+    section = text[text.index("Recommended changes"):]
+    assert 'cloud: library = "segment" as in Classic [applied]' in section
+    assert "differing fields (chart or breakdown, counted per event) 2190 -> 1755" in " ".join(section.split())
+    track = next(line for line in section.splitlines() if line.strip().startswith("Track Calls"))
+    assert re.search(r"Track Calls\s+290\s+29 -> 29\s+290 -> 290\s+library2: ", track)
+    assert '-> {"behavior":"auto"}' in track and "…" in track and "x" * 60 not in track  # long values cut
+    assert "Named Pages" in section and "Track Calls +1" not in section  # one row per subscription
+    assert "No idfv [not applied: it moves no figure]" in section
+
+
+def test_markdown_and_html_recommendations_per_subscription(make_report_model):
+    model = make_report_model()
+    model["recommendations"] = _recommendations(hostile=True)
+    md = reports.render_markdown(model)
+    assert "#### cloud: library \\= \"segment\" as in Classic (applied)" in md or "#### cloud: library" in md
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "library2" in line]
+    assert len(rows) == 2 and all(len(re.findall(r"(?<!\\)\|", _outside_code(r))) == 5 for r in rows)
+    assert "290; 290 → 290" not in md and "29 → 29; 290 → 290" in md
+    plain = _outside_code(md)
+    assert "<b>" not in plain and "&lt;b&gt;" in plain
+    html = reports.render_html(model)
+    assert "<b>|Calls</b>" not in html and "&lt;b&gt;|Calls&lt;/b&gt;" in html
+    assert "not applied: it moves no figure" in html and "differ from Classic in chart numbers 29 → 29" in html
+
+
+def test_a_long_value_is_cut_to_the_part_that_changed():
+    merge = {"@merge": {"objects": [{"@path": "$.properties"}, {"country": {"@path": "$.__remove_key__"}}],
+                        "direction": "right"}}
+    after = {"@merge": {"objects": merge["@merge"]["objects"] + [{"event_id": {"@path": "$.__remove_key__"}}],
+                        "direction": "right"}}
+    rec = {"changes": [{"field": "mapping.event_properties", "before": merge, "after": after}]}
+    (line,) = reports.change_lines(rec, 40)
+    before, after_text = line.removeprefix("event_properties: ").split(" → ")
+    assert before != after_text and '"event_id"' in after_text and len(after_text) <= 42
+    assert reports.change_lines({"changes": [{"field": "mapping.idfv", "before": {"@path": "$.x"}, "after": None}]}) \
+        == ['idfv: {"@path":"$.x"} → (removed)']
+
+
+def test_recommendations_in_the_terminal_and_markdown_snapshot(make_report_model, snapshot):
+    # the per-subscription layout a reviewer reads; update deliberately (pytest --snapshot-update)
+    model = make_report_model()
+    model["recommendations"] = _recommendations()
+    text = reports.render_terminal(model)
+    md = reports.render_markdown(model)
+    assert text[text.index("Recommended changes"):text.index("Remaining differences")] == snapshot
+    assert md[md.index("### Recommended changes"):md.index("### Remaining differences")] == snapshot
+
+
+def test_device_mode_recommendation_leads_with_the_events_a_mapping_can_fix(make_report_model):
+    model = make_report_model()
+    model["recommendations"] = _recommendations()
+    for r in model["recommendations"][:2]:
+        r.update(mode="web", parity_before=0.018, parity_after=0.018, chart_events_before=269, chart_events_after=269,
+                 mappable_chart_events_before=233, mappable_chart_events_after=128)
+    html = reports.render_html(model)
+    assert re.search(r'233 → <span class="up">128</span> <span class="small muted">events a mapping can fix', html)
+    assert "of them, with a difference a mapping can close 233 → 128" in html

@@ -281,8 +281,8 @@ def test_web_mode_gets_event_and_user_property_recommendations():
 
 # -- verification ----------------------------------------------------------------------------------------------
 
-def _stats(chart, lost=0, exact=0, errors=0):
-    return {"events": 100, "chart": chart, "exact": exact, "lost": lost, "errors": errors}
+def _stats(chart, lost=0, exact=0, errors=0, fields=0):
+    return {"events": 100, "chart": chart, "exact": exact, "lost": lost, "errors": errors, "fields": fields}
 
 
 def test_better_judges_by_chart_parity_first():
@@ -292,7 +292,62 @@ def test_better_judges_by_chart_parity_first():
     assert R.better(_stats(90, lost=5, exact=40), _stats(90, lost=0, exact=39))
     assert R.better(_stats(90, errors=20), _stats(90, errors=3))
     assert not R.better(_stats(90, errors=3), _stats(90, errors=20))
-    assert R.better(_stats(90), _stats(90))  # a change that makes nothing worse is kept
+    assert not R.better(_stats(90), _stats(90))  # a change that moves no figure is not applied
+    # one field fixed on events that still differ in another (library = "segment" while os_name differs)
+    assert R.better(_stats(90, fields=300), _stats(90, fields=26))
+    assert not R.better(_stats(90, exact=10, fields=300), _stats(90, exact=9, fields=26))
+    assert R.moved(_stats(90, fields=300), _stats(90, fields=26)) == ["fields"]
+
+
+def _findings(events, subs, mode="cloud"):
+    agg = VariantFindings("x")
+    pair = Pair(subs, mode)
+    for ev in events:
+        c, a, _, outcome = pair.run(ev)
+        agg.add(ev, outcome, c, a)
+    return agg
+
+
+def test_settle_drops_a_rule_that_moves_no_figure_and_keeps_changes_where_they_matter():
+    # idfv on Android: the SDK sent none, Actions' default maps context.device.id -> a real stored field
+    screen = event("screen", library="analytics-android", name="Home", context={"device": {"id": "dev-12345"}})
+    track = event(library="analytics-android", event="Song Played", context={"device": {"id": "dev-12345"}})
+    subs = translated("android")
+    evidence = R.Evidence(_findings([screen, track], subs, "android"), [], "android",
+                          classic.load_settings(SETTINGS)[0])
+    idfv = next(r for r in R.RULES if r.key == "idfv")
+    batch = next(r for r in R.RULES if r.key == "batch_endpoint")
+    after_idfv, idfv_changes = idfv.apply(subs, evidence)
+    after_batch, batch_changes = batch.apply(after_idfv, evidence)  # moves no replayed figure
+    steps = [(idfv, after_idfv, idfv_changes), (batch, after_batch, batch_changes)]
+    found = [_findings([screen, track], s, "android") for s in (after_idfv, after_batch)]
+    # the track fired Track Calls and its records changed; Order Completed Calls fired for nothing
+    per_sub = [{"Track Calls": [1, 1, 0, 0, 1, 1, 0]}, {"Track Calls": [1, 0, 0, 0, 1, 1, 0]}]
+    settled, entries = R.settle(steps, found, per_sub, evidence.findings, subs, evidence, "android")
+    kept = {(e["rule"], e["subscription"]) for e in entries if e["kept"]}
+    assert kept == {("idfv", "Track Calls")}
+    assert [e["figures_moved"] for e in entries if e["kept"]] == [["fields"]]
+    by_name = {s["name"]: s for s in settled}
+    assert "idfv" not in by_name["Track Calls"]["mapping"]
+    assert "idfv" in by_name["Order Completed Calls"]["mapping"]  # no event showed it was needed there
+    # the batch endpoint moves no replayed figure: its stated figure (peak_eps) is 0 here, so not applied
+    not_applied = [e for e in entries if e["rule"] == "batch_endpoint"]
+    assert not_applied and not any(e["kept"] for e in not_applied)
+    assert not_applied[0]["neutral"]["before"] == not_applied[0]["neutral"]["after"] == 0
+    assert all(s["mapping"].get("use_batch_endpoint") is not True for s in settled
+               if s["partnerAction"] in R.EVENT_ACTIONS)
+
+
+def test_a_wire_level_rule_is_kept_by_its_stated_figure():
+    subs = translated()
+    evidence = R.Evidence(None, [{"kind": "peak_eps", "count": 2, "examples": [{"peak_eps": 45}]}], "cloud", {})
+    batch = next(r for r in R.RULES if r.key == "batch_endpoint")
+    after, changes = batch.apply(subs, evidence)
+    same = _findings([event()], subs)
+    settled, entries = R.settle([(batch, after, changes)], [same], [{}], same, subs, evidence, "cloud")
+    assert entries and all(e["kept"] for e in entries)
+    assert entries[0]["neutral"]["before"] == 2 and entries[0]["neutral"]["after"] == 0
+    assert settled == after
 
 
 # -- the shape of a recommendation --------------------------------------------------------------------------
@@ -401,7 +456,10 @@ def test_web_revenue_becomes_the_integration_revenue_event():
     assert "web_revenue" in {rule.key for rule, _, _ in steps}
     new = [c for _, _, changes in steps for c in changes if c["kind"] == "new_subscription"]
     assert [c["subscription"] for c in new] == [R.WEB_REVENUE]
-    assert all(c["before"] is None for c in new[0]["changes"])
+    # shown as what differs from the subscription it copies, not as a whole mapping
+    assert new[0]["copy_of"] == "Order Completed Calls"
+    fields = {c["field"] for c in new[0]["changes"]}
+    assert {"subscribe", "mapping.event_type", "mapping.price"} <= fields and "mapping.user_id" not in fields
     pair = Pair(subs, "web")
     for ev in (order, renewal, free):
         c, a, errors, outcome = pair.run(ev)
@@ -448,3 +506,30 @@ def test_device_mode_residuals_explain_the_sdk_not_classic_cloud():
                 assert "Classic cloud" not in text and "Amplitude" in text and "SDK" in text, (mode, text)
         cloud = {r["category"]: r for r in R.residuals(agg, "cloud")}
         assert "SDK" not in cloud["platform_fields"]["explanation"]
+
+
+# -- the smallest mapping that sends the same ----------------------------------------------------------------
+
+@pytest.mark.parametrize("integrations", [{"Amplitude": {"groups": {"company": "acme-1"}}}, {"Amplitude": False},
+                                          {"Amplitude": True}, {}, {"Amplitude": {"groups": "acme"}}])
+def test_groups_as_a_plain_path_inside_the_merge_gives_what_the_option_lookup_gives(integrations):
+    from migrate.translate import amplitude_option
+    ev = event(context={"traits": {"plan": "pro"}}, integrations=integrations)
+    plain = {"@merge": {"objects": [{"@path": "$.context.traits"}, {"@path": "$.integrations.Amplitude.groups"}],
+                        "direction": "right"}}
+    lookup = {"@merge": {"objects": [{"@path": "$.context.traits"}, amplitude_option("groups")],
+                         "direction": "right"}}
+    assert transform({"v": plain}, ev) == transform({"v": lookup}, ev)
+
+
+def test_utm_left_to_set_always_stores_what_classic_stored():
+    ev = event(context={"traits": {"plan": "pro", "utm_source": "old", "utm_term": "t"},
+                        "campaign": {"source": "news", "medium": "email"}})
+    subs, steps = recommended([ev], only={"user_properties"})
+    track = next(s for s in subs if s["name"] == "Track Calls")
+    assert "utm_source" in track["mapping"]["setAlways"]  # the preset's $set of utm_* stays
+    assert "campaign" not in json.dumps(track["mapping"]["user_properties"])
+    c, a, _, outcome = Pair(subs).run(ev)
+    assert not [p for p in chart_paths(outcome) if p.startswith("user_properties")]
+    assert a[0]["user_properties"]["$set"]["utm_source"] == "news" and \
+        a[0]["user_properties"]["$set"]["utm_term"] == "t"
