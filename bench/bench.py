@@ -172,6 +172,8 @@ def bench_commands(n: int, compare_n: int, seed: int, workdir: Path, trees: dict
     for name, (count, args) in runs.items():
         for label, code in trees.items():
             quiet = ["--quiet"] if _has_quiet(code) else []
+            if _has_workers(code):
+                quiet += ["--workers", "1"]  # per-core figures; the workers rows measure the rest
             result = run_command(args[:-1] + quiet + args[-1:], code)
             result["events"] = count
             result["events_per_cpu_second"] = count / result["cpu_seconds"] if result["cpu_seconds"] else None
@@ -208,6 +210,10 @@ def bench_compare_passes(compare_path: Path, settings_path: Path, trees: dict[st
         else:
             out[label] = {"error": proc.stderr[-2000:]}
     return out
+
+
+def _has_workers(code: Path) -> bool:
+    return (code / "migrate" / "replay.py").exists()
 
 
 def _has_quiet(code: Path) -> bool:
@@ -253,11 +259,63 @@ def bench_stream(n: int, seed: int, workdir: Path, code: Path) -> dict:
     return result
 
 
+def bench_identity(n: int, seed: int, workdir: Path, code: Path, workers: int = 2) -> dict:
+    """`compare` (with recommendations) on n generated events with --workers 1 and --workers N: report.json
+    must be identical byte for byte (generated_at fixed through SOURCE_DATE_EPOCH, personal data kept so
+    that no per-run pseudonym key differs)."""
+    events_path = workdir / "identity-events.jsonl"
+    with open(events_path, "w", encoding="utf-8") as out:
+        for event in generate_events(n, seed):
+            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+    classic_settings = ROOT / "examples" / "classic-settings.json"
+    os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
+    result: dict = {"events": n, "workers": workers}
+    reports = {}
+
+    def one(count: int) -> None:
+        report_dir = workdir / f"identity-report-{count}"
+        result[f"workers {count}"] = run_command(
+            ["compare", "--settings", str(classic_settings), "--pii", "keep", "--quiet", "--workers", str(count),
+             "--report", str(report_dir), str(events_path)], code)
+        reports[count] = (report_dir / "report.json").read_bytes() if (report_dir / "report.json").exists() else b""
+
+    # both at once: only the reports are compared here (the workers rows of the benchmark time them)
+    runs = [threading.Thread(target=one, args=(count,)) for count in (1, workers)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    result["identical"] = bool(reports[1]) and reports[1] == reports[workers]
+    result["report_bytes"] = len(reports[1])
+    return result
+
+
+def bench_workers(n: int, seed: int, workdir: Path, code: Path, workers: int = 2) -> dict:
+    """`compare` with recommendations on n events, --workers 1 then --workers N: the wall-clock ratio (the
+    point of workers is the wall clock; CPU time only grows). The load average is recorded alongside:
+    on a machine shared with other work the ratio is a lower bound."""
+    events_path = workdir / "workers-events.jsonl"
+    with open(events_path, "w", encoding="utf-8") as out:
+        for event in generate_events(n, seed + 2):
+            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+    classic_settings = ROOT / "examples" / "classic-settings.json"
+    result: dict = {"events": n, "workers": workers, "load_before": os.getloadavg()[0]}
+    for count in (1, workers):
+        run = run_command(["compare", "--settings", str(classic_settings), "--quiet", "--workers", str(count),
+                           str(events_path)], code)
+        run["events_per_second"] = n / run["seconds"]
+        result[f"workers {count}"] = run
+    result["load_after"] = os.getloadavg()[0]
+    result["speedup"] = result["workers 1"]["seconds"] / result[f"workers {workers}"]["seconds"]
+    return result
+
+
 TARGETS = {  # events per CPU second as a share of orjson's parse rate (issue 10)
     "actions run": 0.07,
     "compare (with recommendations)": 0.02,
 }
 MAX_RSS_MIB = 300
+WORKERS_TARGET = 1.6  # compare --workers 2 against --workers 1, wall clock, on two cores
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,8 +330,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-compare", action="store_true")
     parser.add_argument("--skip-commands", action="store_true", help="no command runs on the corpus")
     parser.add_argument("--skip-stream", action="store_true")
+    parser.add_argument("--workers-events", type=int, default=8_000,
+                        help="corpus size for `compare --workers 2` against `--workers 1` (0: skip)")
+    parser.add_argument("--identity", type=int, metavar="N", default=0,
+                        help="only check that `compare --workers 1` and `--workers 2` write identical report.json "
+                             "on N generated events (slow for N=200000; not part of CI)")
     args = parser.parse_args(argv)
     code = args.code.resolve()
+    if args.identity:
+        with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
+            found = bench_identity(args.identity, args.seed, Path(tmp), code)
+        w1, w2 = found["workers 1"], found["workers 2"]
+        print(f"compare on {found['events']:,} generated events: report.json identical for --workers 1 and 2: "
+              f"{found['identical']} ({found['report_bytes']:,} bytes; run side by side in {w1['seconds']:.0f} s and "
+              f"{w2['seconds']:.0f} s), exit codes {w1['exit_code']}/{w2['exit_code']}")
+        _save(found, "identity")
+        return 0 if found["identical"] else 1
 
     events = corpus(args.events, args.seed)
     lines = [json.dumps(e, ensure_ascii=False).encode("utf-8") for e in generate_events(args.events, args.seed)]
@@ -291,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
             trees["this"] = code
             results["commands"] = bench_commands(args.events, args.compare_events, args.seed, Path(tmp), trees,
                                                  parse_rate, args.skip_compare)
+    if args.workers_events and not args.skip_compare and _has_workers(code):
+        with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
+            results["workers"] = bench_workers(args.workers_events, args.seed, Path(tmp), code)
     if not args.skip_stream:
         with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
             results["stream"] = bench_stream(args.stream_events, args.seed, Path(tmp), code)
@@ -333,6 +408,18 @@ def main(argv: list[str] | None = None) -> int:
                      "; ".join(f"{name.split(':')[0]} {t:.2f} ({t / first:.2f}x pass 1)" for name, t in times.items())))
     if passes is not None:
         results["commands"]["compare passes"] = passes
+    found = results.get("workers")
+    if found:
+        for count in (1, found["workers"]):
+            run = found[f"workers {count}"]
+            rows.append((f"compare --workers {count} (with recommendations)", f"{found['events']:,}",
+                         f"{run['seconds']:.2f}", f"{run['events_per_second']:,.0f}",
+                         f"{found['events'] / run['cpu_seconds']:,.0f}" if run["cpu_seconds"] else "", "",
+                         f"EXIT {run['exit_code']}" if run["exit_code"] not in (0, 1) else ""))
+            failed = failed or run["exit_code"] not in (0, 1)
+        rows.append((f"compare --workers {found['workers']} vs --workers 1 (wall clock)", "", "", "", "", "",
+                     f"{found['speedup']:.2f}x (target >= {WORKERS_TARGET}x on two cores; load average "
+                     f"{found['load_before']:.1f} -> {found['load_after']:.1f} on {os.cpu_count()} cores)"))
     stream = results.get("stream")
     if stream:
         for name in ("actions run", "classic run"):
@@ -351,11 +438,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(tabulate(rows, headers=["run", "events", "seconds", "events/s", "per CPU s", "ratio to parse", "notes"],
                    disable_numparse=True))
-    out_dir = ROOT / "bench" / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out_path = out_dir / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out_path.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(f"results: {out_path.relative_to(ROOT)}")
+    _save(results, "bench")
     if failed:
         streamed = [stream["actions run"], stream["classic run"]] if stream else []
         commands = [run for by_tree in results["commands"].values() for run in by_tree.values()]
@@ -364,6 +447,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(run["stderr_tail"], file=sys.stderr)
         return 1
     return 0
+
+
+def _save(results: dict, prefix: str) -> None:
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out_path = out_dir / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out_path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"results: {out_path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from migrate.cli_options import (
     settings_option,
     strict_option,
     subscriptions_option,
+    workers_option,
 )
 from migrate.cli_pii import pii_options, pii_policy
 from migrate.events import ReadStats
@@ -62,11 +63,12 @@ def actions_group():
 @redact_option
 @pii_options("keep")
 @runtime_build_option
+@workers_option
 @strict_option
 @quiet_option
 @events_argument
 def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode, pii_keys, pii_salt, runtime_build,
-                strict, quiet, events):
+                workers, strict, quiet, events):
     """Run events through the Actions destination; print one JSON line per event.
 
     Each line holds the event's messageId, every subscription that fired with the HTTP requests it
@@ -81,6 +83,7 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode
     """
     from actions.user_agent import runtime_build as model_build
     from migrate.progress import Progress
+    from migrate.replay import workers_executor
     from migrate.run import run_actions
     from migrate.terraform import is_terraform_path
 
@@ -89,12 +92,14 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode
     redact = redact or is_terraform_path(settings_path)
     stats = ReadStats()
     with output_stream(output_path, mask=secrets if redact else ()) as out, model_build(runtime_build), \
-            Progress("actions run", stats=stats, enabled=not quiet) as progress:
+            Progress("actions run", stats=stats, enabled=not quiet) as progress, \
+            workers_executor(workers) as executor:
         summary = run_actions(
             settings_path, subscriptions_path, events, out,
             strict=strict, redact=redact, stats=stats,
             on_skip=skip_reporter(stats), pii=policy.pseudonymiser() if policy.masks else None,
             on_warning=lambda text: click.echo(f"warning: {text}", err=True), progress=progress,
+            executor=executor,
         )
     click.echo(summary.line(), err=True)
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 import click
 
-from migrate.canonical import records_from_requests
 from migrate.cli_io import InputError, output_stream, settings_secrets, skip_reporter
 from migrate.cli_errors import Group
 from migrate.cli_options import (
@@ -20,8 +19,9 @@ from migrate.cli_options import (
     settings_option,
     strict_option,
 )
+from migrate.cli_options import workers_option
 from migrate.cli_pii import pii_options, pii_policy
-from migrate.config import json_line, load_settings_file
+from migrate.config import load_settings_file
 from migrate.terraform import is_terraform_path
 from migrate.events import ReadStats, read_events
 from migrate.progress import Progress
@@ -74,45 +74,28 @@ def _calibrate(settings, known_path, paths, options, mode):
 
 
 def run_classic(emulator, paths, out, *, strict=False, redact=False, stats=None, on_skip=None,
-                on_event_skip=None, pii=None, progress=None) -> ClassicSummary:
-    """`pii`: a `migrate.pii.Pseudonymiser` to pseudonymise personal data in every line, or None (exact data);
-    `progress`: a `migrate.progress.Progress`, advanced once per event."""
-    from migrate.run import _no_progress, engine_failure, redact_request
+                on_event_skip=None, pii=None, progress=None, executor=None, chunk_lines=None) -> ClassicSummary:
+    """Every event through the emulator, one JSON line each, in input order (`migrate.replay.ClassicRun`).
+    `pii`: a `migrate.pii.Pseudonymiser` to pseudonymise personal data in every line, or None (exact data);
+    `progress`: a `migrate.progress.Progress`, advanced per chunk; `on_event_skip(count, event, reason)`:
+    for the first events the emulator skips; `executor`: where chunks run (None: this process)."""
+    from migrate import replay
 
     stats = stats if stats is not None else ReadStats()
-    summary = ClassicSummary()
-    write = out.write
-    advance = progress.advance if progress is not None else _no_progress
-    for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip):
-        advance()
-        message_id = event.get("messageId") if isinstance(event, dict) else None
-        try:
-            result = emulator.send(event)
-            requests = result["requests"]
-            records = result["records"]
-            if records is None:
-                records = records_from_requests(requests)
-        except Exception as exc:  # one odd event must not stop a long run: written as data and counted
-            summary.failed += 1
-            failed = {"messageId": message_id, "requests": [], "records": [], "error": engine_failure(exc)}
-            write(json_line(pii.scrub(failed) if pii is not None else failed))
-            write("\n")
-            continue
-        line = {"messageId": message_id,
-                "requests": [redact_request(r) for r in requests] if redact else requests,
-                "records": records}
-        if result.get("skipped"):
-            summary.skipped_events += 1
-            line["skipped"] = result["skipped"]
-            if on_event_skip is not None:
-                on_event_skip(summary.skipped_events, event, result["skipped"])
-        elif not records and result.get("note"):
-            line["note"] = result["note"]
-            summary.not_sent[result["note"]] = summary.not_sent.get(result["note"], 0) + 1
-        summary.requests += len(requests)
-        summary.records += len(records)
-        write(json_line(pii.scrub(line) if pii is not None else line))
-        write("\n")
+    job = replay.ClassicRun(emulator, redact=redact, pii=pii, strict=strict)
+    skipped = 0
+
+    def notes(partial):
+        nonlocal skipped
+        if on_event_skip is not None:
+            for position, (mid, reason) in enumerate(partial.event_skips, start=skipped + 1):
+                on_event_skip(position, {"messageId": mid}, reason)
+        skipped += partial.skipped_events
+
+    total = replay.run_lines(job, paths, out, stats, executor, on_skip=on_skip, progress=progress,
+                             on_partial=notes, chunk_lines=chunk_lines)
+    summary = ClassicSummary(skipped_events=total.skipped_events, requests=total.requests, records=total.records,
+                             failed=total.failed, not_sent=dict(total.not_sent))
     summary.events = stats.read
     summary.skipped_lines = stats.skipped_count
     summary.duplicates = stats.duplicates
@@ -140,11 +123,12 @@ def classic_group():
 @output_option("Write JSON lines here instead of standard output.")
 @redact_option
 @pii_options("keep")
+@workers_option
 @strict_option
 @quiet_option
 @events_argument
 def classic_run(settings_path, mode, classic_options, known_path, calibration_path, output_path, redact, pii_mode,
-                pii_keys, pii_salt, strict, quiet, events):
+                pii_keys, pii_salt, workers, strict, quiet, events):
     """Run events through the classic emulator; print one JSON line per event.
 
     Each line is {"messageId", "requests", "records"}: the HTTP requests cloud mode sends (empty for device
@@ -182,11 +166,15 @@ def classic_run(settings_path, mode, classic_options, known_path, calibration_pa
             click.echo(f"skipped event {event.get('messageId') if isinstance(event, dict) else ''}: {reason}",
                        err=True)
 
+    from migrate.replay import workers_executor
+
     stats = ReadStats()
     redact = redact or is_terraform_path(settings_path)
     with output_stream(output_path, mask=secrets if redact else ()) as out, \
-            Progress("classic run", stats=stats, enabled=not quiet) as progress:
+            Progress("classic run", stats=stats, enabled=not quiet) as progress, \
+            workers_executor(workers) as executor:
         summary = run_classic(emulator, events, out, strict=strict, redact=redact, stats=stats,
                               on_skip=skip_reporter(stats), on_event_skip=report_event_skip,
-                              pii=policy.pseudonymiser() if policy.masks else None, progress=progress)
+                              pii=policy.pseudonymiser() if policy.masks else None, progress=progress,
+                              executor=executor)
     click.echo(summary.line(), err=True)

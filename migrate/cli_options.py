@@ -20,6 +20,7 @@ __all__ = [
     "settings_option",
     "strict_option",
     "subscriptions_option",
+    "workers_option",
 ]
 
 MODES = ("cloud", "web", "ios", "android")
@@ -140,3 +141,11 @@ def calibration_option(func):
         "--calibration", "calibration_path", type=click.Path(dir_okay=False),
         help="calibration.json from `amplitude-migrate calibrate`: emulate Classic with the options your "
              "Amplitude export supports (--option values win).")(func)
+
+
+def workers_option(func):
+    return click.option(
+        "--workers", "workers", type=click.IntRange(min=1), default=None, metavar="N",
+        help="Processes that replay the events, chunk by chunk (default: this machine's cores; 1: in this "
+             "process). Results and output are the same for any N (docs/performance.md).",
+    )(func)

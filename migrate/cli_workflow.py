@@ -24,6 +24,7 @@ from migrate.cli_options import (
     settings_option,
     strict_option,
     subscriptions_option,
+    workers_option,
 )
 from migrate.cli_pii import pii_options, pii_policy
 from migrate.config import json_text, load_settings_file, load_subscriptions_doc
@@ -236,6 +237,7 @@ def _summary(model: dict) -> str:
 @click.option("--no-recommend", is_flag=True,
               help="Skip the recommendation passes: no recommended subscriptions, no recommended figures.")
 @runtime_build_option
+@workers_option
 @strict_option
 @quiet_option
 @pii_options("mask")
@@ -243,7 +245,7 @@ def _summary(model: dict) -> str:
 @events_argument
 def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_dir, fail_under, fail_under_exact,
                 max_skipped, dedupe, classic_options, calibration_path, export_path,
-                no_recommend, runtime_build, strict, quiet, pii_mode, pii_keys, pii_salt, events, destination_id=None,
+                no_recommend, runtime_build, workers, strict, quiet, pii_mode, pii_keys, pii_salt, events, destination_id=None,
                 existing_path=None, terraform_layout=None):
     """Replay your events through Classic and Actions, diff what Amplitude would store, and report.
 
@@ -266,6 +268,7 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
     from actions.user_agent import runtime_build as model_build
     from migrate.compare import compare
     from migrate.pii import protect_report
+    from migrate.replay import workers_executor
 
     options = dict(classic_options)
     overrides = _parse_source_modes(source_modes)
@@ -278,13 +281,13 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
     if subs_doc is not None:
         _lint(subs_doc, subscriptions_path)
     calibration = _load_calibration(calibration_path) if calibration_path else None
-    with model_build(runtime_build):
+    with model_build(runtime_build), workers_executor(workers) as executor:
         model = compare(
             settings_doc, list(events), settings_file=settings_path, subscriptions=subs_doc,
             subscriptions_file=subscriptions_path, mode=mode, source_modes=overrides, classic_options=options,
             calibration=calibration, calibration_file=calibration_path, amplitude_export=export_path,
             recommend=not no_recommend, strict=strict, progress=PassProgress(enabled=not quiet),
-            on_skip=lambda skip: None, dedupe=dedupe, max_skipped=max_skipped,
+            on_skip=lambda skip: None, dedupe=dedupe, max_skipped=max_skipped, executor=executor,
         )
     model["inputs"]["runtime_build"] = runtime_build
     # one boundary: everything printed or written for people below comes from the protected model

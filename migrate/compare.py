@@ -5,7 +5,8 @@ default, server libraries through cloud mode, analytics.js through web, the mobi
 Android). Every mode present gets its own translated subscriptions and its own recommendations: in Segment,
 each source connects to its own destination instance.
 
-Passes over the events (each pass re-reads the input files; standard input is spooled to a temporary file
+Passes over the events, each on the replay pipeline (`migrate.replay`: chunks, any number of workers, the same
+result; each pass re-reads the input files; standard input is spooled to a temporary file
 first, so nothing is kept in memory):
 
 1. Classic vs the untouched presets and vs the translated (or the user's) subscriptions; detections.
@@ -31,16 +32,15 @@ import tempfile
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from migrate.canonical import records_from_requests
+from migrate import replay
 from migrate.calibration import classic_side_summary
 from migrate.detect import Detections
-from migrate.differ import Difference, EventDiff, diff_event
-from migrate.events import DEFAULT_MAX_SKIPPED, ReadStats, check_input, read_events
-from migrate.findings import SourceTable, StepFigures, VariantFindings
-from migrate.impact import CHART, DEVICE_MODES, OUTSIDE_CHANGES, ImpactContext
+from migrate.events import DEFAULT_MAX_SKIPPED, ReadStats, check_input
+from migrate.findings import SourceTable, VariantFindings
+from migrate.impact import DEVICE_MODES, OUTSIDE_CHANGES
 from migrate.recommend import Evidence, candidates, residuals, settle
-from migrate.runner import Router, Runner, StepRunner
-from migrate.translate import translate
+from migrate.replay import CompareSetup, FinalPass, FirstPass, FirstPassPartial, ModeSetup, VerifyPass
+from migrate.runner import Router
 
 __all__ = ["compare", "VARIANT_LABELS", "ProgressFn", "headline"]
 
@@ -80,68 +80,36 @@ def spooled(paths: Iterable[str]):
             os.unlink(tmp)
 
 
-def _outcome(run, variant: str, ctx: ImpactContext | None = None) -> EventDiff:
-    vrun = run.variants[variant]
-    outcome = diff_event(run.classic_records, vrun.records, ctx)
-    for message in vrun.errors:
-        outcome.differences.append(Difference("error", f"actions: {message}", counts=False))
-    if run.classic_error:
-        outcome.differences.append(Difference("error", f"classic: {run.classic_error}", counts=True))
-    return outcome
-
-
 # residual categories of device-mode sources that only a change outside the mappings closes
 _OUTSIDE_BY_CATEGORY = {"device_id": "sdk_device_id", "session": "sdk_session"}
 
 
-def _context(event: dict, mode: str) -> ImpactContext:
-    ctx = event.get("context")
-    ip = ctx.get("ip") if isinstance(ctx, dict) else None
-    return ImpactContext(mode=mode, event_ip=ip if isinstance(ip, str) and ip else None)
+def _generated_at() -> str:
+    """Now, or SOURCE_DATE_EPOCH when set (reproducible reports)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class _Mode:
-    """Everything one connection mode needs: the emulator, the translation and the subscriptions."""
-
-    def __init__(self, mode: str, settings, classic_settings_doc, options: dict, user_subs):
-        import classic
-
-        self.mode = mode
-        self.emulator = classic.Emulator(settings, mode=mode, options=options)
-        naming = self.emulator.options.get("page_naming", "viewed")
-        self.translation = translate(classic_settings_doc, mode=mode, page_naming=naming)
-        self.primary_subs = user_subs if user_subs is not None else self.translation.subscriptions
-        self.recommended_subs = self.primary_subs
-        self.events = 0
-
-    def engine(self, subs):
-        import actions
-
-        return actions.Engine(settings=self.translation.settings, subscriptions=subs)
-
-
-def _run_pass(paths, router: Router, runners: Callable[[str], Runner], feed, *, label: str,
-              stats: ReadStats | None = None, strict: bool = False, on_skip=None,
-              progress: ProgressFn | None = None, dedupe: bool = False, names: dict | None = None) -> None:
-    """Route every event, run it through its mode's runner and hand (event, library, mode, run) to `feed`."""
+def _replay(job, paths, executor, names, drops, chunk_lines, progress: ProgressFn | None, label: str,
+            on_partial=None):
+    """One pass: the job over every chunk, folded in input order; progress per chunk."""
     n = 0
-    for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip, dedupe=dedupe, names=names):
-        library, mode = router.route(event)
-        run = runners(mode).run(event)
-        feed(event, library, mode, run)
-        n += 1
+
+    def seen(partial):
+        nonlocal n
+        if on_partial is not None:
+            on_partial(partial)
+        n += partial.events
         if progress is not None:
             progress(label, n)
+
+    total = replay.fold(replay.execute(job, replay.plan(paths, names=names, chunk_lines=chunk_lines,
+                                                        drops=drops), executor), seen)
     if progress is not None:
         progress(label, -n)  # negative: the pass is over
-
-
-def _has(subs, key, value=None) -> bool:
-    for s in subs:
-        v = (s.get("mapping") or {}).get(key)
-        if v and (value is None or v == value):
-            return True
-    return False
+    return total
 
 
 def compare(
@@ -163,6 +131,8 @@ def compare(
     progress: ProgressFn | None = None,
     dedupe: bool = False,
     max_skipped: float | None = DEFAULT_MAX_SKIPPED,
+    executor=None,
+    chunk_lines: int | None = None,
 ) -> dict:
     """Compare Classic with Actions on the events in `events` (paths; '-' is standard input) and return
     the report model (a JSON-able dict). `classic_settings` is the parsed settings document; `subscriptions`
@@ -170,7 +140,11 @@ def compare(
     or one Classic connection mode for every event; `source_modes` maps library names to modes and wins.
 
     Raises BadInput after the first pass when no event was read or more than `max_skipped` of the lines
-    were skipped (None: no limit); `dedupe` drops repeated messageIds in every pass."""
+    were skipped (None: no limit); `dedupe` drops repeated messageIds in every pass.
+
+    Every pass runs on `migrate.replay`: `executor` (None: this process; else a concurrent.futures
+    executor, e.g. `replay.workers_executor(N)`) gives the same model for any number of workers.
+    `on_skip` is called with each skipped line as its chunk is folded."""
     import actions
     import classic
 
@@ -188,72 +162,51 @@ def compare(
     else:
         primary_label = VARIANT_LABELS["translated"]
 
-    modes: dict[str, _Mode] = {}
-    export: dict = {"counts": None, "covered": {}}  # --amplitude-export: per mode, the events it covers
-
-    def setup(m: str) -> _Mode:
-        if m not in modes:
-            ms = modes[m] = _Mode(m, settings, classic_settings, options, user_subs)
-            if amplitude_export:
-                # the classic side: the team's Amplitude export where it covers an event, else the emulator
-                from migrate.calibration import ExportBackedClassic, covered_records, merge_export_counts
-
-                select = Router(mode, source_modes)  # its own: routing counts warnings
-                covered, counts = covered_records(settings, export["paths"], amplitude_export, mode=m,
-                                                  options=ms.emulator.options,
-                                                  select=lambda event: select.route(event)[1] == m)
-                export["counts"] = merge_export_counts(export["counts"], counts)
-                ms.emulator = ExportBackedClassic(ms.emulator, covered)
-        return modes[m]
-
     stats = ReadStats()
     sources = SourceTable()
     with spooled(events) as paths:
-        export["paths"] = paths
+        setup = CompareSetup(settings, classic_settings, options, user_subs, presets, mode, source_modes,
+                             export=(paths, amplitude_export) if amplitude_export else None)
+        if amplitude_export:
+            executor = None  # the export's index is built and kept in this process
+        names = dict(zip(paths, ("<stdin>" if e == "-" else None for e in events)))
+        drops = None
+        if dedupe:
+            # which events repeat an earlier messageId, before any replay (they are dropped in every pass)
+            drops = replay.find_duplicates(paths, stats, executor, names=names, chunk_lines=chunk_lines)
+        duplicates = None if dedupe else replay.Duplicates(stats)
+
+        def first_seen(partial):
+            if duplicates is not None:
+                duplicates.feed(partial.ids, partial.name)
+            if on_skip is not None:
+                for skip in partial.read.skipped:
+                    on_skip(skip)
+
         # -- pass 1 --------------------------------------------------------------------------------
-        aggregates = {"presets": VariantFindings(VARIANT_LABELS["presets"]),
-                      "translated": VariantFindings(primary_label)}
-        per_mode: dict[str, VariantFindings] = {}  # translated findings per mode: the evidence for its rules
-        detections: Detections | None = None
-        runners1: dict[str, Runner] = {}
-
-        def runner1(m: str) -> Runner:
-            if m not in runners1:
-                ms = setup(m)
-                runners1[m] = Runner(ms.emulator, {"presets": ms.engine(presets),
-                                                   "translated": ms.engine(ms.primary_subs)},
-                                     records_from_requests)
-            return runners1[m]
-
-        def feed1(event, library, m, run):
-            nonlocal detections
-            ctx = _context(event, m)
-            modes[m].events += 1
-            for name, agg in aggregates.items():
-                outcome = _outcome(run, name, ctx)
-                agg.add(event, outcome, run.classic_records, run.variants[name].records)
-                sources.add(library, m, name, outcome, first=name == "presets")
-                if name == "translated":
-                    per_mode.setdefault(m, VariantFindings(primary_label)).add(
-                        event, outcome, run.classic_records, run.variants[name].records)
-            if detections is None:
-                subs = modes[m].primary_subs
-                detections = Detections(min_id_length_set=_has(subs, "min_id_length"),
-                                        batch_endpoint_set=_has(subs, "use_batch_endpoint", True))
-            detections.observe(event, run, "translated")
-
-        _run_pass(paths, router, runner1, feed1, label="pass 1/2: classic vs presets and translated",
-                  stats=stats, strict=strict, on_skip=on_skip, progress=progress, dedupe=dedupe,
-                  names=dict(zip(paths, ("<stdin>" if e == "-" else None for e in events))))
+        job1 = FirstPass(setup, {"presets": VARIANT_LABELS["presets"], "translated": primary_label},
+                         strict=strict)
+        first = _replay(job1, paths, executor, names, drops, chunk_lines, progress,
+                        "pass 1/2: classic vs presets and translated", first_seen)
+        if first is None:  # no input files at all
+            first = FirstPassPartial()
+            job1.begin(first)
+        stats.merge(first.read)
+        router.merge(first.router)
         if max_skipped is not None:
             check_input(stats, max_skipped)  # before any figure: wrong-shaped input is not evidence
-        if detections is None:
-            detections = Detections(min_id_length_set=False, batch_endpoint_set=False)
+        modes: dict[str, ModeSetup] = {}
+        for m, n in first.modes.items():
+            modes[m] = setup.mode(m)
+            modes[m].events = n
+        detections = first.detections or Detections(min_id_length_set=False, batch_endpoint_set=False)
         detection_list = detections.to_list()
+        aggregates = first.variants
         translated = aggregates["translated"]
+        per_mode = first.per_mode
+        sources.merge(first.sources)
         # counted once, in pass 1: later passes replay the same events
-        side_counts = (sum(getattr(ms.emulator, "from_export", 0) for ms in modes.values()),
-                       sum(getattr(ms.emulator, "emulated", 0) for ms in modes.values()))
+        side_counts = tuple(first.side)
 
         # -- pass 2: recommendations per mode, verified ------------------------------------------------
         steps: dict[str, list] = {}
@@ -267,26 +220,19 @@ def compare(
         recs: list[dict] = []
         if steps:
             recommended, recommended_by_mode, recs, rerun = _verify(
-                paths, router, modes, steps, per_mode, sources, progress, detection_list, settings, dedupe)
+                paths, setup, modes, steps, per_mode, sources, progress, detection_list, settings,
+                executor=executor, names=names, drops=drops, chunk_lines=chunk_lines)
             if rerun:
-                final = VariantFindings(VARIANT_LABELS["recommended"])
-                final_by_mode: dict[str, VariantFindings] = {}
                 sources.reset("recommended")
-                runners3 = {m: Runner(ms.emulator, {"recommended": ms.engine(ms.recommended_subs)},
-                                      records_from_requests) for m, ms in modes.items()}
-
-                def feed3(event, library, m, run):
-                    outcome = _outcome(run, "recommended", _context(event, m))
-                    final.add(event, outcome, run.classic_records, run.variants["recommended"].records)
-                    final_by_mode.setdefault(m, VariantFindings(VARIANT_LABELS["recommended"])).add(
-                        event, outcome, run.classic_records, run.variants["recommended"].records)
-                    sources.add(library, m, "recommended", outcome, first=False)
-
-                _run_pass(paths, router, runners3.__getitem__, feed3, label="pass 3/3: final recommended set",
-                          progress=progress, dedupe=dedupe)
-                recommended, recommended_by_mode = final, final_by_mode
+                job3 = FinalPass(setup, {m: ms.recommended_subs for m, ms in modes.items()},
+                                 VARIANT_LABELS["recommended"])
+                final = _replay(job3, paths, executor, names, drops, chunk_lines, progress,
+                                "pass 3/3: final recommended set")
+                sources.merge(final.sources)
+                recommended, recommended_by_mode = final.final, final.by_mode
         elif recommend:
             sources.copy("translated", "recommended")
+        export = {"counts": setup.export_counts}
 
     variants = {
         "presets": aggregates["presets"].to_dict(),
@@ -298,7 +244,7 @@ def compare(
                                    if subscriptions is None else "Your subscriptions + recommended changes"}
     variant_names = list(variants)
     main = max(modes.values(), key=lambda ms: ms.events).mode if modes else (mode if mode != "auto" else "cloud")
-    main_setup = modes.get(main) or _Mode(main, settings, classic_settings, options, user_subs)
+    main_setup = modes.get(main) or setup.mode(main)
     residual_list = []
     for m, findings in sorted(recommended_by_mode.items(), key=lambda kv: -modes[kv[0]].events):
         for r in residuals(findings, m):
@@ -315,7 +261,7 @@ def compare(
     final_name = "recommended" if recommend else "translated"
     model = {
         "tool": {"name": "amplitude-migrate", "version": _version()},
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": _generated_at(),
         "inputs": {
             "events_files": ["<stdin>" if p == "-" else str(p) for p in events],
             "events": stats.read,
@@ -374,80 +320,29 @@ def compare(
     return model
 
 
-def _mappable_chart(outcome: EventDiff) -> bool:
-    """A chart-level difference a mapping could close (not only the SDK's device ids or sessions)."""
-    return any(d.impact == CHART and d.outside is None for d in outcome.differences)
-
-
-def _verify(paths, router, modes, steps, per_mode, sources, progress, detection_list, settings, dedupe=False):
+def _verify(paths, setup, modes, steps, per_mode, sources, progress, detection_list, settings, *, executor=None,
+            names=None, drops=None, chunk_lines=None):
     """Pass 2: every mode's recommendation steps, cumulatively, in one pass (with the mode's starting set as
-    "base", so each step is compared with the one before it per subscription). Returns the overall
-    recommended findings, per mode, the recommendation entries and whether the settled sets (rules that moved
-    no figure dropped, changes kept only where they changed what is sent) need a final pass of their own."""
-    names = {m: [f"step{i}" for i in range(len(found))] for m, found in steps.items()}
-    step_aggs = {m: {n: StepFigures(rule.title) for n, (rule, _, _) in zip(names[m], found)}
-                 for m, found in steps.items()}
-    # per mode and step: subscription name -> [events, changed, chart before, after, exact before, after,
-    # events it newly fires for]
-    per_sub: dict[str, dict[str, dict[str, list[int]]]] = {m: {n: {} for n in names[m]} for m in steps}
-    overall = VariantFindings(VARIANT_LABELS["recommended"])
-    by_mode: dict[str, VariantFindings] = {}
-    runners: dict[str, StepRunner] = {}
-
-    def runner(m):
-        if m not in runners:
-            # each step re-runs only the subscriptions it changed (migrate.runner.StepRunner)
-            ms = modes[m]
-            variants = {"base": ms.primary_subs}
-            if m in steps:
-                variants.update({n: subs for n, (_, subs, _) in zip(names[m], steps[m])})
-            runners[m] = StepRunner(ms.emulator, variants, ms.engine, records_from_requests)
-        return runners[m]
-
-    def feed(event, library, m, run):
-        ctx = _context(event, m)
-        last = names[m][-1] if m in steps else "base"
-        outcomes: dict = {}
-        previous = None
-        for name in run.variants:
-            # a step that left this event's records and errors as they were: the previous step's diff
-            outcomes[name] = outcomes[previous] if name in run.repeats else _outcome(run, name, ctx)
-            previous = name
-        prev = "base"
-        for name in names.get(m, ()):
-            outcome, classic_records, records = outcomes[name], run.classic_records, run.variants[name].records
-            step_aggs[m][name].add(event, outcome, classic_records, records)
-            a, b, po = run.variants[prev], run.variants[name], outcomes[prev]
-            changed = name not in run.repeats and (a.records != b.records or a.errors != b.errors)
-            fired_before = {f["subscription"] for f in a.fired}
-            for sub in fired_before | {f["subscription"] for f in b.fired}:
-                row = per_sub[m][name].setdefault(sub, [0] * 7)
-                row[0] += 1
-                row[6] += sub not in fired_before  # events it fires for only from this step on
-                row[1] += changed
-                row[2] += _mappable_chart(po)
-                row[3] += _mappable_chart(outcome)
-                row[4] += not po.matched
-                row[5] += not outcome.matched
-            prev = name
-        outcome = outcomes[last]
-        overall.add(event, outcome, run.classic_records, run.variants[last].records)
-        by_mode.setdefault(m, VariantFindings(VARIANT_LABELS["recommended"])).add(
-            event, outcome, run.classic_records, run.variants[last].records)
-        sources.add(library, m, "recommended", outcome, first=False)
-
-    _run_pass(paths, router, runner, feed, label="pass 2/2: verifying recommendations", progress=progress,
-              dedupe=dedupe)
+    "base", so each step is compared with the one before it per subscription; `replay.verify_event`). Returns
+    the overall recommended findings, per mode, the recommendation entries and whether the settled sets (rules
+    that moved no figure dropped, changes kept only where they changed what is sent) need a final pass of
+    their own."""
+    job = VerifyPass(setup, {m: [(rule.title, subs) for rule, subs, _ in found] for m, found in steps.items()},
+                     VARIANT_LABELS["recommended"])
+    result = _replay(job, paths, executor, names, drops, chunk_lines, progress,
+                     "pass 2/2: verifying recommendations")
+    sources.merge(result.sources)
+    step_names = job.names
     recs: list[dict] = []
     rerun = False
     for m, found in steps.items():
         ms = modes[m]
         ms.recommended_subs, entries = settle(
-            found, [step_aggs[m][n] for n in names[m]], [per_sub[m][n] for n in names[m]], per_mode[m],
-            ms.primary_subs, Evidence(per_mode[m], detection_list, m, settings), m)
+            found, [result.steps[m][n] for n in step_names[m]], [result.per_sub[m][n] for n in step_names[m]],
+            per_mode[m], ms.primary_subs, Evidence(per_mode[m], detection_list, m, settings), m)
         recs.extend(entries)
         rerun = rerun or ms.recommended_subs != found[-1][1]
-    return overall, by_mode, recs, rerun
+    return result.overall, result.by_mode, recs, rerun
 
 
 def _pct(value) -> str:

@@ -64,6 +64,18 @@ class _Counter:
         if example is not None and len(self.examples) < MAX_EXAMPLES:
             self.examples.append(example)
 
+    def merge(self, other: "_Counter") -> None:
+        self.count += other.count
+        for member in sorted(other.members, key=repr):  # a stable order: the same members kept in every run
+            if len(self.members) < MAX_DISTINCT:
+                self.members.add(member)
+            elif member not in self.members:
+                self.members_overflow = True
+        self.members_overflow = self.members_overflow or other.members_overflow
+        room = MAX_EXAMPLES - len(self.examples)
+        if room > 0:
+            self.examples.extend(other.examples[:room])
+
     def distinct(self) -> str:
         return f"{len(self.members)}{'+' if self.members_overflow else ''}"
 
@@ -80,7 +92,9 @@ class Detections:
         self.flags = _Counter()
         self.flags_direction = {"classic_only": 0, "actions_only": 0}
         self.device = _Counter()
-        self.eps_buckets: dict[int, int] = {}  # hash((id field, id, epoch second)) -> events
+        # (id field, id, epoch second) -> events; plain values (not hash()) so that chunk partials computed in
+        # other processes add up
+        self.eps_buckets: dict[tuple, int] = {}
         self.eps_peak: dict[tuple, int] = {}  # (id kind, id) -> peak eps, only for ids above the limit
         self.eps_max = 0
 
@@ -161,7 +175,7 @@ class Detections:
                 value = r.get(key)
                 if value is None:
                     continue
-                bucket = hash((key, str(value), second))
+                bucket = (key, str(value), second)
                 n = self.eps_buckets.get(bucket, 0) + 1
                 self.eps_buckets[bucket] = n
                 self.eps_max = max(self.eps_max, n)
@@ -175,6 +189,31 @@ class Detections:
     def _prune_eps(self):
         keep = sorted(self.eps_buckets.items(), key=lambda kv: -kv[1])[: MAX_EPS_BUCKETS // 2]
         self.eps_buckets = dict(keep)
+
+    # -- folding chunk partials ------------------------------------------------------------------------
+    def merge(self, other: "Detections") -> "Detections":
+        """Fold in the detections of the events that follow (a later chunk of the input)."""
+        for counter in ("overlap", "short", "flags", "device"):
+            getattr(self, counter).merge(getattr(other, counter))
+        for key, n in other.overlap_pairs.items():
+            self.overlap_pairs[key] = self.overlap_pairs.get(key, 0) + n
+        for key, n in other.flags_direction.items():
+            self.flags_direction[key] = self.flags_direction.get(key, 0) + n
+        for ident, peak in other.eps_peak.items():
+            if ident in self.eps_peak or len(self.eps_peak) < 100:
+                self.eps_peak[ident] = max(self.eps_peak.get(ident, 0), peak)
+        self.eps_max = max(self.eps_max, other.eps_max)
+        for bucket, theirs in other.eps_buckets.items():
+            n = self.eps_buckets.get(bucket, 0) + theirs
+            self.eps_buckets[bucket] = n
+            self.eps_max = max(self.eps_max, n)
+            if n > EPS_LIMIT:
+                ident = bucket[:2]
+                if ident in self.eps_peak or len(self.eps_peak) < 100:
+                    self.eps_peak[ident] = max(self.eps_peak.get(ident, 0), n)
+        if len(self.eps_buckets) > MAX_EPS_BUCKETS:
+            self._prune_eps()
+        return self
 
     # -- report ---------------------------------------------------------------------------------------
     def to_list(self) -> list[dict]:

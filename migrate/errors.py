@@ -22,6 +22,9 @@ class BadInput(MigrateError):
         where = f"{file}:{line}" if line else file
         super().__init__(f"{where}: {reason}")
 
+    def __reduce__(self):  # raised in a worker process, shown by the main one
+        return type(self), (self.file, self.line, self.reason)
+
 
 class UsageError(MigrateError, ValueError):
     """An option value or a combination of options that cannot work (names the option and the fix); also

@@ -30,7 +30,7 @@ import orjson
 
 from migrate.errors import BadInput
 
-__all__ = ["read_events", "ReadStats", "Skip", "parse_json_line", "open_input", "check_input", "SEGMENT_TYPES",
+__all__ = ["read_events", "ReadStats", "iter_stream", "iter_line_range", "detect_format", "read_error", "Skip", "parse_json_line", "open_input", "check_input", "SEGMENT_TYPES",
            "MAX_DEPTH", "MAX_LINE_BYTES", "DEFAULT_MAX_SKIPPED", "DEDUPE_WINDOW"]
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -93,6 +93,50 @@ class ReadStats:
         self.skipped_by_reason[kind] = self.skipped_by_reason.get(kind, 0) + 1
         if len(self.skipped) < MAX_SKIP_EXAMPLES:
             self.skipped.append(skip)
+
+    def merge(self, other: "ReadStats") -> "ReadStats":
+        """Fold the figures of the input that follows (a later chunk) into these: the same figures as
+        reading both in one go (examples: the first ones, in input order)."""
+        self.read += other.read
+        self.skipped_count += other.skipped_count
+        room = MAX_SKIP_EXAMPLES - len(self.skipped)
+        if room > 0:
+            self.skipped.extend(other.skipped[:room])
+        for kind, n in other.skipped_by_reason.items():
+            self.skipped_by_reason[kind] = self.skipped_by_reason.get(kind, 0) + n
+        for name, form in other.formats.items():
+            self.formats.setdefault(name, form)
+        for name in other.files:
+            if name not in self.files:
+                self.files.append(name)
+        self.duplicates += other.duplicates
+        room = MAX_DUPLICATE_EXAMPLES - len(self.duplicate_examples)
+        if room > 0:
+            self.duplicate_examples.extend(other.duplicate_examples[:room])
+        return self
+
+    def absorb(self, other: "ReadStats", on_skip: Callable[[Skip], None] | None = None) -> "ReadStats":
+        """`merge`, calling `on_skip` with each skipped line it carries as an example, counted in turn (so a
+        reporter that prints the first few sees the same counts as during a single pass)."""
+        rest = ReadStats(read=other.read, skipped_count=other.skipped_count - len(other.skipped),
+                         formats=other.formats, skipped_by_reason=dict(other.skipped_by_reason),
+                         duplicates=other.duplicates, duplicate_examples=other.duplicate_examples,
+                         files=other.files)
+        for skip in other.skipped:
+            self.add_skip(skip)
+            kind = skip.kind or skip.reason.split(":")[0]
+            rest.skipped_by_reason[kind] -= 1
+            if not rest.skipped_by_reason[kind]:
+                del rest.skipped_by_reason[kind]
+            if on_skip is not None:
+                on_skip(skip)
+        return self.merge(rest)
+
+    def at(self, position: int | None) -> None:
+        """Progress of a replay folded chunk by chunk: `position` input bytes are done."""
+        if position is not None:
+            self._size_done = position
+            self._current = None
 
     @property
     def skipped_share(self) -> float:
@@ -376,8 +420,10 @@ def _lines(stream, first_line: bytes | None) -> Iterator[bytes | None]:
         yield raw
 
 
-def _iter_lines(name: str, stream, first_line: bytes, skip, cursor: _Cursor) -> Iterator[dict]:
-    lineno = 0
+def _iter_lines(name: str, stream, first_line: bytes | None, skip, cursor: _Cursor,
+                start_line: int = 1) -> Iterator[dict]:
+    # start_line: the number of the stream's first line in its file (a chunk of a larger file)
+    lineno = start_line - 1
     for raw in _lines(stream, first_line):
         lineno += 1
         cursor.line = lineno - 1
@@ -425,6 +471,36 @@ def _iter_lines(name: str, stream, first_line: bytes, skip, cursor: _Cursor) -> 
     cursor.line = lineno
 
 
+def read_error(name: str, exc: BaseException, last_good: str) -> BadInput:
+    """The error for a file that cannot be read to its end."""
+    if isinstance(exc, (EOFError, gzip.BadGzipFile, zlib.error)):
+        what = "truncated or corrupt gzip data"
+    else:
+        what = f"read error ({exc.strerror or exc})" if isinstance(exc, OSError) else str(exc)
+    return BadInput(name, None, f"cannot be read past {last_good} (the last good one): {what}: "
+                                f"{_short(exc)}; nothing from this file is used")
+
+
+def iter_stream(name: str, stream, stats: ReadStats, skip) -> Iterator[dict]:
+    """The events of one opened input (any format), with read errors raised as BadInput."""
+    cursor = _Cursor()
+    try:
+        yield from _iter_stream(name, stream, stats, skip, cursor)
+    except _READ_ERRORS as exc:
+        raise read_error(name, exc, cursor.last_good()) from None
+
+
+def iter_line_range(name: str, stream, stats: ReadStats, skip, start_line: int) -> Iterator[dict]:
+    """The events of a run of JSON lines cut from a file whose line `start_line` is the stream's first."""
+    stats.formats.setdefault(name, "json-lines")
+    cursor = _Cursor()
+    cursor.line = start_line - 1
+    try:
+        yield from _iter_lines(name, stream, None, skip, cursor, start_line=start_line)
+    except _READ_ERRORS as exc:
+        raise read_error(name, exc, cursor.last_good()) from None
+
+
 def _iter_file(path: str, stats: ReadStats, skip, name: str | None = None) -> Iterator[dict]:
     name = name or ("<stdin>" if path == "-" else path)
     stream, raw = _open(path)
@@ -433,12 +509,7 @@ def _iter_file(path: str, stats: ReadStats, skip, name: str | None = None) -> It
     try:
         yield from _iter_stream(name, stream, stats, skip, cursor)
     except _READ_ERRORS as exc:
-        if isinstance(exc, (EOFError, gzip.BadGzipFile, zlib.error)):
-            what = "truncated or corrupt gzip data"
-        else:
-            what = f"read error ({exc.strerror or exc})" if isinstance(exc, OSError) else str(exc)
-        raise BadInput(name, None, f"cannot be read past {cursor.last_good()} (the last good one): {what}: "
-                                   f"{_short(exc)}; nothing from this file is used") from None
+        raise read_error(name, exc, cursor.last_good()) from None
     finally:
         if path != "-":
             stream.close()
@@ -461,6 +532,23 @@ def _next_line_parses(stream) -> bool:
         return isinstance(parse_json_line(nxt), (dict, list))
     except (ValueError, UnicodeDecodeError, RecursionError):
         return False
+
+
+def detect_format(stream) -> str:
+    """The shape of one input as `_iter_stream` reads it: "json-lines" (which can be cut into line
+    ranges), "json-array", "empty" or "document" (a batch or pretty-printed objects). Consumes the stream."""
+    first = _first_significant(stream)
+    if first == b"[":
+        return "json-array"
+    if not first:
+        return "empty"
+    first_line = stream.readline(MAX_LINE_BYTES + 1)
+    if first == b"{" and len(first_line) <= MAX_LINE_BYTES:
+        try:
+            parse_json_line(first_line.strip().lstrip(b"\xef\xbb\xbf"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return "json-lines" if _next_line_parses(stream) else "document"
+    return "json-lines"
 
 
 def _iter_stream(name: str, stream, stats: ReadStats, skip, cursor: _Cursor) -> Iterator[dict]:

@@ -248,6 +248,51 @@ class VariantFindings:
                     }
                 )
 
+    def merge(self, other: "VariantFindings") -> "VariantFindings":
+        """Fold in the findings of the events that follow (a later chunk of the input). Counts add up;
+        examples and bounded tables fill in input order, so folding chunk partials left to right gives
+        what one pass gives whenever no bound is reached, and the same result for any number of workers."""
+        self.events += other.events
+        self.matched += other.matched
+        self.matched_exact += other.matched_exact
+        for category, theirs in other.findings.items():
+            mine = self.findings.setdefault(category, Finding(category))
+            mine.count += theirs.count
+            _add_counts(mine.by_impact, theirs.by_impact)
+            for name, n in theirs.events_by_name.items():
+                key = self._name_slot(mine.events_by_name, name)
+                mine.events_by_name[key] = mine.events_by_name.get(key, 0) + n
+            room = self.max_examples - len(mine.examples)
+            if room > 0:
+                mine.examples.extend(theirs.examples[:room])
+        for name, (n, m, x) in other.by_event.items():
+            slot = self.by_event.setdefault(self._name_slot(self.by_event, name), [0, 0, 0])
+            slot[0] += n
+            slot[1] += m
+            slot[2] += x
+        for category, theirs in other.paths.items():
+            paths = self.paths.setdefault(category, {})
+            for path, n in theirs.items():
+                if path in paths or len(paths) < MAX_EVENT_NAMES:
+                    paths[path] = paths.get(path, 0) + n
+        _add_counts(self.outcomes, other.outcomes)
+        for impact, theirs in other.fields.items():
+            table = self.fields.setdefault(impact, {})
+            for top, n in theirs.items():
+                if top in table or len(table) < MAX_FIELDS:
+                    table[top] = table.get(top, 0) + n
+        for top, (n, pairs) in other.breakdowns.items():
+            entry = self.breakdowns.get(top)
+            if entry is None:
+                if len(self.breakdowns) >= MAX_FIELDS:
+                    continue
+                entry = self.breakdowns[top] = [0, TopPairs(PAIR_CAPACITY)]
+            entry[0] += n
+            entry[1].merge(pairs)
+        _add_counts(self.outside, other.outside)
+        self.outside_only += other.outside_only
+        return self
+
     @property
     def parity(self) -> float | None:
         """Chart parity. No events, no measurement: None (shown as "n/a"), never a perfect score."""
@@ -377,6 +422,11 @@ class StepFigures:
         return self.events - self.matched
 
 
+def _add_counts(mine: dict, theirs: dict) -> None:
+    for key, n in theirs.items():
+        mine[key] = mine.get(key, 0) + n
+
+
 class SourceTable:
     """Per source (library, connection mode): events, and chart/exact matches per variant. Bounded: at most
     `MAX_SOURCES` libraries, the rest under "(other)"."""
@@ -397,6 +447,20 @@ class SourceTable:
         v[0] += 1
         v[1] += outcome_.chart_matched
         v[2] += outcome_.matched
+
+    def merge(self, other: "SourceTable") -> "SourceTable":
+        """Fold in the rows of the events that follow (a later chunk, or a later pass's variants)."""
+        for key, theirs in other.rows.items():
+            if key not in self.rows and len(self.rows) >= self.MAX_SOURCES:
+                key = (OTHER, key[1])
+            row = self.rows.setdefault(key, {"events": 0, "variants": {}})
+            row["events"] += theirs["events"]
+            for variant, (n, chart, exact) in theirs["variants"].items():
+                v = row["variants"].setdefault(variant, [0, 0, 0])
+                v[0] += n
+                v[1] += chart
+                v[2] += exact
+        return self
 
     def reset(self, variant: str) -> None:
         for row in self.rows.values():

@@ -244,6 +244,28 @@ class TopPairs:
         floor = self.counts.pop(victim)[0]
         self.counts[key] = [floor + 1, floor]
 
+    def merge(self, other: "TopPairs") -> "TopPairs":
+        """Fold the summary of the events that follow: exact while the pairs fit (the usual case); beyond
+        ``capacity``, the mergeable space-saving rule (Agarwal et al. 2012): a pair missing on one side
+        gets that side's smallest count as count and error, then the ``capacity`` largest are kept."""
+        floor_self = min((c for c, _ in self.counts.values()), default=0) if len(self.counts) >= self.capacity else 0
+        floor_other = (min((c for c, _ in other.counts.values()), default=0)
+                       if len(other.counts) >= other.capacity else 0)
+        combined: dict[tuple, list[int]] = {}
+        for key, (count, error) in self.counts.items():
+            theirs = other.counts.get(key)
+            combined[key] = ([count + theirs[0], error + theirs[1]] if theirs is not None
+                             else [count + floor_other, error + floor_other])
+        for key, (count, error) in other.counts.items():
+            if key not in combined:
+                combined[key] = [count + floor_self, error + floor_self]
+        if len(combined) > self.capacity:
+            kept = {key for key, _ in heapq.nlargest(self.capacity, combined.items(), key=lambda kv: kv[1][0])}
+            combined = {key: slot for key, slot in combined.items() if key in kept}
+        self.counts = combined
+        self.total += other.total
+        return self
+
     @property
     def exact(self) -> bool:
         return all(err == 0 for _, err in self.counts.values())

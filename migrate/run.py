@@ -1,14 +1,15 @@
-"""`actions run`: stream events through the Actions engine and write one JSON line per event."""
+"""`actions run`: the Actions destination's settings and subscriptions, checked, and the run itself (on
+`migrate.replay`, the one replay pipeline): one JSON line per event, in input order, and a summary.
+
+(`migrate.runner` is the per-event part every replay shares: routing, classic, the Actions variants.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from migrate.canonical import records_from_requests
-from migrate.config import json_line, load_settings_file, load_subscriptions_doc, settings_object
+from migrate.config import load_settings_file, load_subscriptions_doc, settings_object
 from migrate.errors import BadInput
-from migrate.events import ReadStats, read_events
-from migrate.masking import redact_request
+from migrate.events import ReadStats
 
 REGIONS = ("north_america", "europe")
 
@@ -74,18 +75,15 @@ def load_subscriptions_file(path: str | None):
     return actions.load_subscriptions(load_subscriptions_doc(path), source=path)  # ConfigError names the file
 
 
-def _no_progress() -> None:
-    pass
-
-
 def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, redact=False,
                 stats: ReadStats | None = None, on_skip=None, pii=None, on_warning=None,
-                progress=None) -> RunSummary:
-    """Every event through the engine, one JSON line each. `pii`: a `migrate.pii.Pseudonymiser` to
-    pseudonymise personal data in every line, or None (exact data); `on_warning`: called with each
-    trigger-lint warning about the subscriptions file; `progress`: a `migrate.progress.Progress`, advanced
-    once per event."""
-    import actions
+                progress=None, executor=None, chunk_lines: int | None = None) -> RunSummary:
+    """Every event through the engine, one JSON line each, in input order (`migrate.replay.ActionsRun`).
+    `pii`: a `migrate.pii.Pseudonymiser` to pseudonymise personal data in every line, or None (exact
+    data); `on_warning`: called with each trigger-lint warning about the subscriptions file; `progress`: a
+    `migrate.progress.Progress`, advanced per chunk; `executor`: where chunks run (None: this process;
+    `migrate.replay.workers_executor(N)` for N processes), the output is the same either way."""
+    from migrate import replay
 
     settings = load_actions_settings(settings_path)
     subscriptions = load_subscriptions_file(subscriptions_path)
@@ -94,36 +92,12 @@ def run_actions(settings_path, subscriptions_path, paths, out, *, strict=False, 
 
         for warning in lint_subscriptions(subscriptions):
             on_warning(f"{subscriptions_path}: {warning}")
-    engine = actions.Engine(settings=settings, subscriptions=subscriptions)
     stats = stats if stats is not None else ReadStats()
-    summary = RunSummary()
-    write = out.write
-    advance = progress.advance if progress is not None else _no_progress
-    for event in read_events(paths, strict=strict, stats=stats, on_skip=on_skip):
-        advance()
-        try:
-            fired = engine.send(event)
-            requests = []
-            for item in fired:
-                requests.extend(item["requests"])
-            records = records_from_requests(requests)
-        except Exception as exc:  # one odd event must not stop a long run: written as data and counted
-            summary.failed += 1
-            line = {"messageId": event.get("messageId"), "fired": [], "records": [], "error": engine_failure(exc)}
-            write(json_line(pii.scrub(line) if pii is not None else line))
-            write("\n")
-            continue
-        for item in fired:
-            summary.fired += 1
-            if item.get("error"):
-                summary.errors += 1
-        if redact:
-            fired = [{**item, "requests": [redact_request(r) for r in item["requests"]]} for item in fired]
-        summary.requests += len(requests)
-        summary.records += len(records)
-        line = {"messageId": event.get("messageId"), "fired": fired, "records": records}
-        write(json_line(pii.scrub(line) if pii is not None else line))
-        write("\n")
+    job = replay.ActionsRun(settings, subscriptions, redact=redact, pii=pii, strict=strict)
+    total = replay.run_lines(job, paths, out, stats, executor, on_skip=on_skip, progress=progress,
+                             chunk_lines=chunk_lines)
+    summary = RunSummary(fired=total.fired, errors=total.errors, requests=total.requests, records=total.records,
+                         failed=total.failed)
     summary.events = stats.read
     summary.skipped = stats.skipped_count
     summary.duplicates = stats.duplicates

@@ -1,5 +1,6 @@
-"""Run one Segment event through Classic and through one or more sets of Actions subscriptions, side by side,
-and turn what each sends into canonical Amplitude records.
+"""The per-event part of the replay pipeline (`migrate.replay`): run one Segment event through Classic and
+through one or more sets of Actions subscriptions, side by side, and turn what each sends into canonical
+Amplitude records; route each event to its Classic connection mode.
 
 Segment routes an event to a destination only when its `integrations` object allows it: Classic listens to
 the key "Amplitude", Actions to "Actions Amplitude" (`All` is the fallback for both). The runner applies
@@ -317,6 +318,18 @@ class Router:
             if len(self.forced) < 50 or slot in self.forced:
                 self.forced[slot] = self.forced.get(slot, 0) + 1
         return library, self.mode
+
+    def counts(self) -> tuple[dict, dict]:
+        """What `warnings` is built from; a fresh Router per chunk, folded with `merge`."""
+        return self.unknown, self.forced
+
+    def merge(self, other: "Router") -> "Router":
+        """Fold in the counts of the events that follow (a later chunk of the input)."""
+        for table, theirs in ((self.unknown, other.unknown), (self.forced, other.forced)):
+            for key, n in theirs.items():
+                if len(table) < 50 or key in table:
+                    table[key] = table.get(key, 0) + n
+        return self
 
     def warnings(self) -> list[str]:
         out = []

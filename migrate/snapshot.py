@@ -139,16 +139,6 @@ def _event_files(events: Any, base: Path, exclude: set[Path]) -> list[str]:
     return files
 
 
-def _call(event: dict) -> str:
-    kind = event.get("type")
-    if kind == "track":
-        return f"track {event.get('event')}"
-    if kind in ("page", "screen"):
-        name = " ".join(str(x) for x in (event.get("category"), event.get("name")) if x)
-        return f"{kind} {name}".rstrip()
-    return str(kind)
-
-
 def records_by_event(
     events: Any,
     *,
@@ -166,10 +156,8 @@ def records_by_event(
     """The records per event, as described for the ``amplitude_records`` fixture (usable without pytest)."""
     import actions
     import classic
-    from migrate.canonical import records_from_requests
+    from migrate import replay
     from migrate.errors import BadInput
-    from migrate.events import read_events
-    from migrate.runner import Runner
 
     base = Path(base)
     pseudonymiser = None
@@ -214,32 +202,18 @@ def records_by_event(
         engines["actions"] = actions.Engine(
             {"apiKey": SNAPSHOT_API_KEY, "secretKey": "", "endpoint": endpoint}, subs
         )
-    runner = Runner(emulator, engines, records_from_requests)
-
+    job = replay.SnapshotRecords(emulator, engines.get("actions"), pseudonymiser)
     out: OrderedDict[str, OrderedDict[str, Any]] = OrderedDict()
     files = _event_files(events, base, exclude)
+    position = 0
     try:
-        for position, event in enumerate(read_events(files, strict=True), start=1):
-            message_id = event.get("messageId")
-            key = message_id if isinstance(message_id, str) and message_id else f"#{position}"
-            if key in out:
-                key = f"{key} #{position}"
-            entry: OrderedDict[str, Any] = OrderedDict(call=_call(event))
-            if emulator is not None:
-                records, reached, error = runner.classic(event)
-                entry["classic"] = records
-                if error:
-                    entry["classic_error"] = error
-                if not reached:
-                    entry["classic_skipped"] = "integrations object disables Amplitude"
-            if engines:
-                run = runner.actions(engines["actions"], event)
-                entry["actions"] = run.records
-                if run.errors:
-                    entry["actions_errors"] = run.errors
-                if not run.reached:
-                    entry["actions_skipped"] = "integrations object disables Actions Amplitude"
-            out[key] = OrderedDict(pseudonymiser.scrub(entry)) if pseudonymiser is not None else entry
+        for partial in replay.execute(job, replay.plan(files)):
+            for message_id, entry in partial.entries:
+                position += 1
+                key = message_id or f"#{position}"
+                if key in out:
+                    key = f"{key} #{position}"
+                out[key] = entry
     except BadInput as exc:
         raise SnapshotInputError(f"amplitude_records: {exc}") from None
     return out
