@@ -7,9 +7,10 @@ Amplitude JS SDK), ``ios`` and ``android`` (the mobile integrations driving the 
     emu = Emulator(settings, mode="cloud", options={"page_naming": "code2017"})
     out = emu.send(event)   # {"requests": [...], "records": [...] | None, "note": str | None, ...}
 
-Cloud mode returns the wire requests and ``records`` None (derive them with
-``migrate.canonical.records_from_requests``); device modes return ``requests`` [] and the records the
-SDK would have uploaded, plus ``calls``, the SDK calls the integration made.
+Every mode returns the wire requests and ``records`` None (the records Amplitude makes of them are derived
+with ``migrate.canonical.records_from_requests``, the one normaliser): cloud mode the HTTP API requests,
+device modes the Amplitude SDK's upload (``classic.sdk``), plus ``calls``, the SDK calls the integration
+made.
 
 Alias is the exception, as documented: with Enable Alias on, Segment forwards client-side and server-side
 alias calls and processes all of them on its servers, so in every mode an alias becomes the cloud
@@ -20,14 +21,14 @@ from __future__ import annotations
 from typing import Any
 
 from .options import DEFAULTS, OPTIONS, OptionError, check_options
+from .sdk import MOBILE_UPLOAD_URL, SDK_DEVICE_ID, WEB_UPLOAD_URL, upload_request
 from .settings import SETTINGS, ClassicSettings, SettingsError, load_settings, resolve
 
 __all__ = ["load_settings", "Emulator", "SettingsError", "OptionError", "MODES", "OPTIONS", "DEFAULTS",
            "SETTINGS", "SDK_DEVICE_ID"]
 
 MODES = ("cloud", "web", "ios", "android")
-# Device modes: the SDK generates its own device id, which server-side data cannot know.
-SDK_DEVICE_ID = "<sdk-device-id>"
+# Device modes: the SDK generates its own device id (SDK_DEVICE_ID marks it), which server-side data cannot know.
 
 
 class Emulator:
@@ -58,6 +59,16 @@ class Emulator:
             self._cfg = module.compile_device(self.settings, self.options)
             self._send = module.send_device
 
+    def _upload_url(self, event: dict) -> str:
+        if self.mode != "web":
+            return MOBILE_UPLOAD_URL
+        # the JS SDK uploads over https with forceHttps on, else with the page's own protocol
+        page = event.get("context", {}).get("page") if isinstance(event.get("context"), dict) else None
+        url = page.get("url") if isinstance(page, dict) else None
+        if not self._cfg["init"].get("forceHttps") and isinstance(url, str) and url.lower().startswith("http:"):
+            return "http" + WEB_UPLOAD_URL[len("https"):]
+        return WEB_UPLOAD_URL
+
     def sdk_config(self) -> dict:
         """What the integration configures the SDK with at start-up (device modes; cloud: the endpoints)."""
         if self.mode == "cloud":
@@ -80,10 +91,13 @@ class Emulator:
 
                 requests, note = send_cloud(event, self._server_cfg)
                 return {"requests": requests, "records": None, "calls": [], "note": note}
-            calls, records, note = self._send(event, self._cfg)
-            if not records and note is None:
-                note = "the SDK records nothing for this call (empty traits or properties)"
-            return {"requests": [], "records": records, "calls": calls, "note": note}
+            calls, events, note = self._send(event, self._cfg)
+            if not events:
+                if note is None:
+                    note = "the SDK records nothing for this call (empty traits or properties)"
+                return {"requests": [], "records": None, "calls": calls, "note": note}
+            return {"requests": [upload_request(events, self._cfg["init"].get("apiKey"), self._upload_url(event))],
+                    "records": None, "calls": calls, "note": note}
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             # malformed field shapes (e.g. a string where an object belongs): skip, never crash the stream
             return {"requests": [], "records": [], "skipped": f"cannot emulate this {kind} event: {exc}"}

@@ -11,7 +11,7 @@ from typing import Any
 
 from . import facade as F
 from .pages import android_screen
-from .sdk import SDK_DEVICE_ID, mobile_context_fields, records_from_calls
+from .sdk import SDK_DEVICE_ID, mobile_context_fields, upload_events
 
 __all__ = ["compile_device", "send_device"]
 
@@ -157,7 +157,8 @@ def _group(event: dict, cfg: dict, calls: list) -> None:
     calls.append({"sdk_call": "groupIdentify", "args": [group_type, group_value, {"$Identify": ops}]})
 
 
-def _bases(event: dict, cfg: dict) -> tuple[dict, dict]:
+def _bases(event: dict, cfg: dict) -> dict:
+    """The SDK's own fields on every event it uploads."""
     s = cfg["s"]
     ctx = event.get("context") if isinstance(event.get("context"), dict) else {}
     device = ctx.get("device") if isinstance(ctx.get("device"), dict) else {}
@@ -166,11 +167,9 @@ def _bases(event: dict, cfg: dict) -> tuple[dict, dict]:
         base["user_id"] = event["userId"]
     ad_id = device.get("advertisingId")
     base["device_id"] = ad_id if s["useAdvertisingIdForDeviceId"] and F.truthy(ad_id) else SDK_DEVICE_ID
-    ident = dict(base)
     extra = mobile_context_fields(ctx, device, {"platform": "Android", "library": LIBRARY, "os_name": "android"},
                                   ("brand", "manufacturer", "model"))
     base.update(extra)
-    ident.update(extra)
     ms = F.time_ms(event.get("timestamp"))
     if ms is not None:
         base["time"] = ms
@@ -180,10 +179,11 @@ def _bases(event: dict, cfg: dict) -> tuple[dict, dict]:
     if s["enableLocationListening"] and location.get("latitude") is not None:
         base["location_lat"] = location["latitude"]
         base["location_lng"] = location.get("longitude")
-    return base, ident
+    return base
 
 
 def send_device(event: dict, cfg: dict) -> tuple[list[dict], list[dict], str | None]:
+    """(SDK calls the integration makes, SDK events they queue, note)."""
     kind = event.get("type")
     calls: list[dict] = []
     note = None
@@ -197,5 +197,5 @@ def send_device(event: dict, cfg: dict) -> tuple[list[dict], list[dict], str | N
         _group(event, cfg, calls)
     else:
         note = f"{kind} calls are not handled by the Android Amplitude integration"
-    base, ident = _bases(event, cfg)
-    return calls, records_from_calls(calls, base, ident), note
+    base = _bases(event, cfg)
+    return calls, upload_events(calls, base), note

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import facade as F
 from .pages import ios_screen
-from .sdk import SDK_DEVICE_ID, mobile_context_fields, records_from_calls
+from .sdk import SDK_DEVICE_ID, mobile_context_fields, upload_events
 
 __all__ = ["compile_device", "send_device"]
 
@@ -107,7 +107,8 @@ def _log(event: dict, name: str, p: dict, calls: list) -> None:
     _revenue(p, calls)
 
 
-def _bases(event: dict, cfg: dict) -> tuple[dict, dict]:
+def _bases(event: dict, cfg: dict) -> dict:
+    """The SDK's own fields on every event it uploads."""
     s = cfg["s"]
     ctx = event.get("context") if isinstance(event.get("context"), dict) else {}
     device = ctx.get("device") if isinstance(ctx.get("device"), dict) else {}
@@ -116,21 +117,20 @@ def _bases(event: dict, cfg: dict) -> tuple[dict, dict]:
         base["user_id"] = event["userId"]
     ad_id = device.get("advertisingId")
     base["device_id"] = ad_id if s["useAdvertisingIdForDeviceId"] and F.truthy(ad_id) else SDK_DEVICE_ID
-    ident = dict(base)
     extra = mobile_context_fields(
         ctx, device, {"platform": "iOS", "library": LIBRARY, "os_name": "ios", "device_manufacturer": "Apple"}, ("model",)
     )
     base.update(extra)
-    ident.update(extra)
     ms = F.time_ms(event.get("timestamp"))
     if ms is not None:
         base["time"] = ms
     if F.truthy(ad_id):
         base["idfa"] = ad_id
-    return base, ident
+    return base
 
 
 def send_device(event: dict, cfg: dict) -> tuple[list[dict], list[dict], str | None]:
+    """(SDK calls the integration makes, SDK events they queue, note)."""
     kind = event.get("type")
     s = cfg["s"]
     calls: list[dict] = []
@@ -167,5 +167,5 @@ def send_device(event: dict, cfg: dict) -> tuple[list[dict], list[dict], str | N
         calls.append({"sdk_call": "setGroup", "args": [t, v]})
     else:
         note = f"{kind} calls are not handled by the iOS Amplitude integration"
-    base, ident = _bases(event, cfg)
-    return calls, records_from_calls(calls, base, ident), note
+    base = _bases(event, cfg)
+    return calls, upload_events(calls, base), note

@@ -1,7 +1,7 @@
 """Web device mode: the analytics.js integration driving the Amplitude JS SDK 5.2.2 in the browser.
 
 Produces the SDK calls the integration makes for an event (verified against the integration's own tests
-and probes, tests/cases/classic/upstream/web) and the records the SDK uploads for them.
+and probes, tests/cases/classic/upstream/web) and the events the SDK uploads for them.
 
 Browser-only inputs are taken from the event: ``document.referrer`` is ``context.page.referrer``, the page
 URL query is ``context.page.search`` (else the query of ``context.page.url``). SDK-side captures (UTM,
@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import facade as F
 from .pages import web_names
-from .sdk import MAX_STRING, SDK_DEVICE_ID, records_from_calls
+from .sdk import MAX_STRING, SDK_DEVICE_ID, upload_events
 from .useragent import parse as parse_ua
 
 __all__ = ["compile_device", "send_device", "LIBRARY"]
@@ -303,7 +303,8 @@ def _sdk_captures(event: dict, cfg: dict) -> list[dict]:
     return [{"sdk_call": "identify", "args": [{"$Identify": ops}], "by": "sdk"}] if ops else []
 
 
-def _bases(event: dict, cfg: dict) -> tuple[dict, dict]:
+def _bases(event: dict, cfg: dict) -> dict:
+    """The SDK's own fields on every event it uploads."""
     s = cfg["s"]
     base: dict = {}
     if event.get("userId") is not None:
@@ -315,7 +316,6 @@ def _bases(event: dict, cfg: dict) -> tuple[dict, dict]:
         base["device_id"] = _query_pairs(event)["amp_device_id"]
     else:
         base["device_id"] = SDK_DEVICE_ID
-    ident = dict(base)
     ms = F.time_ms(event.get("timestamp"))
     if ms is not None:
         base["time"] = ms
@@ -332,13 +332,13 @@ def _bases(event: dict, cfg: dict) -> tuple[dict, dict]:
             if value is not None:
                 extra[key] = value
     base.update(extra)
-    ident.update(extra)
     if isinstance(ua, str) and ua:
         base["user_agent"] = ua
-    return base, ident
+    return base
 
 
 def send_device(event: dict, cfg: dict) -> tuple[list[dict], list[dict], str | None]:
+    """(SDK calls the integration makes, SDK events they queue, note)."""
     kind = event.get("type")
     event = _traverse(event)
     run = _Run(event, cfg)
@@ -361,5 +361,5 @@ def send_device(event: dict, cfg: dict) -> tuple[list[dict], list[dict], str | N
         run.group()
     else:
         note = f"{kind} calls are not handled by the analytics.js Amplitude integration"
-    base, ident = _bases(event, cfg)
-    return run.calls, records_from_calls(run.calls, base, ident), note
+    base = _bases(event, cfg)
+    return run.calls, upload_events(run.calls, base), note

@@ -1,7 +1,8 @@
 """Canonical Amplitude records: what Amplitude stores for a request, whatever the wire format.
 
-Classic cloud mode spoke HTTP API v1 (form `event=`), Actions speaks HTTP API v2 (JSON `events`) or
-`/batch`; both use the form-encoded `/identify`, `/groupidentify` and `/usermap` APIs. Comparing wire
+Classic cloud mode spoke HTTP API v1 (form `event=`), Classic device modes the Amplitude SDKs' upload (form
+`e=`, see `sdk_record`), Actions speaks HTTP API v2 (JSON `events`) or `/batch`; cloud mode and Actions use
+the form-encoded `/identify`, `/groupidentify` and `/usermap` APIs. Comparing wire
 bodies would flag differences Amplitude erases on arrival, so both sides are reduced to records first,
 applying the server-side rules Amplitude documents (v2 id-length and junk-id removal, `session_id: -1` means
 no session, revenue = price x quantity, plain user properties are `$set`, language tags become
@@ -14,6 +15,10 @@ A record is a plain dict:
 * ``{"kind": "group_identify", "group_type", "group_value", "group_properties"}``
 * ``{"kind": "usermap", "user_id", "global_user_id"}`` or ``{"kind": "usermap", "user_id", "unmap": true}``
 
+This module is the only normaliser of what is sent to Amplitude: `records_from_requests` for every engine
+and mode, and `normalize_record` for the equivalences the differ compares under (`EQUIVALENCE_RULES`).
+Amplitude's own facts (fields, id rules, limits, language names) live in `migrate.amplitude`.
+
 Absent fields are absent (never null-filled). A record Amplitude would refuse carries
 ``"rejected": "<reason>"`` so the differ can report the loss instead of hiding it. Fields Amplitude does
 not store (api_key, options, unknown keys) are not part of records.
@@ -22,19 +27,25 @@ not store (api_key, options, unknown keys) are not part of records.
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-import pycountry
+import orjson
 
 from actions.jsjson import js_string
+from migrate.amplitude import (DEFAULT_MIN_ID_LENGTH, EVENT_FIELDS, IDENTIFY_FIELDS, INVALID_IDS, MAX_STRING,
+                               USER_PROPERTY_OPS, V1_MIN_ID_LENGTH, language_name)
 
 __all__ = [
     "records_from_requests",
     "records_from_request",
     "normalize_event",
     "normalize_identify",
+    "normalize_record",
+    "sdk_record",
+    "EQUIVALENCE_RULES",
+    "language_name",
+    "V1_MIN_ID_LENGTH",
     "EVENT_FIELDS",
     "IDENTIFY_FIELDS",
     "RecordError",
@@ -45,49 +56,8 @@ class RecordError(ValueError):
     """A request whose body cannot be read as an Amplitude upload."""
 
 
-# Event keys Amplitude's HTTP API v2 accepts (its field table, plus `library` and `partner_id`, which it
-# also stores for integrations). Anything else on the wire is not stored.
-EVENT_FIELDS = (
-    "user_id", "device_id", "event_type", "time", "event_properties", "user_properties", "groups",
-    "group_properties", "$skip_user_properties_sync", "app_version", "platform", "os_name", "os_version",
-    "device_brand", "device_manufacturer", "device_model", "carrier", "country", "region", "city", "dma",
-    "language", "price", "quantity", "revenue", "productId", "revenueType", "currency", "location_lat",
-    "location_lng", "ip", "idfa", "idfv", "adid", "android_id", "android_app_set_id", "event_id",
-    "session_id", "insert_id", "plan", "user_agent", "partner_id", "library", "ingestion_metadata",
-    "version_name", "paying", "start_version",
-)
-IDENTIFY_FIELDS = (
-    "user_id", "device_id", "user_properties", "groups", "app_version", "platform", "os_name",
-    "os_version", "device_brand", "device_manufacturer", "device_model", "carrier", "country", "region",
-    "city", "dma", "language", "paying", "start_version", "library",
-)
 _EVENT_SET = frozenset(EVENT_FIELDS)
 _IDENTIFY_SET = frozenset(IDENTIFY_FIELDS)
-
-# Ids Amplitude refuses outright (HTTP API v2 documentation), compared case-insensitively.
-INVALID_IDS = frozenset(
-    {"anonymous", "nil", "none", "null", "n/a", "na", "undefined", "unknown", "",
-     "00000000-0000-0000-0000-000000000000", "{}", "lmy47d", "0", "-1"}
-)
-DEFAULT_MIN_ID_LENGTH = 5
-V1_MIN_ID_LENGTH = 1
-MAX_STRING = 1024
-USER_PROPERTY_OPS = ("$set", "$setOnce", "$add", "$append", "$prepend", "$unset", "$preInsert",
-                     "$postInsert", "$remove", "$clearAll")
-
-
-_LANGUAGE_TAG = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{2,8})*")
-
-
-@lru_cache(maxsize=4096)
-def language_name(value: str) -> str:
-    """Amplitude stores language tags as language names ('en-US' -> 'English'); other values as sent."""
-    match = _LANGUAGE_TAG.fullmatch(value)
-    if not match:
-        return value
-    code = match.group(1).lower()
-    found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
-    return found.name if found is not None else value
 
 
 def _cut(value):
@@ -255,6 +225,10 @@ def _form_json(request: dict, field: str):
     if raw is None or raw == "undefined":
         return None
     try:
+        return orjson.loads(raw)
+    except (TypeError, ValueError):
+        pass  # orjson refuses some JSON the reference parser reads (integers beyond 64 bits): ask it
+    try:
         return json.loads(raw)
     except (TypeError, ValueError) as exc:
         raise RecordError(f"{request.get('url')}: form field {field!r} is not JSON ({exc})") from None
@@ -268,16 +242,17 @@ def _min_id_length(options) -> int | None:
     return None
 
 
-def _endpoint(url: str) -> str:
+@lru_cache(maxsize=256)
+def _endpoint(url: str) -> tuple[str, bool]:
+    """(last path segment, whether it is HTTP API v2) of an upload URL; a handful of URLs per run."""
     path = urlsplit(url).path.rstrip("/")
-    return path.rsplit("/", 1)[-1] if path else ""
+    return (path.rsplit("/", 1)[-1] if path else ""), "/2/httpapi" in url
 
 
 def records_from_request(request: dict) -> list[dict]:
     """The records one Amplitude request creates (requests to other APIs create none)."""
     url = request.get("url", "")
-    endpoint = _endpoint(url)
-    version2 = "/2/httpapi" in url
+    endpoint, version2 = _endpoint(url)
     if endpoint in ("httpapi", "batch") and (version2 or endpoint == "batch"):
         body = request.get("json") or {}
         min_len = _min_id_length(body.get("options"))
@@ -292,7 +267,62 @@ def records_from_request(request: dict) -> list[dict]:
         return [normalize_group_identify(i) for i in _items(_form_json(request, "identification"))]
     if endpoint == "usermap":
         return [normalize_usermap(m) for m in _items(_form_json(request, "mapping"))]
+    if endpoint == "" and "e" in (request.get("form") or {}):  # an Amplitude SDK's upload (device modes)
+        return [sdk_record(e) for e in _items(_form_json(request, "e"))]
     return []
+
+
+def sdk_record(event: dict) -> dict:
+    """The record of one event an Amplitude SDK uploaded (the form field ``e`` of its upload).
+
+    A ``$identify`` event is a user update with the identification fields; a ``$groupidentify`` event a
+    group update (its ``groups`` entry is the group); anything else an event, with the SDK's client time
+    (``timestamp``) as ``time``. The SDKs send the four property objects even when empty: empty ones are
+    not part of a record. A ``revenue_amount`` event carries its revenue in ``$price``/``$quantity``/
+    ``$productId``/``$revenueType`` event properties (logRevenueV2) or in ``api_properties`` (logRevenue),
+    which Amplitude reads as the revenue fields (price, quantity defaulting to 1, revenue = price x quantity,
+    productId, revenueType). Otherwise the values are kept as the SDK sent them (its library object, language
+    tag, ``session_id`` -1): `normalize_record` applies Amplitude's equivalences to both sides of a comparison."""
+    event_type = event.get("event_type")
+    if event_type == "$identify":
+        record = {"kind": "identify"}
+        for key, value in event.items():
+            if key in _IDENTIFY_SET and not (key in OBJECT_FIELDS and value == {}):
+                record[key] = value
+        return record
+    if event_type == "$groupidentify":
+        record = {"kind": "group_identify"}
+        groups = event.get("groups")
+        if isinstance(groups, dict) and groups:
+            group_type, group_value = next(iter(groups.items()))
+            record["group_type"] = group_type
+            record["group_value"] = group_value
+        if event.get("group_properties"):
+            record["group_properties"] = event["group_properties"]
+        return record
+    record = {"kind": "event"}
+    for key, value in event.items():
+        if key in OBJECT_FIELDS and value == {}:
+            continue
+        record["time" if key == "timestamp" else key] = value
+    if event_type == "revenue_amount":
+        api, props = event.get("api_properties"), event.get("event_properties")
+        if isinstance(api, dict) and api.get("special") == "revenue_amount":
+            price, quantity, product_id, revenue_type = api.get("price"), api.get("quantity"), api.get("productId"), None
+        elif isinstance(props, dict):
+            price, quantity = props.get("$price"), props.get("$quantity")
+            product_id, revenue_type = props.get("$productId"), props.get("$revenueType")
+        else:
+            return record
+        if _is_number(price):
+            record["price"] = price
+            record["quantity"] = quantity if _is_number(quantity) else 1
+            record["revenue"] = price * record["quantity"]
+        if product_id is not None:
+            record["productId"] = product_id
+        if revenue_type is not None:
+            record["revenueType"] = revenue_type
+    return record
 
 
 def records_from_requests(requests) -> list[dict]:
@@ -301,3 +331,85 @@ def records_from_requests(requests) -> list[dict]:
     for request in requests or ():
         out.extend(records_from_request(request))
     return out
+
+
+# ------------------------------------------------------------------------------------ comparable form
+
+EQUIVALENCE_RULES = [
+    "numbers compare by value (JSON has one number type: 1 and 1.0 are the same), booleans never equal numbers",
+    "a top-level empty object (event_properties, user_properties, groups, group_properties) equals an absent one",
+    "user_id / device_id null equal an absent id (Amplitude stores no id either way)",
+    "session_id -1 equals an absent session_id (-1 is Amplitude's 'no session')",
+    "language tags equal their English name ('en-US' = 'English'): Amplitude rewrites tags to names",
+    "a library object {name, version} (what the Amplitude SDKs upload) is the string 'name/version', the one "
+    "value Amplitude stores and shows",
+    "a device-mode placeholder device_id never equals anything (the SDK-generated id cannot be reproduced)",
+    "keys Amplitude does not store (e.g. use_batch_endpoint, device_type, a top-level products array) and "
+    "insert_id (a deduplication key, not analysis data) are reported as wire-only and do not break parity",
+]
+
+OBJECT_FIELDS = frozenset(("event_properties", "user_properties", "groups", "group_properties"))
+_TOP_RULES = OBJECT_FIELDS | {"user_id", "device_id", "session_id", "language", "library"}
+
+
+def integral_numbers(value):
+    """Integral floats as ints, at any depth, so that values shown and compared follow JSON's one number
+    type (1.0 is 1). Returns the value itself when nothing changes."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dict):
+        return {k: integral_numbers(v) for k, v in value.items()} if _has_float(value) else value
+    if isinstance(value, list):
+        return [integral_numbers(v) for v in value] if _has_float(value) else value
+    return value
+
+
+def _has_float(value) -> bool:
+    for v in (value.values() if isinstance(value, dict) else value):
+        if isinstance(v, float) or (isinstance(v, (dict, list)) and _has_float(v)):
+            return True
+    return False
+
+
+def comparable(record: dict) -> dict:
+    """The top-level rules of `normalize_record` without the number rule: the cheap form the differ
+    compares (its equality already treats 1 and 1.0 as equal; `integral_numbers` is applied to the few
+    values a difference shows). Returns the record itself when no rule applies."""
+    get = record.get
+    for key in OBJECT_FIELDS:
+        if get(key, 0) == {}:
+            break
+    else:
+        language, library, session = get("language"), get("library"), get("session_id", 0)
+        if ("user_id" in record and record["user_id"] is None) or ("device_id" in record and record["device_id"] is None) \
+                or (session == -1 and not isinstance(session, bool)) \
+                or (isinstance(language, str) and language_name(language) != language) \
+                or (isinstance(library, dict) and isinstance(library.get("name"), str)):
+            pass
+        else:
+            return record  # no rule applies (records canonical built from requests, mostly)
+    out = {}
+    for key, value in record.items():
+        if key in _TOP_RULES:
+            if key in OBJECT_FIELDS:
+                if value == {}:
+                    continue
+            elif key == "user_id" or key == "device_id":
+                if value is None:
+                    continue
+            elif key == "session_id":
+                if value == -1 and not isinstance(value, bool):
+                    continue
+            elif key == "language":
+                if isinstance(value, str):
+                    value = language_name(value)
+            elif isinstance(value, dict) and isinstance(value.get("name"), str):  # library
+                version = value.get("version")
+                value = f"{value['name']}/{version}" if isinstance(version, str) and version else value["name"]
+        out[key] = value
+    return out
+
+
+def normalize_record(record: dict) -> dict:
+    """What Amplitude keeps of a record, per `EQUIVALENCE_RULES` (a new dict; the input is untouched)."""
+    return {k: integral_numbers(v) for k, v in comparable(record).items()}

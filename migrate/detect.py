@@ -12,24 +12,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from migrate.amplitude import DEFAULT_MIN_ID_LENGTH, INVALID_IDS
 from migrate.findings import event_name
 from migrate.runner import EVENT_ACTIONS
 
 __all__ = ["Detections", "EPS_LIMIT", "MIN_ID_LENGTH", "JUNK_IDS"]
 
 EPS_LIMIT = 30
-MIN_ID_LENGTH = 5
+MIN_ID_LENGTH = DEFAULT_MIN_ID_LENGTH
 MAX_EXAMPLES = 3
 MAX_DISTINCT = 10_000  # distinct ids/users remembered for counting; beyond it counts are lower bounds
 # (id, second) counters kept at once. Full: the least busy half goes. An id over the limit is already
 # recorded in eps_peak, and an id on its way there has a high count, so neither is lost; inputs need
 # not be time-ordered. Keys are hashes (an int, not a tuple of strings) so that the cap costs little.
 MAX_EPS_BUCKETS = 50_000
-# values Amplitude's HTTP API v2 rejects as ids (ingestion spec)
-JUNK_IDS = frozenset(
-    {"anonymous", "nil", "none", "null", "n/a", "na", "undefined", "unknown", "", "0", "-1", "{}", "lmy47d",
-     "00000000-0000-0000-0000-000000000000"}
-)
+JUNK_IDS = INVALID_IDS  # values Amplitude's HTTP API v2 rejects as ids (migrate.amplitude)
 
 
 def _epoch_s(record: dict, event: dict) -> int | None:

@@ -2,8 +2,9 @@
 
 Three small roles, in order:
 
-* `normalize_record`: rewrite a record into what Amplitude would actually keep, so that differences
-  Amplitude erases on ingestion do not count (the rules are listed in `EQUIVALENCE_RULES`);
+* `migrate.canonical.normalize_record` (the one normaliser) rewrites a record into what Amplitude would
+  actually keep, so that differences Amplitude erases on ingestion do not count (the rules are listed in
+  `EQUIVALENCE_RULES`);
 * `align`: pair the two record lists (kind + event type first, then leftovers as renames);
 * `diff_event`: a fast strict equality check; differing records are walked key by key, with deepdiff
   (tree view) for the lists that differ.
@@ -15,77 +16,28 @@ fields (keys Amplitude does not store) are reported with impact none and do not 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from deepdiff import DeepDiff
 
 from migrate import impact as _impact
-from migrate.impact import CHART, NONE, ImpactContext
+from migrate.amplitude import DEVICE_ID_PLACEHOLDERS, STORED_EVENT_FIELDS, STORED_FIELDS
+from migrate.canonical import EQUIVALENCE_RULES, comparable, integral_numbers, normalize_record
+from migrate.impact import BREAKDOWN, CHART, NONE, ImpactContext
 
 __all__ = [
     "Difference",
     "EventDiff",
     "EQUIVALENCE_RULES",
     "DEVICE_ID_PLACEHOLDERS",
-    "normalize_record",
     "align",
     "diff_records",
     "diff_event",
     "categorize",
     "same",
     "format_path",
-]
-
-# Event fields Amplitude's HTTP API v2 stores (ingestion spec, "Event keys"); identify keys from the
-# Identify API. Any other top-level key a sender puts on the wire is ignored by Amplitude.
-STORED_EVENT_FIELDS = frozenset(
-    """user_id device_id event_type time event_properties user_properties groups group_properties
-    app_version platform os_name os_version device_brand device_manufacturer device_model carrier
-    country region city dma language price quantity revenue productId revenueType currency
-    location_lat location_lng ip idfa idfv adid android_id android_app_set_id event_id session_id
-    plan user_agent partner_id library version_name""".split()
-)
-STORED_IDENTIFY_FIELDS = frozenset(
-    """user_id device_id user_properties groups app_version platform os_name os_version device_brand
-    device_manufacturer device_model carrier country region city dma language paying start_version""".split()
-)
-# The Identify and Group Identify APIs have no `library` field (Amplitude HTTP API docs).
-STORED_GROUP_FIELDS = frozenset("group_type group_value group_properties".split())
-STORED_USERMAP_FIELDS = frozenset("user_id global_user_id unmap".split())
-STORED_FIELDS = {
-    "event": STORED_EVENT_FIELDS,
-    "identify": STORED_IDENTIFY_FIELDS,
-    "group_identify": STORED_GROUP_FIELDS,
-    "usermap": STORED_USERMAP_FIELDS,
-}
-
-# Device-mode emulators cannot know the id the SDK generated in the browser or app; they write one of
-# these markers instead. By rule a marker never equals anything: the SDK id is lost in the switch.
-DEVICE_ID_PLACEHOLDERS = frozenset({"<sdk-device-id>", "<sdk device id>", "$sdk_device_id"})
-
-# Amplitude rewrites language tags to English names on ingestion ("en-US" -> "English").
-LANGUAGE_NAMES = {
-    "ar": "Arabic", "bg": "Bulgarian", "ca": "Catalan", "cs": "Czech", "da": "Danish", "de": "German",
-    "el": "Greek", "en": "English", "es": "Spanish", "et": "Estonian", "fi": "Finnish", "fr": "French",
-    "he": "Hebrew", "hi": "Hindi", "hr": "Croatian", "hu": "Hungarian", "id": "Indonesian",
-    "it": "Italian", "ja": "Japanese", "ko": "Korean", "lt": "Lithuanian", "lv": "Latvian", "ms": "Malay",
-    "nb": "Norwegian Bokmål", "nl": "Dutch", "no": "Norwegian", "pl": "Polish", "pt": "Portuguese",
-    "ro": "Romanian", "ru": "Russian", "sk": "Slovak", "sl": "Slovenian", "sr": "Serbian",
-    "sv": "Swedish", "th": "Thai", "tr": "Turkish", "uk": "Ukrainian", "vi": "Vietnamese", "zh": "Chinese",
-}
-
-EQUIVALENCE_RULES = [
-    "numbers compare by value (JSON has one number type: 1 and 1.0 are the same), booleans never equal numbers",
-    "a top-level empty object (event_properties, user_properties, groups, group_properties) equals an absent one",
-    "user_id / device_id null equal an absent id (Amplitude stores no id either way)",
-    "session_id -1 equals an absent session_id (-1 is Amplitude's 'no session')",
-    "language tags equal their English name ('en-US' = 'English'): Amplitude rewrites tags to names",
-    "a library object {name, version} (what the Amplitude SDKs upload) is the string 'name/version', the one "
-    "value Amplitude stores and shows",
-    "a device-mode placeholder device_id never equals anything (the SDK-generated id cannot be reproduced)",
-    "keys Amplitude does not store (e.g. use_batch_endpoint, device_type, a top-level products array) and "
-    "insert_id (a deduplication key, not analysis data) are reported as wire-only and do not break parity",
 ]
 
 OBJECT_FIELDS = ("event_properties", "user_properties", "groups", "group_properties")
@@ -115,7 +67,12 @@ class Difference:
     @property
     def field(self) -> str:
         """The top-level record field the difference is in."""
-        return self.path.split(".")[0].split("[")[0]
+        return _top_field(self.path)
+
+
+@lru_cache(maxsize=4096)
+def _top_field(path: str) -> str:
+    return path.split(".")[0].split("[")[0]
 
 
 @dataclass
@@ -140,44 +97,6 @@ class EventDiff:
         for d in self.differences:
             seen.setdefault(d.category, None)
         return list(seen)
-
-
-def _language_name(value):
-    if isinstance(value, str):
-        primary = value.replace("_", "-").split("-")[0].lower()
-        if primary in LANGUAGE_NAMES and (len(value) == len(primary) or value[len(primary)] in "-_"):
-            return LANGUAGE_NAMES[primary]
-    return value
-
-
-def _numbers(value):
-    # integral floats become ints so that equality and the report agree with JSON semantics
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_numbers(v) for v in value]
-    return value
-
-
-def normalize_record(record: dict) -> dict:
-    """What Amplitude keeps of a record, per `EQUIVALENCE_RULES` (a new dict; the input is untouched)."""
-    out = {}
-    for key, value in record.items():
-        if key in OBJECT_FIELDS and value == {}:
-            continue
-        if key in ("user_id", "device_id") and value is None:
-            continue
-        if key == "session_id" and value == -1 and not isinstance(value, bool):
-            continue
-        if key == "language":
-            value = _language_name(value)
-        if key == "library" and isinstance(value, dict) and isinstance(value.get("name"), str):
-            version = value.get("version")
-            value = f"{value['name']}/{version}" if isinstance(version, str) and version else value["name"]
-        out[key] = _numbers(value)
-    return out
 
 
 def same(a, b) -> bool:
@@ -287,79 +206,130 @@ def _placeholder(value) -> bool:
 
 def diff_records(classic: dict, actions: dict, ctx: ImpactContext | None = None) -> list[Difference]:
     """Differences between two paired records (already normalised), each with its impact."""
-    out = _diff_records(classic, actions)
-    return [_with_impact(d, classic, actions, ctx or ImpactContext()) for d in out]
+    return _diff_records(classic, actions, ctx or _DEFAULT_CONTEXT)
 
 
-def _with_impact(d: Difference, classic: dict, actions: dict, ctx: ImpactContext) -> Difference:
-    if not d.counts:
-        return replace(d, impact=NONE)
-    field_name = d.field
-    if field_name == "ip":
+_DEFAULT_CONTEXT = ImpactContext()
+_new = object.__new__
+
+
+def _difference(category: str, path: str, c, a, impact: str, outside=None, shown=None) -> Difference:
+    """A Difference whose fields are already consistent (counts exactly when impact is not none), built
+    without the dataclass's checks: the differ makes one per differing field of every event."""
+    d = _new(Difference)
+    d.__dict__.update(category=category, path=path, classic=c, actions=a, counts=impact != NONE, impact=impact,
+                      whole=None, outside=outside, shown=shown)
+    return d
+
+
+_LEAF_META: dict[tuple, tuple] = {}
+_MAX_LEAF_META = 100_000  # distinct (kind, path) shapes remembered; cleared when full
+_SESSION_FIELDS = frozenset({"device_id", "session_id", "event_id"})  # impact.outside_mappings reads these
+
+
+def _leaf_meta(kind: str, event_type, parts: list) -> tuple:
+    """(category, path, field, impact or None for ip, whether a location lookup shows, whether a change outside
+    the mappings may close it): everything about a difference that depends on where it is, not on values."""
+    key = (kind, event_type == "Product Purchased", *parts)
+    meta = _LEAF_META.get(key)
+    if meta is None:
+        category, counts = categorize(kind, event_type, parts)
+        path = format_path(parts)
+        field_name = path.split(".")[0].split("[")[0]
+        if not counts:
+            impact = NONE
+        elif field_name == "ip":
+            impact = None
+        else:
+            impact = BREAKDOWN if field_name in _impact.BREAKDOWN_FIELDS else CHART
+        meta = (category, path, field_name, impact,
+                counts and field_name in _impact.LOOKUP_REPLACING and path == field_name,
+                counts and field_name in _SESSION_FIELDS)
+        if len(_LEAF_META) >= _MAX_LEAF_META:
+            _LEAF_META.clear()
+        _LEAF_META[key] = meta
+    return meta
+
+
+def _leaf(kind: str, event_type, parts: list, c, a, classic: dict, actions: dict, ctx: ImpactContext
+          ) -> Difference:
+    """The difference at `parts` (values c, a: None when absent) with its category and impact; `classic` and
+    `actions` are the whole paired records (the ip and location rules read them)."""
+    category, path, field_name, impact, lookup, session = _leaf_meta(kind, event_type, parts)
+    if impact is NONE:
+        return _difference(category, path, c, a, NONE)
+    if impact is None:
         impact = _impact.ip_impact(classic, actions, ctx)
-    else:
-        impact = _impact.field_impact(field_name)
-    outside = _impact.outside_mappings(field_name, classic.get(field_name), ctx.mode) if impact == CHART else None
-    shown = None
-    if field_name in _impact.LOOKUP_REPLACING and d.path == field_name:
+    outside = shown = None
+    if session and impact == CHART:
+        outside = _impact.outside_mappings(field_name, classic.get(field_name), ctx.mode)
+    if lookup:
         # an absent location field is not "no location": Amplitude looks it up from the IP address
-        shown = (_impact.IP_LOOKUP if d.classic is None and _impact.looked_up(classic) else d.classic,
-                 _impact.IP_LOOKUP if d.actions is None and _impact.looked_up(actions) else d.actions)
-    return replace(d, impact=impact, counts=impact != NONE, outside=outside, shown=shown)
+        shown = (_impact.IP_LOOKUP if c is None and _impact.looked_up(classic) else c,
+                 _impact.IP_LOOKUP if a is None and _impact.looked_up(actions) else a)
+    return _difference(category, path, c, a, impact, outside, shown)
 
 
-def _diff_records(classic: dict, actions: dict) -> list[Difference]:
+def _diff_records(classic: dict, actions: dict, ctx: ImpactContext) -> list[Difference]:
     kind = classic.get("kind", "event")
     event_type = classic.get("event_type") if kind == "event" else None
     out: list[Difference] = []
+    whole_c, whole_a = classic, actions
     if _placeholder(classic.get("device_id")):
-        out.append(Difference("device_id", "device_id", classic.get("device_id"), actions.get("device_id")))
+        device_id = classic.get("device_id")
+        out.append(_difference("device_id", "device_id", device_id, integral_numbers(actions.get("device_id")),
+                               CHART, _impact.outside_mappings("device_id", device_id, ctx.mode)))
         classic = {k: v for k, v in classic.items() if k != "device_id"}
         actions = {k: v for k, v in actions.items() if k != "device_id"}
     if same(classic, actions):
         return out
     # Dicts are walked here key by key (cheap); deepdiff (tree view) only compares lists that differ,
     # because walking every equal field through deepdiff costs most of a compare run.
-    _walk(kind, event_type, [], classic, actions, out)
+    _walk(kind, event_type, [], classic, actions, out, whole_c, whole_a, ctx)
     return out
 
 
 _MISSING = object()
 
 
-def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out: list[Difference]) -> None:
+def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out: list[Difference],
+          whole_c: dict, whole_a: dict, ctx: ImpactContext) -> None:
     keys = list(classic)
     keys.extend(k for k in actions if k not in classic)
     for key in keys:
         c, a = classic.get(key, _MISSING), actions.get(key, _MISSING)
-        if c is not _MISSING and a is not _MISSING and same(c, a):
+        tc = type(c)
+        if tc is type(a) and (tc is str or tc is int or tc is bool):  # the usual leaves: == is strict here
+            if c == a:
+                continue
+        elif c is not _MISSING and a is not _MISSING and same(c, a):
             continue
         path = [*parts, key]
         if isinstance(c, dict) and isinstance(a, dict):
-            _walk(kind, event_type, path, c, a, out)
+            _walk(kind, event_type, path, c, a, out, whole_c, whole_a, ctx)
         elif isinstance(c, list) and isinstance(a, list):
-            out.extend(_list_differences(kind, event_type, path, c, a))
+            _list_differences(kind, event_type, path, c, a, out, whole_c, whole_a, ctx)
         else:
-            category, counts = categorize(kind, event_type, path)
-            out.append(Difference(category, format_path(path), None if c is _MISSING else c,
-                                  None if a is _MISSING else a, counts))
+            out.append(_leaf(kind, event_type, path,
+                             None if c is _MISSING else c if tc is str else integral_numbers(c),
+                             None if a is _MISSING else a if type(a) is str else integral_numbers(a),
+                             whole_c, whole_a, ctx))
 
 
-def _list_differences(kind: str, event_type, parts: list, classic: list, actions: list) -> list[Difference]:
-    # integral floats are already ints (normalize_record), so deepdiff's own type check is the strict one
+def _list_differences(kind: str, event_type, parts: list, classic: list, actions: list, out: list[Difference],
+                      whole_c: dict, whole_a: dict, ctx: ImpactContext) -> None:
+    # integral floats become ints first, so deepdiff's own type check is the strict one
+    classic, actions = integral_numbers(classic), integral_numbers(actions)
     tree = DeepDiff(classic, actions, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
-    out = []
+    n = len(out)
     for levels in tree.values():
         for level in levels:
             path = [*parts, *level.path(output_format="list")]
-            category, counts = categorize(kind, event_type, path)
             t1 = None if _absent(level.t1) else level.t1
             t2 = None if _absent(level.t2) else level.t2
-            out.append(Difference(category, format_path(path), t1, t2, counts))
-    if not out:  # cannot happen with JSON data; keep the difference visible rather than lose it
-        category, counts = categorize(kind, event_type, parts)
-        out.append(Difference(category, format_path(parts), classic, actions, counts))
-    return out
+            out.append(_leaf(kind, event_type, path, t1, t2, whole_c, whole_a, ctx))
+    if len(out) == n:  # cannot happen with JSON data; keep the difference visible rather than lose it
+        out.append(_leaf(kind, event_type, parts, classic, actions, whole_c, whole_a, ctx))
 
 
 def _absent(value) -> bool:
@@ -380,23 +350,32 @@ def _whole_record_category(record: dict) -> str:
 def diff_event(classic: list[dict], actions: list[dict], ctx: ImpactContext | None = None) -> EventDiff:
     """Compare the records of one event: fast equality first, deepdiff only on mismatching pairs.
     `ctx` (connection mode, context.ip) feeds the impact rules; default: cloud mode."""
-    c_norm = [normalize_record(r) for r in classic]
-    a_norm = [normalize_record(r) for r in actions]
+    # the rules of `normalize_record` except the number rule, which `same` already applies (1 == 1.0) and
+    # which is applied to the values a difference shows: equal records cost one walk
+    c_norm = [comparable(r) for r in classic]
+    a_norm = [comparable(r) for r in actions]
     result = EventDiff()
     if same(c_norm, a_norm) and not any(_placeholder(r.get("device_id")) for r in c_norm):
         return result
+    ctx = ctx or _DEFAULT_CONTEXT
+    out = result.differences
     for c, a in align(c_norm, a_norm):
         if a is None:
-            category = _whole_record_category(c)
-            result.differences.append(Difference(category, _record_label(c), c, None, whole="missing"))
+            c = _numbers_record(c)
+            out.append(Difference(_whole_record_category(c), _record_label(c), c, None, whole="missing"))
         elif c is None:
+            a = _numbers_record(a)
             category = _whole_record_category(a)
             if category == "event_missing":
                 category = "event_extra"
-            result.differences.append(Difference(category, _record_label(a), None, a, whole="extra"))
+            out.append(Difference(category, _record_label(a), None, a, whole="extra"))
         else:
-            result.differences.extend(diff_records(c, a, ctx))
+            out.extend(_diff_records(c, a, ctx))
     return result
+
+
+def _numbers_record(record: dict) -> dict:
+    return {k: integral_numbers(v) for k, v in record.items()}
 
 
 def _record_label(record: dict) -> str:

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrate.differ import EventDiff
-from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, outcome,
-                            pair_value, worst)
+from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, pair_value,
+                            worst)
 
 __all__ = ["CATEGORIES", "Finding", "VariantFindings", "StepFigures", "SourceTable", "event_name", "category_title",
            "category_explanation", "MAX_PAIRS"]
@@ -27,6 +27,8 @@ MAX_FIELDS = 200  # distinct top-level fields tracked per impact
 MAX_EVENT_NAMES = 500
 MAX_NAME_LENGTH = 200  # characters of an event name kept for the per-name tables
 OTHER = "(other)"
+# the outcome of an event with no whole record missing or extra, by its worst impact (see impact.outcome)
+_OUTCOME_BY_RANK = ("changed", "breakdown", "no_effect", "identical")
 
 # category -> (title, what it means for a migrating team)
 CATEGORIES: dict[str, tuple[str, str]] = {
@@ -184,44 +186,89 @@ class VariantFindings:
         name = event_name(event)
         diffs = outcome_.differences
         self.events += 1
-        slot = self.by_event.setdefault(self._name_slot(self.by_event, name), [0, 0, 0])
+        by_event = self.by_event
+        slot = by_event.get(name)
+        if slot is None:
+            slot = by_event.setdefault(self._name_slot(by_event, name), [0, 0, 0])
         slot[0] += 1
-        chart_ok = outcome_.chart_matched
-        if chart_ok:
+        if not diffs:  # the common case: identical records
             self.matched += 1
             slot[1] += 1
-        if outcome_.matched:
             self.matched_exact += 1
             slot[2] += 1
-        self.outcomes[outcome(diffs)] += 1
-        chart = [d for d in diffs if d.impact == CHART]
-        if chart:
-            keys = {d.outside for d in chart}
-            for key in keys - {None}:
-                self.outside[key] = self.outside.get(key, 0) + 1
-            if None not in keys:
-                self.outside_only += 1
-        seen_fields: set[tuple[str, str]] = set()
+            self.outcomes["identical"] += 1
+            return
+        # one pass over the differences: parity, outcome, outside changes, and what each category saw
+        chart_ok = exact_ok = True
+        missing = extra = False
+        rank = 3  # worst impact seen: 0 chart, 1 breakdown, 2 none, 3 no difference
+        outside_keys: dict = {}
+        seen_fields: dict[tuple[str, str], None] = {}
         pairs: dict[str, tuple] = {}
         by_category: dict[str, list[str]] = {}
         impacts: dict[str, set[str]] = {}
+        all_paths = self.paths
         for d in diffs:
-            by_category.setdefault(d.category, [])
-            if d.path not in by_category[d.category]:
-                by_category[d.category].append(d.path)
-            impacts.setdefault(d.category, set()).add(d.impact)
-            paths = self.paths.setdefault(d.category, {})
-            if d.path in paths or len(paths) < MAX_EVENT_NAMES:
-                paths[d.path] = paths.get(d.path, 0) + 1
-            top = d.field if d.whole is None else f"({d.whole} record)"
-            if d.category != "error":  # an error message is no field; it is listed under its category
-                seen_fields.add((d.impact, top))
-            if d.impact == BREAKDOWN and d.whole is None and top not in pairs:
+            impact = d.impact
+            category = d.category
+            path = d.path
+            whole = d.whole
+            if d.counts:
+                exact_ok = False
+            if impact == CHART:
+                chart_ok = False
+                outside_keys[d.outside] = None
+                rank = 0
+            elif rank > 1 and impact == BREAKDOWN:
+                rank = 1
+            elif rank > 2:
+                rank = 2
+            if whole == "missing":
+                missing = True
+            elif whole == "extra":
+                extra = True
+            cat_paths = by_category.get(category)
+            if cat_paths is None:
+                by_category[category] = [path]
+                impacts[category] = {impact}
+            else:
+                if path not in cat_paths:
+                    cat_paths.append(path)
+                impacts[category].add(impact)
+            paths = all_paths.get(category)
+            if paths is None:
+                paths = all_paths[category] = {}
+            n = paths.get(path)
+            if n is not None:
+                paths[path] = n + 1
+            elif len(paths) < MAX_EVENT_NAMES:
+                paths[path] = 1
+            top = d.field if whole is None else f"({whole} record)"
+            if category != "error":  # an error message is no field; it is listed under its category
+                seen_fields[(impact, top)] = None
+            if impact == BREAKDOWN and whole is None and top not in pairs:
                 pairs[top] = d.shown or (d.classic, d.actions)
+        if chart_ok:
+            self.matched += 1
+            slot[1] += 1
+        if exact_ok:
+            self.matched_exact += 1
+            slot[2] += 1
+        self.outcomes["lost" if missing else "extra" if extra else _OUTCOME_BY_RANK[rank]] += 1
+        if not chart_ok:
+            for key in outside_keys:
+                if key is not None:
+                    self.outside[key] = self.outside.get(key, 0) + 1
+            if None not in outside_keys:
+                self.outside_only += 1
+        fields = self.fields
         for impact, top in seen_fields:
-            table = self.fields[impact]
-            if top in table or len(table) < MAX_FIELDS:
-                table[top] = table.get(top, 0) + 1
+            table = fields[impact]
+            n = table.get(top)
+            if n is not None:
+                table[top] = n + 1
+            elif len(table) < MAX_FIELDS:
+                table[top] = 1
         for top, (c, a) in pairs.items():
             entry = self.breakdowns.get(top)
             if entry is None:
@@ -230,13 +277,21 @@ class VariantFindings:
                 entry = self.breakdowns[top] = [0, TopPairs(PAIR_CAPACITY)]
             entry[0] += 1
             entry[1].add(pair_value(top, c), pair_value(top, a))
+        findings = self.findings
         for category, paths in by_category.items():
-            finding = self.findings.setdefault(category, Finding(category))
+            finding = findings.get(category)
+            if finding is None:
+                finding = findings[category] = Finding(category)
             finding.count += 1
+            by_impact = finding.by_impact
             for impact in impacts[category]:
-                finding.by_impact[impact] = finding.by_impact.get(impact, 0) + 1
-            key = self._name_slot(finding.events_by_name, name)
-            finding.events_by_name[key] = finding.events_by_name.get(key, 0) + 1
+                by_impact[impact] = by_impact.get(impact, 0) + 1
+            names = finding.events_by_name
+            if name in names:
+                names[name] += 1
+            else:
+                key = self._name_slot(names, name)
+                names[key] = names.get(key, 0) + 1
             if len(finding.examples) < self.max_examples:
                 finding.examples.append(
                     {

@@ -40,6 +40,8 @@ import heapq
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from migrate.amplitude import LOCATION_FIELDS, LOOKUP_REPLACING
+
 __all__ = [
     "CHART", "BREAKDOWN", "NONE", "IMPACTS", "IMPACT_TITLES", "OUTCOMES", "OUTCOME_TITLES",
     "CHART_FIELDS", "BREAKDOWN_FIELDS", "LOCATION_FIELDS", "LOOKUP_REPLACING", "DEVICE_MODES",
@@ -74,9 +76,6 @@ CHART_FIELDS = frozenset(
     user_properties groups group_properties group_type group_value global_user_id unmap paying start_version
     rejected""".split()
 )
-LOCATION_FIELDS = frozenset({"country", "region", "city", "dma", "location_lat", "location_lng"})
-# Sending any of these replaces Amplitude's IP lookup.
-LOOKUP_REPLACING = frozenset({"country", "region", "city", "dma"})
 BREAKDOWN_FIELDS = frozenset(
     """platform os_name os_version device_brand device_manufacturer device_model device_family device_type
     carrier language library app_version version_name revenueType productId idfa idfv adid android_id
@@ -206,6 +205,8 @@ def pair_value(field: str, value: Any) -> Any:
 def display_value(value: Any) -> Any:
     """A value as shown in the breakdown pairs: scalars as they are (long strings cut), None as None,
     anything else as compact JSON text, cut."""
+    if type(value) is str:
+        return value if len(value) <= MAX_VALUE_CHARS else value[: MAX_VALUE_CHARS - 1] + "…"
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if not isinstance(value, str):

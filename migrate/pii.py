@@ -97,7 +97,7 @@ DESCRIPTIVE_KEYS = frozenset(normalize_key(k) for k in (
 
 def _placeholders() -> frozenset[str]:
     from migrate.detect import JUNK_IDS
-    from migrate.differ import DEVICE_ID_PLACEHOLDERS
+    from migrate.amplitude import DEVICE_ID_PLACEHOLDERS
 
     return frozenset(JUNK_IDS) | frozenset(DEVICE_ID_PLACEHOLDERS)
 

@@ -1,5 +1,6 @@
 """`amplitude-migrate classic run`."""
 import gzip
+import hashlib
 import json
 
 from click.testing import CliRunner
@@ -41,7 +42,13 @@ def test_run_stdin_device_mode_and_options(tmp_path):
     assert result.exit_code == 0, result.output
     first = json.loads(result.stdout.splitlines()[0])
     assert [r["event_type"] for r in first["records"]] == ["Loaded a Page", "Viewed Home Page"]
-    assert first["requests"] == []
+    # the request is the JS SDK's upload, as the SDK sends it; the records are what canonical makes of it
+    (upload,) = first["requests"]
+    form = upload["form"]
+    assert upload["url"] == "https://api.amplitude.com/" and form["client"] == "k" and form["v"] == "2"
+    assert [e["event_type"] for e in json.loads(form["e"])] == ["Loaded a Page", "Viewed Home Page"]
+    signed = "2" + form["client"] + form["e"] + form["upload_time"]
+    assert form["checksum"] == hashlib.md5(signed.encode()).hexdigest()
     result = CliRunner().invoke(main, ["classic", "run", "--settings", str(settings), "--option",
                                        "page_naming=code2017", "-"], input=data)
     assert [r["event_type"] for r in json.loads(result.stdout.splitlines()[0])["records"]] == ["Viewed Home Page"]

@@ -2,7 +2,8 @@
 
 import pytest
 
-from migrate.differ import align, categorize, diff_event, normalize_record, same
+from migrate.canonical import normalize_record
+from migrate.differ import align, categorize, diff_event, same
 
 
 def ev(event_type="Song Played", **fields):
@@ -37,7 +38,17 @@ def test_boolean_is_not_a_number():
 
 
 def test_unknown_language_tag_still_differs():
-    assert not diff_event([ev(language="Klingon")], [ev(language="tlh-KL")]).matched
+    assert not diff_event([ev(language="Klingon")], [ev(language="qq-KL")]).matched  # qq: no ISO 639 language
+
+
+def test_one_language_table_for_both_sides():
+    # a device-mode record carries the SDK's tag, a cloud record the name canonical gave it: same table
+    from migrate.canonical import records_from_requests
+
+    (cloud,) = records_from_requests([{"method": "POST", "url": "https://api2.amplitude.com/2/httpapi",
+                                       "json": {"events": [ev(language="el-GR")]}}])
+    assert diff_event([ev(language="el")], [cloud]).matched
+    assert diff_event([ev(language="tlh")], [ev(language="Klingon")]).matched
 
 
 def test_normalize_does_not_touch_input():

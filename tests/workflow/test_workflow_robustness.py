@@ -258,7 +258,7 @@ def _deepdiff_reference(classic: dict, actions: dict) -> set:
 def _record_pairs():
     import actions
     import classic
-    from migrate.canonical import records_from_requests
+    from migrate.canonical import normalize_record, records_from_requests
     from migrate.generate import generate_events
     from migrate.translate import translate
 
@@ -273,7 +273,7 @@ def _record_pairs():
             c = out["records"] if out.get("records") is not None else records_from_requests(out["requests"])
             a = [r for item in engine.send(event) for r in records_from_requests(item["requests"])]
             for rc, ra in zip(c, a):
-                yield differ.normalize_record(rc), differ.normalize_record(ra)
+                yield normalize_record(rc), normalize_record(ra)
     yield ({"kind": "event", "event_type": "x", "event_properties": {"a": [1, {"b": True}], "c": {"d": 1}},
             "x": [1, 2, 3], "y": {"z": None}},
            {"kind": "event", "event_type": "x", "event_properties": {"a": [1, {"b": 1}], "c": [1]},
