@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrate.differ import EventDiff
-from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, pair_value,
-                            worst)
+from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, outcome,
+                            pair_value, worst)
 
 __all__ = ["CATEGORIES", "Finding", "VariantFindings", "StepFigures", "SourceTable", "event_name", "category_title",
            "category_explanation", "MAX_PAIRS"]
