@@ -303,6 +303,34 @@ class Engine:
             fired.append({"subscription": sub.name, "action": sub.slug, "requests": sent, "error": error})
         return fired
 
+    # -- one subscription at a time: `send(event)` is, in order, `fire(i, event)` for every index `i` of
+    # `subscriptions()` whose `matches(i, event)` is true (an exception from a trigger propagates from both)
+
+    def subscriptions(self) -> list[tuple[str, str]]:
+        """(name, action slug) of every enabled subscription, in the order `send` runs them."""
+        return [(sub.name, sub.slug) for sub in self._subs]
+
+    def matches(self, index: int, event: dict) -> bool:
+        """Whether subscription `index`'s trigger matches `event`."""
+        return bool(self._subs[index].trigger(event))
+
+    def fire(self, index: int, event: dict) -> dict:
+        """Run subscription `index` on `event` (its trigger is not checked): what `send` lists for it."""
+        sub = self._subs[index]
+        error = sent = None
+        try:
+            requests = sub.perform(sub.run(event), self.settings, self._ctx)
+            if self.responder is None:
+                sent = requests if type(requests) is list else list(requests)
+            else:
+                sent = []
+                _deliver(requests, self.responder, sent)
+        except Exception as exc:  # reported per subscription, as the runtime does
+            error = _error_dict(exc)
+        if sent is None:
+            sent = []
+        return {"subscription": sub.name, "action": sub.slug, "requests": sent, "error": error}
+
 
 def run_action(
     slug: str,

@@ -14,7 +14,9 @@ it; wall-clock rates of the commands are printed too.
    (tests/reference, if installed). The runtime figure includes its line protocol and the in-process
    HTTP interception, so it is an upper bound on what the runtime itself costs, not a tuned number.
 2. Commands, whole process: `actions run` and `classic run` on the N events; `compare` with and without
-   the recommendation passes on C events (default 5,000), against examples/classic-settings.json.
+   the recommendation passes on C events (default 5,000), against examples/classic-settings.json; and
+   `compare` with recommendations in one process, with the CPU seconds of each pass (the verification pass
+   as a multiple of the first).
 3. Memory: M generated events (default 1,000,000) written to a temporary gzip file and streamed through
    `actions run` and `classic run`; reports max RSS of each (VmHWM), plus RSS samples taken while it
    runs, which should stay flat.
@@ -192,7 +194,35 @@ def bench_commands(n: int, compare_n: int, seed: int, workdir: Path, trees: dict
             if result["events_per_cpu_second"]:
                 result["ratio_to_parse"] = result["events_per_cpu_second"] / parse_rate
             results.setdefault(name, {})[label] = result
+    if not skip_compare:
+        results["compare passes"] = bench_compare_passes(compare_path, classic_settings, trees)
     return results
+
+
+# compare() in one process, with the CPU time of each of its passes (from its progress callback)
+_PASSES = """
+import json, sys, time
+from migrate.compare import compare
+marks = {}
+def progress(label, n):
+    now = time.process_time()
+    marks.setdefault(label, [now, now])[1] = now
+compare(json.load(open(sys.argv[1])), [sys.argv[2]], progress=progress)
+print(json.dumps({label: end - start for label, (start, end) in marks.items()}))
+"""
+
+
+def bench_compare_passes(compare_path: Path, settings_path: Path, trees: dict[str, Path]) -> dict:
+    """{tree label: {pass label: CPU seconds}}: where `compare` with recommendations spends its time."""
+    out = {}
+    for label, code in trees.items():
+        proc = subprocess.run([sys.executable, "-c", _PASSES, str(settings_path), str(compare_path)], cwd=code,
+                              env={**os.environ, "PYTHONPATH": str(code)}, capture_output=True, text=True)
+        if proc.returncode == 0:
+            out[label] = json.loads(proc.stdout.strip().splitlines()[-1])
+        else:
+            out[label] = {"error": proc.stderr[-2000:]}
+    return out
 
 
 def _has_workers(code: Path) -> bool:
@@ -414,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     elif ref:
         rows.append(("real runtime", "-", "-", "-", "-", "-", f"skipped: {ref['skipped']}"))
     failed = False
+    passes = results["commands"].pop("compare passes", None)
     for name, by_tree in results["commands"].items():
         for label, run in by_tree.items():
             note = f"target >= {TARGETS[name]}" if name in TARGETS and label == "this" else ""
@@ -423,6 +454,17 @@ def main(argv: list[str] | None = None) -> int:
             title = name + (f" [{label}]" if len(by_tree) > 1 else "") + " (whole process)"
             rows.append((title, f"{run['events']:,}", f"{run['seconds']:.2f}", f"{run['events_per_second']:,.0f}",
                          f"{run['events_per_cpu_second']:,.0f}", f"{run.get('ratio_to_parse', 0):.3g}", note))
+    for label, times in (passes or {}).items():
+        title = "compare passes" + (f" [{label}]" if len(passes) > 1 else "") + " (in process, CPU s)"
+        if "error" in times:
+            rows.append((title, "", "", "", "", "", "ERROR"))
+            failed = True
+            continue
+        first = next(iter(times.values()), 0) or 1
+        rows.append((title, f"{args.compare_events:,}", "", "", "", "",
+                     "; ".join(f"{name.split(':')[0]} {t:.2f} ({t / first:.2f}x pass 1)" for name, t in times.items())))
+    if passes is not None:
+        results["commands"]["compare passes"] = passes
     found = results.get("workers")
     if found:
         for count in (1, found["workers"]):

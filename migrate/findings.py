@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrate.differ import EventDiff
-from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, pair_value,
-                            worst)
+from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, outcome,
+                            pair_value, worst)
 
-__all__ = ["CATEGORIES", "Finding", "VariantFindings", "SourceTable", "event_name", "category_title",
+__all__ = ["CATEGORIES", "Finding", "VariantFindings", "StepFigures", "SourceTable", "event_name", "category_title",
            "category_explanation", "MAX_PAIRS"]
 
 MAX_EXAMPLES = 3
@@ -404,6 +404,77 @@ class VariantFindings:
                 for name, (n, m, x) in sorted(self.by_event.items(), key=lambda kv: (-kv[1][0], kv[0]))
             ],
         }
+
+
+class StepFigures:
+    """The figures a recommendation step is judged and reported by (`recommend.stats`: events, chart and exact
+    parity, chart events, outcomes, events whose chart differences only a change outside the mappings closes,
+    events per category, events per field that changes charts or a breakdown), counted as `VariantFindings` counts them but without its examples and tables: the
+    verification pass keeps one per step, so a step costs a few counters per event."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.events = 0
+        self.matched = 0
+        self.matched_exact = 0
+        self.outcomes: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+        self.outside_only = 0
+        self.findings: dict[str, Finding] = {}  # only `count` is kept
+        # impact -> field -> events, for the impacts `recommend.stats` counts (bounded as in VariantFindings)
+        self.fields: dict[str, dict[str, int]] = {CHART: {}, BREAKDOWN: {}}
+
+    def add(self, event: dict, outcome_: EventDiff, classic=None, actions=None) -> None:
+        diffs = outcome_.differences
+        self.events += 1
+        if outcome_.chart_matched:
+            self.matched += 1
+        if outcome_.matched:
+            self.matched_exact += 1
+        self.outcomes[outcome(diffs)] += 1
+        chart = [d for d in diffs if d.impact == CHART]
+        if chart and all(d.outside is not None for d in chart):
+            self.outside_only += 1
+        for category in dict.fromkeys(d.category for d in diffs):
+            finding = self.findings.get(category)
+            if finding is None:
+                finding = self.findings[category] = Finding(category)
+            finding.count += 1
+        # the same set as VariantFindings.add builds, so the bounded tables fill in the same order
+        seen_fields = {(d.impact, d.field if d.whole is None else f"({d.whole} record)")
+                       for d in diffs if d.category != "error"}
+        for impact, top in seen_fields:
+            table = self.fields.get(impact)
+            if table is not None and (top in table or len(table) < MAX_FIELDS):
+                table[top] = table.get(top, 0) + 1
+
+    def merge(self, other: "StepFigures") -> "StepFigures":
+        """Fold the figures of later events (`other`) into these."""
+        self.events += other.events
+        self.matched += other.matched
+        self.matched_exact += other.matched_exact
+        for key, n in other.outcomes.items():
+            self.outcomes[key] = self.outcomes.get(key, 0) + n
+        self.outside_only += other.outside_only
+        for category, f in other.findings.items():
+            self.findings.setdefault(category, Finding(category)).count += f.count
+        for impact, theirs in other.fields.items():
+            table = self.fields.setdefault(impact, {})
+            for top, n in theirs.items():
+                if top in table or len(table) < MAX_FIELDS:
+                    table[top] = table.get(top, 0) + n
+        return self
+
+    @property
+    def parity(self) -> float | None:
+        return self.matched / self.events if self.events else None
+
+    @property
+    def parity_exact(self) -> float | None:
+        return self.matched_exact / self.events if self.events else None
+
+    @property
+    def chart_events(self) -> int:
+        return self.events - self.matched
 
 
 def _add_counts(mine: dict, theirs: dict) -> None:

@@ -739,7 +739,7 @@ class FirstPass(_CompareJob):
 class VerifyPartial(Partial):
     def __init__(self):
         super().__init__()
-        self.steps: dict = {}  # mode -> step name -> VariantFindings (cumulative steps)
+        self.steps: dict = {}  # mode -> step name -> StepFigures (cumulative steps)
         # mode -> step name -> subscription -> [events, changed, mappable chart before, after, exact before,
         # after, events it newly fires for]
         self.per_sub: dict = {}
@@ -767,8 +767,9 @@ class VerifyPartial(Partial):
 
 class VerifyPass(_CompareJob):
     """Pass 2: per mode, the recommendation steps applied cumulatively on top of its translated set, all in
-    one pass (one engine per step, and the starting set as "base"). `steps`: mode -> [(title, subscriptions),
-    ...]."""
+    one pass, with the starting set as "base". A step re-runs only the subscriptions it changed, on the events
+    their triggers match (`migrate.runner.StepRunner`), and keeps only the figures it is judged by
+    (`StepFigures`). `steps`: mode -> [(title, subscriptions), ...]."""
 
     partial_type = VerifyPartial
 
@@ -778,17 +779,27 @@ class VerifyPass(_CompareJob):
         self.label = label
         self.names = {m: [f"step{i}" for i in range(len(found))] for m, found in steps.items()}
 
-    def engines(self, ms: ModeSetup) -> dict:
-        engines = {"base": ms.engine(ms.primary_subs)}
+    def variants(self, ms: ModeSetup) -> dict:
+        variants = {"base": ms.primary_subs}
         if ms.mode in self.steps:
-            engines.update({n: ms.engine(subs) for n, (_, subs) in zip(self.names[ms.mode], self.steps[ms.mode])})
-        return engines
+            variants.update({n: subs for n, (_, subs) in zip(self.names[ms.mode], self.steps[ms.mode])})
+        return variants
+
+    def runner(self, m: str):
+        runner = self._local.get(m)
+        if runner is None:
+            from migrate.canonical import records_from_requests
+            from migrate.runner import StepRunner
+
+            ms = self.setup.mode(m)
+            runner = self._local[m] = StepRunner(ms.emulator, self.variants(ms), ms.engine, records_from_requests)
+        return runner
 
     def begin(self, partial: VerifyPartial) -> None:
-        from migrate.findings import SourceTable, VariantFindings
+        from migrate.findings import SourceTable, StepFigures, VariantFindings
 
         super().begin(partial)
-        partial.steps = {m: {n: VariantFindings(title) for n, (title, _) in zip(self.names[m], found)}
+        partial.steps = {m: {n: StepFigures(title) for n, (title, _) in zip(self.names[m], found)}
                          for m, found in self.steps.items()}
         partial.per_sub = {m: {n: {} for n in self.names[m]} for m in self.steps}
         partial.overall = VariantFindings(self.label)
@@ -813,13 +824,18 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
 
     ctx = impact_context(event, m)
     last = step_names[-1] if step_names else "base"
-    outcomes = {name: outcome(run, name, ctx) for name in run.variants}
+    outcomes: dict = {}
+    previous = None
+    for name in run.variants:
+        # a step that left this event's records and errors as they were: the previous step's diff
+        outcomes[name] = outcomes[previous] if name in run.repeats else outcome(run, name, ctx)
+        previous = name
     prev = "base"
     for name in step_names:
         result, classic_records, records = outcomes[name], run.classic_records, run.variants[name].records
         partial.steps[m][name].add(event, result, classic_records, records)
         a, b, po = run.variants[prev], run.variants[name], outcomes[prev]
-        changed = a.records != b.records or a.errors != b.errors
+        changed = name not in run.repeats and (a.records != b.records or a.errors != b.errors)
         fired_before = {f["subscription"] for f in a.fired}
         rows = partial.per_sub[m][name]
         for sub in fired_before | {f["subscription"] for f in b.fired}:

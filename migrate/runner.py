@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-__all__ = ["Runner", "EventRun", "VariantRun", "reaches", "CLASSIC_KEY", "ACTIONS_KEY", "EVENT_ACTIONS", "Router",
+__all__ = ["Runner", "StepRunner", "EventRun", "VariantRun", "reaches", "CLASSIC_KEY", "ACTIONS_KEY", "EVENT_ACTIONS", "Router",
            "LIBRARY_MODES", "ROUTE_MODES", "library_name", "native_mode"]
 
 CLASSIC_KEY = "Amplitude"
@@ -51,6 +51,32 @@ class EventRun:
     classic_reached: bool
     classic_error: str | None
     variants: dict[str, VariantRun]
+    # variants whose records and errors are identical to the variant listed before them (StepRunner): their
+    # diff against Classic is the previous one's
+    repeats: frozenset = frozenset()
+
+
+def _piece(item: dict, records_from_requests) -> tuple[dict, list[dict], str | None]:
+    """What one fired subscription adds to a VariantRun: its `fired` entry, its records, its error line."""
+    error = item.get("error")
+    records = list(records_from_requests(item.get("requests") or [])) if item.get("requests") else []
+    entry = {
+        "subscription": item.get("subscription"), "action": item.get("action"), "error": error,
+        "event_types": [r.get("event_type") for r in records if r.get("kind", "event") == "event"],
+    }
+    message = None
+    if error:
+        text = error.get("message") if isinstance(error, dict) else str(error)
+        message = f"{item.get('subscription')}: {text}"
+    return entry, records, message
+
+
+def _add(run: VariantRun, piece: tuple[dict, list[dict], str | None]) -> None:
+    entry, records, message = piece
+    run.fired.append(entry)
+    if message:
+        run.errors.append(message)
+    run.records.extend(records)
 
 
 class Runner:
@@ -84,22 +110,149 @@ class Runner:
             run.errors.append(f"{type(exc).__name__}: {exc}")
             return run
         for item in fired:
-            error = item.get("error")
-            records = list(self.records_from_requests(item.get("requests") or [])) if item.get("requests") else []
-            run.fired.append({
-                "subscription": item.get("subscription"), "action": item.get("action"), "error": error,
-                "event_types": [r.get("event_type") for r in records if r.get("kind", "event") == "event"],
-            })
-            if error:
-                message = error.get("message") if isinstance(error, dict) else str(error)
-                run.errors.append(f"{item.get('subscription')}: {message}")
-            run.records.extend(records)
+            _add(run, _piece(item, self.records_from_requests))
         return run
 
     def run(self, event: dict) -> EventRun:
         records, reached, error = self.classic(event)
         variants = {name: self.actions(engine, event) for name, engine in self.engines.items()}
         return EventRun(records, reached, error, variants)
+
+
+class _Raised:
+    """A trigger that raised on the event: a whole engine stops there and reports only this error."""
+    __slots__ = ("message",)
+
+    def __init__(self, exc: BaseException):
+        self.message = f"{type(exc).__name__}: {exc}"
+
+
+def _identical(a, b) -> bool:
+    """Equal as JSON text would be: same types, same key order (what ends up in a report's examples)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_identical(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _subscription_key(sub: dict) -> str:
+    """Equal keys: subscriptions that behave the same (key order kept: it can order a record's keys)."""
+    import json
+
+    return json.dumps(sub, default=repr)
+
+
+class StepRunner:
+    """Runs each event through Classic and several variants of one subscription list (a recommendation's
+    cumulative steps), running every distinct subscription once per event instead of every variant in full.
+
+    `variants` maps a name to a subscription list, in step order; `make_engine(subs)` builds an Actions
+    engine (`actions.Engine`). The variants' distinct subscriptions (equal as JSON) go into one engine; per
+    event, each distinct trigger is evaluated once, a subscription runs only when its trigger matches and only
+    the first time a variant needs it, and each variant's VariantRun is put together from those outputs in its
+    own subscription order: what a full engine with that variant's subscriptions gives (records, fired list,
+    errors, and a trigger that raises stopping the variant with that one error). A step that changed a
+    subscription whose trigger matches the event neither before nor after the change costs nothing but the
+    trigger test.
+
+    `run(event).repeats` names the variants whose records and errors are identical to the previous variant's,
+    so a caller can reuse that variant's diff. All state is per event; the engine is built on first use.
+    """
+
+    def __init__(self, emulator, variants: dict[str, list[dict]], make_engine: Callable[[list[dict]], object],
+                 records_from_requests: Callable[[list], list]):
+        self.classic_runner = Runner(emulator, {}, records_from_requests)
+        self.records_from_requests = records_from_requests
+        self.names = list(variants)
+        keys: dict[str, int] = {}
+        distinct: list[dict] = []
+        self.orders: list[tuple[int, ...]] = []
+        for subs in variants.values():
+            order = []
+            for sub in subs:
+                if sub.get("enabled", True) is False:
+                    continue  # an engine leaves disabled subscriptions out
+                key = _subscription_key(sub)
+                if key not in keys:
+                    keys[key] = len(distinct)
+                    distinct.append(sub)
+                order.append(keys[key])
+            self.orders.append(tuple(order))
+        self.subscriptions = distinct
+        self.make_engine = make_engine
+        self.engine = None
+        # subscriptions with the same trigger text share one trigger test per event
+        first: dict[str, int] = {}
+        self.trigger_of = [first.setdefault(str(sub.get("subscribe")), i) for i, sub in enumerate(distinct)]
+        self.stats = {"events": 0, "fired": 0, "triggers": 0, "variants": 0, "repeats": 0}
+
+    def run(self, event: dict) -> EventRun:
+        if self.engine is None:
+            self.engine = self.make_engine(self.subscriptions)
+        records, reached, error = self.classic_runner.classic(event)
+        return EventRun(records, reached, error, *self.variants(event))
+
+    def variants(self, event: dict) -> tuple[dict[str, VariantRun], frozenset]:
+        """The VariantRun of every variant on `event`, and the names of those that repeat the previous one."""
+        stats = self.stats
+        stats["events"] += 1
+        stats["variants"] += len(self.names)
+        if not reaches(event, ACTIONS_KEY):
+            return ({name: VariantRun(reached=False) for name in self.names},
+                    frozenset(self.names[1:]))
+        engine = self.engine
+        trigger_of = self.trigger_of
+        matched: dict[int, object] = {}
+        pieces: dict[int, object] = {}
+        out: dict[str, VariantRun] = {}
+        repeats = []
+        previous = None  # (pieces used, VariantRun) of the previous variant
+        for name, order in zip(self.names, self.orders):
+            used = []
+            run = VariantRun()
+            for index in order:
+                piece = pieces.get(index, _MISSING)
+                if piece is _MISSING:
+                    rep = trigger_of[index]
+                    hit = matched.get(rep, _MISSING)
+                    if hit is _MISSING:
+                        stats["triggers"] += 1
+                        try:
+                            hit = engine.matches(rep, event)
+                        except Exception as exc:  # a whole engine fails here: Runner.actions says how
+                            hit = _Raised(exc)
+                        matched[rep] = hit
+                    if hit is True:
+                        stats["fired"] += 1
+                        piece = _piece(engine.fire(index, event), self.records_from_requests)
+                    elif hit is False:
+                        piece = None
+                    else:
+                        piece = hit
+                    pieces[index] = piece
+                if piece is None:
+                    continue
+                used.append(piece)
+                if isinstance(piece, _Raised):
+                    run = VariantRun(errors=[piece.message])
+                    break
+                _add(run, piece)
+            if previous is not None and (
+                    (len(used) == len(previous[0]) and all(a is b for a, b in zip(used, previous[0])))
+                    or (run.errors == previous[1].errors and _identical(run.records, previous[1].records))):
+                repeats.append(name)
+                stats["repeats"] += 1
+            out[name] = run
+            previous = (used, run)
+        return out, frozenset(repeats)
+
+
+_MISSING = object()
 
 
 # ------------------------------------------------------------------------------------------------ routing
