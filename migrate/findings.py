@@ -158,7 +158,30 @@ class Finding:
         }
 
 
-class VariantFindings:
+class _Figures:
+    """The parity figures of anything that counts `events`, `matched` (chart) and `matched_exact`."""
+
+    events: int
+    matched: int
+    matched_exact: int
+
+    @property
+    def parity(self) -> float | None:
+        """Chart parity. No events, no measurement: None (shown as "n/a"), never a perfect score."""
+        return self.matched / self.events if self.events else None
+
+    @property
+    def parity_exact(self) -> float | None:
+        """Every stored field identical."""
+        return self.matched_exact / self.events if self.events else None
+
+    @property
+    def chart_events(self) -> int:
+        """Events with a difference that changes numbers in charts."""
+        return self.events - self.matched
+
+
+class VariantFindings(_Figures):
     """Running totals for one variant (one set of subscriptions compared with classic)."""
 
     def __init__(self, label: str, max_examples: int = MAX_EXAMPLES):
@@ -348,21 +371,6 @@ class VariantFindings:
         self.outside_only += other.outside_only
         return self
 
-    @property
-    def parity(self) -> float | None:
-        """Chart parity. No events, no measurement: None (shown as "n/a"), never a perfect score."""
-        return self.matched / self.events if self.events else None
-
-    @property
-    def parity_exact(self) -> float | None:
-        """Every stored field identical."""
-        return self.matched_exact / self.events if self.events else None
-
-    @property
-    def chart_events(self) -> int:
-        """Events with a difference that changes numbers in charts."""
-        return self.events - self.matched
-
     def categories(self) -> list[Finding]:
         """Most severe impact first, then most events."""
         order = list(CATEGORIES)
@@ -406,7 +414,7 @@ class VariantFindings:
         }
 
 
-class StepFigures:
+class StepFigures(_Figures):
     """The figures a recommendation step is judged and reported by (`recommend.stats`: events, chart and exact
     parity, chart events, outcomes, events whose chart differences only a change outside the mappings closes,
     events per category, events per field that changes charts or a breakdown), counted as `VariantFindings` counts them but without its examples and tables: the
@@ -463,18 +471,6 @@ class StepFigures:
                 if top in table or len(table) < MAX_FIELDS:
                     table[top] = table.get(top, 0) + n
         return self
-
-    @property
-    def parity(self) -> float | None:
-        return self.matched / self.events if self.events else None
-
-    @property
-    def parity_exact(self) -> float | None:
-        return self.matched_exact / self.events if self.events else None
-
-    @property
-    def chart_events(self) -> int:
-        return self.events - self.matched
 
 
 def _add_counts(mine: dict, theirs: dict) -> None:
