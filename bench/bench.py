@@ -204,9 +204,12 @@ _PASSES = """
 import json, sys, time
 from migrate.compare import compare
 marks = {}
+last = [time.process_time()]
 def progress(label, n):
+    # progress comes per chunk: a pass starts where the previous one (or compare) left off
     now = time.process_time()
-    marks.setdefault(label, [now, now])[1] = now
+    marks.setdefault(label, [last[0], now])[1] = now
+    last[0] = now
 compare(json.load(open(sys.argv[1])), [sys.argv[2]], progress=progress)
 print(json.dumps({label: end - start for label, (start, end) in marks.items()}))
 """
