@@ -283,25 +283,7 @@ class Engine:
                 subs = self._for_type(event_type if type(event_type) is str else None)
         else:
             subs = self._subs
-        fired = []
-        responder = self.responder
-        for sub in subs:
-            if not sub.trigger(event):
-                continue
-            error = sent = None
-            try:
-                requests = sub.perform(sub.run(event), self.settings, self._ctx)
-                if responder is None:  # nothing answers: every request built is sent
-                    sent = requests if type(requests) is list else list(requests)
-                else:
-                    sent = []
-                    _deliver(requests, responder, sent)
-            except Exception as exc:  # reported per subscription, as the runtime does
-                error = _error_dict(exc)
-            if sent is None:
-                sent = []
-            fired.append({"subscription": sub.name, "action": sub.slug, "requests": sent, "error": error})
-        return fired
+        return [self._fire(sub, event) for sub in subs if sub.trigger(event)]
 
     # -- one subscription at a time: `send(event)` is, in order, `fire(i, event)` for every index `i` of
     # `subscriptions()` whose `matches(i, event)` is true (an exception from a trigger propagates from both)
@@ -316,11 +298,14 @@ class Engine:
 
     def fire(self, index: int, event: dict) -> dict:
         """Run subscription `index` on `event` (its trigger is not checked): what `send` lists for it."""
-        sub = self._subs[index]
+        return self._fire(self._subs[index], event)
+
+    def _fire(self, sub, event: dict) -> dict:
+        """One subscription on one event, its trigger already matched: what `send` lists for it."""
         error = sent = None
         try:
             requests = sub.perform(sub.run(event), self.settings, self._ctx)
-            if self.responder is None:
+            if self.responder is None:  # nothing answers: every request built is sent
                 sent = requests if type(requests) is list else list(requests)
             else:
                 sent = []
