@@ -6,7 +6,7 @@ library errors and `migrate.cli_errors` maps them, in one place, to a message an
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib
 
 import click
 
@@ -25,20 +25,90 @@ from migrate.cli_options import (
     subscriptions_option,
     workers_option,
 )
-from migrate.cli_pii import pii_options, pii_policy
+from migrate.cli_pii import pii_options, pii_pseudonymiser
 from migrate.events import ReadStats
-
-try:
-    __version__ = version("amplitude-migrate")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0+unknown"
 
 __all__ = ["main", "EXIT_INPUT", "InputError", "output_stream", "skip_reporter", "settings_secrets",
            "write_output"]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("amplitude-migrate")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0+unknown"
+
+
+def __getattr__(name: str):
+    if name == "__version__":  # read from the installed metadata only when asked (start-up time)
+        return _version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _print_version(ctx: click.Context, _param, value) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"amplitude-migrate, version {_version()}")
+        ctx.exit()
+
+
+class _LazyCommands(dict):
+    """A group's commands by name, each command module imported when the command is first looked up.
+
+    `amplitude-migrate actions run` then imports neither the Segment Public API client (requests), the
+    Terraform reader nor the compare/report stack. Listing the commands (`--help`, `items()`) imports them
+    all, in the order given, so the group behaves like a plain dict of commands."""
+
+    def __init__(self, loaded: dict, lazy: dict[str, tuple[str, str]]):
+        super().__init__(loaded)
+        self._lazy = dict(lazy)  # name -> (module, attribute)
+
+    def _load(self, name) -> None:
+        spec = self._lazy.pop(name, None) if type(name) is str else None
+        if spec is not None:
+            dict.__setitem__(self, name, getattr(importlib.import_module(spec[0]), spec[1]))
+
+    def _load_all(self) -> None:
+        for name in list(self._lazy):
+            self._load(name)
+
+    def __missing__(self, name):
+        self._load(name)
+        if dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        raise KeyError(name)
+
+    def get(self, name, default=None):
+        self._load(name)
+        return dict.get(self, name, default)
+
+    def __contains__(self, name) -> bool:
+        return name in self._lazy or dict.__contains__(self, name)
+
+    def __len__(self) -> int:
+        return dict.__len__(self) + len(self._lazy)
+
+    def __iter__(self):
+        self._load_all()
+        return dict.__iter__(self)
+
+    def keys(self):
+        self._load_all()
+        return dict.keys(self)
+
+    def values(self):
+        self._load_all()
+        return dict.values(self)
+
+    def items(self):
+        self._load_all()
+        return dict.items(self)
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="amplitude-migrate")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 def main():
     """Move a Segment -> Amplitude pipeline from Amplitude (Classic) to Amplitude (Actions), with evidence.
 
@@ -89,7 +159,7 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode
     from migrate.run import run_actions
     from migrate.terraform import is_terraform_path
 
-    policy = pii_policy(pii_mode, pii_keys, pii_salt)
+    pseudonymiser = pii_pseudonymiser(pii_mode, pii_keys, pii_salt)
     secrets = settings_secrets(settings_path, actions=True)
     redact = redact or is_terraform_path(settings_path)
     stats = ReadStats()
@@ -99,18 +169,19 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode
         summary = run_actions(
             settings_path, subscriptions_path, events, out,
             strict=strict, redact=redact, stats=stats,
-            on_skip=skip_reporter(stats), pii=policy.pseudonymiser() if policy.masks else None,
+            on_skip=skip_reporter(stats), pii=pseudonymiser,
             on_warning=lambda text: click.echo(f"warning: {text}", err=True), progress=progress,
             executor=executor,
         )
     click.echo(summary.line(), err=True)
 
 
-# The commands kept in their own modules (they import the helpers above, so they come last).
-from migrate.cli_amplitude import amplitude_group, calibrate_cmd  # noqa: E402
-from migrate.cli_classic import classic_group  # noqa: E402
-from migrate.cli_segment import segment_group  # noqa: E402
-from migrate.cli_workflow import compare_cmd, translate_cmd  # noqa: E402
-
-for _command in (classic_group, translate_cmd, compare_cmd, segment_group, calibrate_cmd, amplitude_group):
-    main.add_command(_command)
+# The commands kept in their own modules, imported when named (see _LazyCommands), in this order.
+main.commands = _LazyCommands(main.commands, {
+    "classic": ("migrate.cli_classic", "classic_group"),
+    "translate": ("migrate.cli_workflow", "translate_cmd"),
+    "compare": ("migrate.cli_workflow", "compare_cmd"),
+    "segment": ("migrate.cli_segment", "segment_group"),
+    "calibrate": ("migrate.cli_amplitude", "calibrate_cmd"),
+    "amplitude": ("migrate.cli_amplitude", "amplitude_group"),
+})

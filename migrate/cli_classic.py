@@ -20,7 +20,7 @@ from migrate.cli_options import (
     strict_option,
 )
 from migrate.cli_options import dask_option, replay_executor, workers_option
-from migrate.cli_pii import pii_options, pii_policy
+from migrate.cli_pii import pii_options, pii_pseudonymiser
 from migrate.config import load_settings_file
 from migrate.terraform import is_terraform_path
 from migrate.events import ReadStats, read_events
@@ -144,7 +144,7 @@ def classic_run(settings_path, mode, classic_options, known_path, calibration_pa
     """
     from classic import Emulator, SettingsError, load_settings
 
-    policy = pii_policy(pii_mode, pii_keys, pii_salt)
+    pseudonymiser = pii_pseudonymiser(pii_mode, pii_keys, pii_salt)
     secrets = settings_secrets(settings_path)
     doc = load_settings_file(settings_path, "settings")
     settings, warnings = load_settings(doc, source=settings_path)
@@ -174,6 +174,6 @@ def classic_run(settings_path, mode, classic_options, known_path, calibration_pa
             replay_executor(workers, dask_address, quiet=quiet) as executor:
         summary = run_classic(emulator, events, out, strict=strict, redact=redact, stats=stats,
                               on_skip=skip_reporter(stats), on_event_skip=report_event_skip,
-                              pii=policy.pseudonymiser() if policy.masks else None, progress=progress,
+                              pii=pseudonymiser, progress=progress,
                               executor=executor)
     click.echo(summary.line(), err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-__all__ = ["pii_options", "pii_policy"]
+__all__ = ["pii_options", "pii_policy", "pii_pseudonymiser"]
 
 
 def pii_options(default: str):
@@ -31,10 +31,24 @@ def pii_options(default: str):
     return decorate
 
 
-def pii_policy(mode: str, keys=(), salt: str | None = None):
-    from migrate.pii import PiiPolicy
-
+def _check_salt(salt: str | None) -> None:
     if salt is not None and not salt:
         raise click.BadParameter("the salt is empty; give a long random secret or leave the option out",
                                  param_hint="--pii-salt")
+
+
+def pii_policy(mode: str, keys=(), salt: str | None = None):
+    from migrate.pii import PiiPolicy
+
+    _check_salt(salt)
     return PiiPolicy(mode=mode, extra_keys=tuple(k.strip() for k in keys if k.strip()), salt=salt)
+
+
+def pii_pseudonymiser(mode: str, keys=(), salt: str | None = None):
+    """What the line-writing commands (`actions run`, `classic run`) need of `pii_policy`: its pseudonymiser
+    when it masks, else None, without importing the personal-data rules when the output stays exact."""
+    _check_salt(salt)
+    if mode != "mask":
+        return None
+    policy = pii_policy(mode, keys, salt)
+    return policy.pseudonymiser() if policy.masks else None
