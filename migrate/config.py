@@ -62,6 +62,7 @@ def json_text(obj, *, indent: int | None = None, width: int | None = None) -> st
 
 _NUMBER_CHARS = frozenset(b"0123456789.-")
 _BEFORE_VALUE = frozenset(b":,[")
+_DIGITS = frozenset(b"0123456789")
 
 
 def _number_at(data: bytes, index: int) -> bool:
@@ -78,12 +79,14 @@ def _float_forms(data: bytes) -> bool:
     Looked for with `bytes.find` (fast) and checked at each hit; a hit inside a string that looks like a
     number only sends the line to `json_text`, which is always right.
     """
+    find = data.find
     for marker in (b"e-", b"e+", b".0000"):
-        index = data.find(marker)
+        index = find(marker)
         while index != -1:
-            if _number_at(data, index):
+            # a number's exponent or fraction follows a digit: "Content-Type" is rejected by one test
+            if index and data[index - 1] in _DIGITS and _number_at(data, index):
                 return True
-            index = data.find(marker, index + 1)
+            index = find(marker, index + 1)
     return False
 
 
