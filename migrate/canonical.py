@@ -58,6 +58,18 @@ class RecordError(ValueError):
 
 _EVENT_SET = frozenset(EVENT_FIELDS)
 _IDENTIFY_SET = frozenset(IDENTIFY_FIELDS)
+_OPS_SET = frozenset(USER_PROPERTY_OPS)  # the same test as `in USER_PROPERTY_OPS` for the string keys of JSON
+
+_LANGUAGES: dict = {}  # language value -> language_name(value): a handful of distinct values per run
+
+
+def _language(value: str) -> str:
+    name = _LANGUAGES.get(value)
+    if name is None:
+        name = language_name(value)
+        if len(_LANGUAGES) < 4096:
+            _LANGUAGES[value] = name
+    return name
 
 
 def _cut(value):
@@ -70,9 +82,10 @@ def _cut(value):
 def _cut_props(props):
     if not isinstance(props, dict):
         return props
-    if not any(isinstance(v, str) and len(v) > MAX_STRING for v in props.values()):
-        return props
-    return {k: _cut(v) for k, v in props.items()}
+    for v in props.values():
+        if isinstance(v, str) and len(v) > MAX_STRING:
+            return {k: _cut(v) for k, v in props.items()}
+    return props
 
 
 def _clean_id(value, min_len: int):
@@ -93,14 +106,14 @@ def _fold_properties(props):
     plain = {}
     ops = {}
     for key, value in props.items():
-        if key in USER_PROPERTY_OPS:
+        if key in _OPS_SET:
             if isinstance(value, dict):
                 if value:
                     ops.setdefault(key, {}).update({k: _cut(v) for k, v in value.items()})
             elif value not in (None, [], ""):
                 ops[key] = value
         else:
-            plain[key] = _cut(value)
+            plain[key] = value[:MAX_STRING] if isinstance(value, str) and len(value) > MAX_STRING else value
     if plain:
         merged = dict(plain)
         merged.update(ops.get("$set", {}))
@@ -110,8 +123,11 @@ def _fold_properties(props):
 
 def _apply_ids(record: dict, min_len: int) -> None:
     for key in ("user_id", "device_id"):
-        if key in record:
-            kept = _clean_id(record[key], min_len)
+        value = record.get(key)  # None values are never copied into a record: None is absent
+        if value is not None:
+            if value.__class__ is str and len(value) >= min_len and value.lower() not in INVALID_IDS:
+                continue  # the usual id, kept as it is (`_clean_id`'s test, without the call)
+            kept = _clean_id(value, min_len)
             if kept is None:
                 del record[key]
             else:
@@ -132,14 +148,18 @@ def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
         if key in _EVENT_SET and value is not None:
             record[key] = value
     _apply_ids(record, min_len)
-    if isinstance(record.get("language"), str):
-        record["language"] = language_name(record["language"])
-    if "event_type" not in record or record["event_type"] in ("", None):
+    get = record.get
+    language = get("language")
+    if isinstance(language, str):
+        record["language"] = _language(language)
+    event_type = get("event_type")  # absent and None are one case: None values are never copied
+    if event_type is None or event_type == "":
         record["rejected"] = "missing event_type"
-    if record.get("session_id") == -1:
+    if get("session_id") == -1:
         del record["session_id"]  # -1 is Amplitude's "no session"
-    if isinstance(record.get("time"), str) and record["time"].isdigit():
-        record["time"] = int(record["time"])
+    time = get("time")
+    if isinstance(time, str) and time.isdigit():
+        record["time"] = int(time)
     if "user_properties" in record:
         folded = _fold_properties(record["user_properties"])
         if folded:
@@ -173,7 +193,7 @@ def normalize_identify(ident: dict, min_id_length: int | None = None) -> dict:
             record[key] = _cut(value)
     _apply_ids(record, min_len)
     if isinstance(record.get("language"), str):
-        record["language"] = language_name(record["language"])
+        record["language"] = _language(record["language"])
     if "user_properties" in record:
         folded = _fold_properties(record["user_properties"])
         if folded:

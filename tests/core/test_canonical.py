@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from migrate.canonical import records_from_requests
 
 V2 = "https://api2.amplitude.com/2/httpapi"
@@ -88,3 +90,81 @@ def test_language_tags_become_names_as_amplitude_stores_them():
                                           {"event_type": "x", "user_id": "user1", "language": "Portuguese"},
                                           {"event_type": "x", "user_id": "user1", "language": "Klingon-ish!"})])
     assert a["language"] == b["language"] == "Portuguese" and c["language"] == "Klingon-ish!"
+
+
+# ---- the short cuts of the normaliser give what its general steps give
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from migrate import canonical as _canonical  # noqa: E402
+from migrate.amplitude import INVALID_IDS, language_name  # noqa: E402
+
+_IDS = st.one_of(
+    st.text(max_size=8), st.sampled_from(sorted(INVALID_IDS)).map(lambda s: s.upper() if len(s) % 2 else s),
+    st.integers(-99, 10**7), st.floats(allow_nan=False), st.booleans(), st.lists(st.integers(), max_size=3),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(["user_id", "device_id", "event_type"]), _IDS), st.integers(1, 8))
+def test_kept_ids_short_cut_matches_the_id_rule(fields, min_len):
+    record = {"kind": "event", **{k: v for k, v in fields.items() if v is not None}}
+    expected = dict(record)
+    for key in ("user_id", "device_id"):
+        if key in expected:
+            kept = _canonical._clean_id(expected[key], min_len)
+            if kept is None:
+                del expected[key]
+            else:
+                expected[key] = kept
+    if "user_id" not in expected and "device_id" not in expected:
+        expected["rejected"] = (f"no valid user_id or device_id (ids shorter than {min_len} or reserved are "
+                                "dropped)")
+    _canonical._apply_ids(record, min_len)
+    assert record == expected and list(record) == list(expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["en-US", "en", "de-DE", "fr", "xx-YY", "English", "", "e", "zh-Hant-TW"]),
+                min_size=1, max_size=6))
+def test_remembered_language_names_are_the_language_rule(values):
+    for value in values:
+        assert _canonical._language(value) == language_name(value)
+
+
+def _fold_reference(props):
+    """`_fold_properties` as first written: the operation test on the tuple, `_cut` per value."""
+    from migrate.amplitude import USER_PROPERTY_OPS
+
+    plain, ops = {}, {}
+    for key, value in props.items():
+        if key in USER_PROPERTY_OPS:
+            if isinstance(value, dict):
+                if value:
+                    ops.setdefault(key, {}).update({k: _canonical._cut(v) for k, v in value.items()})
+            elif value not in (None, [], ""):
+                ops[key] = value
+        else:
+            plain[key] = _canonical._cut(value)
+    if plain:
+        merged = dict(plain)
+        merged.update(ops.get("$set", {}))
+        ops["$set"] = merged
+    return ops
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["$set", "$setOnce", "$add", "$unset", "plan", "name", "$bogus", "n"]),
+                       st.one_of(st.text(max_size=3), st.just("x" * 1030), st.none(), st.integers(),
+                                 st.dictionaries(st.text(max_size=2), st.one_of(st.just("y" * 1100), st.integers()),
+                                                 max_size=2))))
+def test_folded_properties_are_the_first_written_rule(props):
+    try:
+        expected = _fold_reference(props)
+    except (TypeError, ValueError) as exc:  # a non-object $set beside plain keys: the same error
+        with pytest.raises(type(exc)):
+            _canonical._fold_properties(props)
+        return
+    folded = _canonical._fold_properties(props)
+    assert folded == expected and list(folded) == list(expected)
