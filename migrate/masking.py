@@ -176,12 +176,24 @@ def mask_known(value: Any, known: Iterable[str]) -> Any:
     return walk(value) if known_t else value
 
 
+_SECRET_NAMES: dict = {}  # key -> whether it names a credential: the few keys of request bodies and headers
+
+
+def _secret_name(key: str) -> bool:
+    found = _SECRET_NAMES.get(key)
+    if found is None:
+        found = _names_secret(key)
+        if len(_SECRET_NAMES) < 4096:
+            _SECRET_NAMES[key] = found
+    return found
+
+
 def _mask_credentials(part: Any) -> Any:
     if type(part) is not dict:
         return part
     for key in part:
-        if type(key) is str and _names_secret(key):  # rare: copy only when there is something to mask
-            return {k: (mask_value(v) if is_secret_key(k) else v) for k, v in part.items()}
+        if type(key) is str and _secret_name(key):  # copy only when there is something to mask
+            return {k: (mask_value(v) if isinstance(k, str) and _secret_name(k) else v) for k, v in part.items()}
     return part
 
 
@@ -191,8 +203,9 @@ def redact_request(request: dict, known: Iterable[str] = ()) -> dict:
     data is kept."""
     out = dict(request)
     for part in ("json", "form", "headers"):
-        if part in out:
-            out[part] = _mask_credentials(out[part])
+        value = out.get(part, out)  # `out` itself marks an absent part
+        if value is not out:
+            out[part] = _mask_credentials(value)
     url = out.get("url")
     if type(url) is str and "@" in url:
         out["url"] = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", url)

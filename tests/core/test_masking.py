@@ -73,6 +73,7 @@ def test_masking_writer_and_already_masked_values(tmp_path):
 def test_log_messages_are_masked(caplog):
     import logging
 
+    import migrate.public_api  # noqa: F401 - its import attaches the filter to its logger
     from migrate.masking import LOG_FILTER
 
     log = logging.getLogger("migrate.public_api")
@@ -81,3 +82,25 @@ def test_log_messages_are_masked(caplog):
         log.info("retrying with %s and Authorization: Bearer abcdefghijkl", "remembered-token-123")
     text = caplog.text
     assert "remembered-token-123" not in text and "abcdefghijkl" not in text and MASK in text
+
+
+def test_request_redaction_masks_exactly_the_keys_naming_credentials():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from migrate.masking import is_secret_key, mask_value
+
+    keys = st.one_of(st.sampled_from(["api_key", "API-Key", "Authorization", "x-api-key", "event", "options",
+                                      "content-type", "secret", "token", "tokens", "apikey2"]), st.text(max_size=6))
+    parts = st.dictionaries(keys, st.one_of(st.text(max_size=4), st.integers(), st.none()), max_size=4)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(st.sampled_from(["json", "form", "headers", "method"]), parts))
+    def check(request):
+        out = redact_request(request)
+        for name, part in request.items():
+            expected = part if name == "method" else {k: (mask_value(v) if is_secret_key(k) else v)
+                                                      for k, v in part.items()}
+            assert out[name] == expected and list(out[name]) == list(expected)
+
+    check()
