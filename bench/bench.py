@@ -16,7 +16,9 @@ it; wall-clock rates of the commands are printed too.
 2. Commands, whole process: `actions run` and `classic run` on the N events; `compare` with and without
    the recommendation passes on C events (default 5,000), against examples/classic-settings.json; and
    `compare` with recommendations in one process, with the CPU seconds of each pass (the verification pass
-   as a multiple of the first).
+   as a multiple of the first). Each command also runs on the first 50 events of its corpus: that run's CPU
+   time is the part that does not grow with the input (start-up, engine builds, writing the report), and the
+   "steady state" row is the rate of the rest, the one a run over millions of events approaches.
 3. Memory: M generated events (default 1,000,000) written to a temporary gzip file and streamed through
    `actions run` and `classic run`, and the first K of them (--stream-compare-events, default 50,000)
    through `compare` with recommendations; reports max RSS of each (VmHWM), plus RSS samples taken while it
@@ -172,6 +174,14 @@ def bench_commands(n: int, compare_n: int, seed: int, workdir: Path, trees: dict
     with open(compare_path, "w", encoding="utf-8") as out:
         for event in generate_events(compare_n, seed + 1):
             out.write(json.dumps(event, ensure_ascii=False) + "\n")
+    # the first TINY events of each corpus: a run on them costs what does not grow with the input (start-up,
+    # engine builds, the report), which is subtracted for the steady-state rate that millions of events see
+    tiny_paths = {}
+    for path in (events_path, compare_path):
+        tiny = tiny_paths[path] = workdir / f"tiny-{path.name}"
+        with open(path, encoding="utf-8") as source, open(tiny, "w", encoding="utf-8") as out:
+            for _, line in zip(range(TINY), source):
+                out.write(line)
     runs = {
         "actions run": (n, ["actions", "run", "--settings", str(settings_path), "-o", "-",
                             str(events_path)]),
@@ -195,6 +205,13 @@ def bench_commands(n: int, compare_n: int, seed: int, workdir: Path, trees: dict
             result["events_per_second"] = count / result["seconds"]
             if result["events_per_cpu_second"]:
                 result["ratio_to_parse"] = result["events_per_cpu_second"] / parse_rate
+            if count > TINY:
+                tiny = run_command(args[:-1] + quiet + [str(tiny_paths[Path(args[-1])])], code)
+                result["fixed_cpu_seconds"] = tiny["cpu_seconds"]
+                grows = result["cpu_seconds"] - tiny["cpu_seconds"]
+                if grows > 0:
+                    result["steady_events_per_cpu_second"] = (count - TINY) / grows
+                    result["steady_ratio_to_parse"] = result["steady_events_per_cpu_second"] / parse_rate
             results.setdefault(name, {})[label] = result
     if not skip_compare:
         results["compare passes"] = bench_compare_passes(compare_path, classic_settings, trees)
@@ -397,6 +414,7 @@ TARGETS = {  # events per CPU second as a share of orjson's parse rate (issue 10
     "compare (with recommendations)": 0.02,
 }
 MAX_RSS_MIB = 300
+TINY = 50  # events in the run whose cost is taken as the fixed part of a command's
 WORKERS_TARGET = 1.6  # compare --workers 2 against --workers 1, wall clock, on two cores
 
 
@@ -491,6 +509,10 @@ def main(argv: list[str] | None = None) -> int:
             title = name + (f" [{label}]" if len(by_tree) > 1 else "") + " (whole process)"
             rows.append((title, f"{run['events']:,}", f"{run['seconds']:.2f}", f"{run['events_per_second']:,.0f}",
                          f"{run['events_per_cpu_second']:,.0f}", f"{run.get('ratio_to_parse', 0):.3g}", note))
+            if "steady_events_per_cpu_second" in run:
+                rows.append(("  steady state (less a {TINY}-event run)".format(TINY=TINY), "", "", "",
+                             f"{run['steady_events_per_cpu_second']:,.0f}", f"{run['steady_ratio_to_parse']:.3g}",
+                             f"fixed cost {run['fixed_cpu_seconds']:.2f} CPU s (start-up, engines, report)"))
     for label, times in (passes or {}).items():
         title = "compare passes" + (f" [{label}]" if len(passes) > 1 else "") + " (in process, CPU s)"
         if "error" in times:
