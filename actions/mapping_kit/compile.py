@@ -209,10 +209,16 @@ class _ObjectCodegen:
             if root_fields is not None:
                 self.emit("sl = []", depth)
             for key, child in _js_entries(value):
+                entry = root_fields.get(key) if root_fields is not None else None
+                if out and entry is not None and entry[0] and str in entry[0] and _plain_path(child):
+                    # a string-valued field straight from the event: kept as it is unless empty
+                    source = self.path(_path_keys(child["@path"].replace("$.", "", 1)) or ())
+                    self.prepared_path(result, self.bind(key, "o"), source, entry, depth)
+                    continue
                 source = self.node(child, out, depth)
                 out_key = self.bind(key, "o")
                 if root_fields is not None:
-                    self.prepared(result, out_key, source, root_fields.get(key), depth)
+                    self.prepared(result, out_key, source, entry, depth)
                 elif out:
                     self.emit(f"if {source} is not U:", depth)
                     self.emit(f"    {result}[{out_key}] = {source}", depth)
@@ -228,14 +234,17 @@ class _ObjectCodegen:
         self.emit(f"{result} = {fn}(payload)", depth)
         return result
 
-    def prepared(self, result: str, out_key: str, source: str, entry, depth: int) -> None:
+    def prepared(self, result: str, out_key: str, source: str, entry, depth: int, checked: bool = False) -> None:
         """Store one root value as the schema's removeEmptyValues stage would keep it (the same steps as
         `PayloadSchema._remove_empty`): values of kept classes and values passing the kept-value test
         as they are, the rest through the slow step, which also records the key for validation."""
         if entry is None:
             return  # not a field of the action: removed at the root (the value is still resolved)
         classes, test, slow = entry
-        self.emit(f"if {source} is not U:", depth)
+        if checked:  # the caller has tested `is not U`
+            depth -= 1
+        else:
+            self.emit(f"if {source} is not U:", depth)
         self.emit(f"    cx = {source}.__class__", depth)
         keyword = "if"
         if classes:
@@ -255,6 +264,18 @@ class _ObjectCodegen:
         else:
             self.emit("    else:", depth)
             self.emit(f"        {self.bind(slow, 'fs')}({result}, {out_key}, {source}, sl)", depth)
+
+    def prepared_path(self, result: str, out_key: str, source: str, entry, depth: int) -> None:
+        """`node` then `prepared` for a root field mapped by a plain `@path` whose schema keeps strings as
+        they are: an exact `str` (the usual value) is tested first, without `clean` (strings are no
+        containers) and without the class lookup; any other value takes the general steps."""
+        self.emit(f"if {source}.__class__ is str:", depth)
+        self.emit(f"    if {source} != '':", depth)
+        self.emit(f"        {result}[{out_key}] = {source}", depth)
+        self.emit(f"elif {source} is not U:", depth)
+        value = self.fresh("x")
+        self.emit(f"    {value} = clean({source}) if isinstance({source}, C) else {source}", depth)
+        self.prepared(result, out_key, value, entry, depth + 1, checked=True)
 
     def branch(self, option: dict, out: bool, depth: int) -> str:
         use_exists = option.get("exists", UNDEFINED) is not UNDEFINED
@@ -280,6 +301,12 @@ class _ObjectCodegen:
         source = "\n".join(["def build(payload):", *self.head, *self.body, f"    return {result}"])
         exec(compile(source, "<mapping>", "exec"), self.namespace)  # noqa: S102 - code generated above
         return self.namespace["build"]
+
+
+def _plain_path(value) -> bool:
+    """A `{"@path": "$.a.b"}` node (what `node` reads as a lookup)."""
+    return (isinstance(value, dict) and _is_directive(value) and _directive_name(value) == "@path"
+            and isinstance(value["@path"], str))
 
 
 def _compile_object(node: dict, out: bool):
