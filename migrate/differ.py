@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from migrate import impact as _impact
 from migrate.amplitude import DEVICE_ID_PLACEHOLDERS, STORED_EVENT_FIELDS, STORED_FIELDS
 from migrate.canonical import EQUIVALENCE_RULES, comparable, integral_numbers, normalize_record
@@ -35,6 +33,7 @@ __all__ = [
     "align",
     "diff_records",
     "diff_event",
+    "comparable_records",
     "categorize",
     "same",
     "format_path",
@@ -318,6 +317,8 @@ def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out:
 
 def _list_differences(kind: str, event_type, parts: list, classic: list, actions: list, out: list[Difference],
                       whole_c: dict, whole_a: dict, ctx: ImpactContext) -> None:
+    from deepdiff import DeepDiff  # imported when first needed: most runs never compare two differing lists
+
     # integral floats become ints first, so deepdiff's own type check is the strict one
     classic, actions = integral_numbers(classic), integral_numbers(actions)
     tree = DeepDiff(classic, actions, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
@@ -347,12 +348,20 @@ def _whole_record_category(record: dict) -> str:
     return "event_missing"
 
 
-def diff_event(classic: list[dict], actions: list[dict], ctx: ImpactContext | None = None) -> EventDiff:
+def comparable_records(records: list[dict]) -> list[dict]:
+    """`records` in the form `diff_event` compares (`canonical.comparable`): compute the classic side's once
+    when it is compared with several Actions variants and pass it as `classic_comparable`."""
+    return [comparable(r) for r in records]
+
+
+def diff_event(classic: list[dict], actions: list[dict], ctx: ImpactContext | None = None, *,
+               classic_comparable: list[dict] | None = None) -> EventDiff:
     """Compare the records of one event: fast equality first, deepdiff only on mismatching pairs.
-    `ctx` (connection mode, context.ip) feeds the impact rules; default: cloud mode."""
+    `ctx` (connection mode, context.ip) feeds the impact rules; default: cloud mode. `classic_comparable`:
+    `comparable_records(classic)`, when the caller already has it."""
     # the rules of `normalize_record` except the number rule, which `same` already applies (1 == 1.0) and
     # which is applied to the values a difference shows: equal records cost one walk
-    c_norm = [comparable(r) for r in classic]
+    c_norm = [comparable(r) for r in classic] if classic_comparable is None else classic_comparable
     a_norm = [comparable(r) for r in actions]
     result = EventDiff()
     if same(c_norm, a_norm) and not any(_placeholder(r.get("device_id")) for r in c_norm):
