@@ -280,7 +280,7 @@ def _diff_records(classic: dict, actions: dict, ctx: ImpactContext) -> list[Diff
                                CHART, _impact.outside_mappings("device_id", device_id, ctx.mode)))
         classic = {k: v for k, v in classic.items() if k != "device_id"}
         actions = {k: v for k, v in actions.items() if k != "device_id"}
-    if same(classic, actions):
+    if classic == actions and same(classic, actions):  # == first: in C, and False whenever `same` is
         return out
     # Dicts are walked here key by key (cheap); deepdiff (tree view) only compares lists that differ,
     # because walking every equal field through deepdiff costs most of a compare run.
@@ -301,7 +301,7 @@ def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out:
         if tc is type(a) and (tc is str or tc is int or tc is bool):  # the usual leaves: == is strict here
             if c == a:
                 continue
-        elif c is not _MISSING and a is not _MISSING and same(c, a):
+        elif c is not _MISSING and a is not _MISSING and c == a and same(c, a):
             continue
         path = [*parts, key]
         if isinstance(c, dict) and isinstance(a, dict):
@@ -364,7 +364,8 @@ def diff_event(classic: list[dict], actions: list[dict], ctx: ImpactContext | No
     c_norm = [comparable(r) for r in classic] if classic_comparable is None else classic_comparable
     a_norm = [comparable(r) for r in actions]
     result = EventDiff()
-    if same(c_norm, a_norm) and not any(_placeholder(r.get("device_id")) for r in c_norm):
+    # `same` implies ==, so == (in C, and quick to say no) decides most events before the strict walk
+    if c_norm == a_norm and same(c_norm, a_norm) and not any(_placeholder(r.get("device_id")) for r in c_norm):
         return result
     ctx = ctx or _DEFAULT_CONTEXT
     out = result.differences

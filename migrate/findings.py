@@ -17,7 +17,7 @@ from migrate.differ import EventDiff
 from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, outcome,
                             pair_value, worst)
 
-__all__ = ["CATEGORIES", "Finding", "VariantFindings", "StepFigures", "SourceTable", "event_name", "category_title",
+__all__ = ["CATEGORIES", "Finding", "VariantFindings", "digest", "StepFigures", "SourceTable", "event_name", "category_title",
            "category_explanation", "MAX_PAIRS"]
 
 MAX_EXAMPLES = 3
@@ -139,12 +139,9 @@ def digest(outcome_: EventDiff) -> tuple:
     close them, [(category, {path: differences})], [(impact, field)], [(breakdown field, classic pair value,
     actions pair value)], [(category, [paths], {impacts})]), every list in the order of first occurrence.
 
-    It depends on the differences alone, so it is kept on `outcome_` (the event's translated outcome feeds
-    both the whole-run and the per-mode findings) and computed again only when the differences change."""
+    It depends on the differences alone: an outcome added to several findings (the translated one feeds the
+    whole-run and the per-mode findings) is digested once and the digest passed to each `add`."""
     diffs = outcome_.differences
-    cached = outcome_.__dict__.get("_digest")
-    if cached is not None and cached[0] is diffs and cached[1] == len(diffs):
-        return cached[2]
     chart_ok = exact_ok = True
     missing = extra = False
     rank = 3  # worst impact seen: 0 chart, 1 breakdown, 2 none, 3 no difference
@@ -189,13 +186,11 @@ def digest(outcome_: EventDiff) -> tuple:
             seen_fields[(impact, top)] = None
         if impact == BREAKDOWN and whole is None and top not in pairs:
             pairs[top] = d.shown or (d.classic, d.actions)
-    result = (chart_ok, exact_ok, "lost" if missing else "extra" if extra else _OUTCOME_BY_RANK[rank],
+    return (chart_ok, exact_ok, "lost" if missing else "extra" if extra else _OUTCOME_BY_RANK[rank],
               [k for k in outside_keys if k is not None], None not in outside_keys,
               list(path_counts.items()), list(seen_fields),
               [(top, pair_value(top, c), pair_value(top, a)) for top, (c, a) in pairs.items()],
               [(category, paths, impacts[category]) for category, paths in by_category.items()])
-    outcome_._digest = (diffs, len(diffs), result)
-    return result
 
 
 @dataclass
@@ -270,7 +265,9 @@ class VariantFindings(_Figures):
             return name
         return OTHER
 
-    def add(self, event: dict, outcome_: EventDiff, classic: list[dict], actions: list[dict]) -> None:
+    def add(self, event: dict, outcome_: EventDiff, classic: list[dict], actions: list[dict],
+            digested: tuple | None = None) -> None:
+        """Count one event. `digested`: `digest(outcome_)` when the caller has it (else it is computed here)."""
         name = event_name(event)
         self.events += 1
         by_event = self.by_event
@@ -286,7 +283,7 @@ class VariantFindings(_Figures):
             self.outcomes["identical"] += 1
             return
         chart_ok, exact_ok, outcome_key, outside_keys, outside_only, path_counts, seen_fields, pairs, by_category \
-            = digest(outcome_)
+            = digested or digest(outcome_)
         if chart_ok:
             self.matched += 1
             slot[1] += 1

@@ -719,7 +719,7 @@ class FirstPass(_CompareJob):
 
     def feed(self, partial: FirstPassPartial, event, library, m, run) -> None:
         from migrate.detect import Detections
-        from migrate.findings import VariantFindings
+        from migrate.findings import VariantFindings, digest
 
         ctx = impact_context(event, m)
         partial.modes[m] = partial.modes.get(m, 0) + 1
@@ -727,13 +727,14 @@ class FirstPass(_CompareJob):
         for name, agg in partial.variants.items():
             result = outcome(run, name, ctx)
             records = run.variants[name].records
-            agg.add(event, result, classic_records, records)
+            digested = digest(result) if result.differences else None  # one digest for both findings
+            agg.add(event, result, classic_records, records, digested)
             partial.sources.add(library, m, name, result, first=name == "presets")
             if name == "translated":
                 per_mode = partial.per_mode.get(m)
                 if per_mode is None:
                     per_mode = partial.per_mode[m] = VariantFindings(self.labels["translated"])
-                per_mode.add(event, result, classic_records, records)
+                per_mode.add(event, result, classic_records, records, digested)
         if partial.detections is None:
             subs = self.setup.mode(m).primary_subs
             partial.detections = Detections(min_id_length_set=_has(subs, "min_id_length"),
