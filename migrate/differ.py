@@ -289,6 +289,7 @@ def _diff_records(classic: dict, actions: dict, ctx: ImpactContext) -> list[Diff
 
 
 _MISSING = object()
+_PLAIN = frozenset({str, int, bool, float, type(None)})
 
 
 def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out: list[Difference],
@@ -298,8 +299,11 @@ def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out:
     for key in keys:
         c, a = classic.get(key, _MISSING), actions.get(key, _MISSING)
         tc = type(c)
-        if tc is type(a) and (tc is str or tc is int or tc is bool):  # the usual leaves: == is strict here
-            if c == a:
+        if tc is type(a):
+            if tc in _PLAIN:  # the usual leaves: between two values of one of these types == is strict
+                if c == a:
+                    continue
+            elif c == a and same(c, a):  # objects and arrays (never both absent: the key is in one of them)
                 continue
         elif c is not _MISSING and a is not _MISSING and c == a and same(c, a):
             continue
