@@ -136,8 +136,8 @@ def event_name(event: dict) -> str:
 def digest(outcome_: EventDiff) -> tuple:
     """What `VariantFindings.add` counts of one event's differences, in one pass over them: (chart parity,
     exact parity, outcome, outside-mapping change keys of its chart differences, whether those changes alone
-    close them, [(category, {path: differences})], [(impact, field)], [(breakdown field, classic pair value,
-    actions pair value)], [(category, [paths], {impacts})]), every list in the order of first occurrence.
+    close them, [(category, {path: differences})], [(impact, field)], [(breakdown field, (classic pair value,
+    actions pair value))], [(category, [paths], {impacts})]), every list in the order of first occurrence.
 
     It depends on the differences alone: an outcome added to several findings (the translated one feeds the
     whole-run and the per-mode findings) is digested once and the digest passed to each `add`."""
@@ -189,7 +189,7 @@ def digest(outcome_: EventDiff) -> tuple:
     return (chart_ok, exact_ok, "lost" if missing else "extra" if extra else _OUTCOME_BY_RANK[rank],
               [k for k in outside_keys if k is not None], None not in outside_keys,
               list(path_counts.items()), list(seen_fields),
-              [(top, pair_value(top, c), pair_value(top, a)) for top, (c, a) in pairs.items()],
+              [(top, (pair_value(top, c), pair_value(top, a))) for top, (c, a) in pairs.items()],
               [(category, paths, impacts[category]) for category, paths in by_category.items()])
 
 
@@ -317,14 +317,14 @@ class VariantFindings(_Figures):
             elif len(table) < MAX_FIELDS:
                 table[top] = 1
         breakdowns = self.breakdowns
-        for top, c, a in pairs:
+        for top, shown in pairs:
             entry = breakdowns.get(top)
             if entry is None:
                 if len(breakdowns) >= MAX_FIELDS:
                     continue
                 entry = breakdowns[top] = [0, TopPairs(PAIR_CAPACITY)]
             entry[0] += 1
-            entry[1].add(c, a)
+            entry[1].add_shown(shown)
         findings = self.findings
         for category, paths, impacts in by_category:
             finding = findings.get(category)

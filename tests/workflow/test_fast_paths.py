@@ -155,3 +155,16 @@ def test_classic_side_given_once_equals_computed_each_time():
         expected = diff_event(classic, actions)
         given = diff_event(classic, actions, classic_comparable=comparable_records(classic))
         assert given.differences == expected.differences
+
+
+def test_top_pairs_fed_shown_values_equal_top_pairs_fed_raw_values():
+    rng = random.Random(5)
+    values = [None, "", "Chrome", "x" * 500, 3, 2.5, True, {"a": [1, 2]}, ["b", {"c": None}], "é" * 90]
+    for field in ("os_name", "user_id", "ip"):
+        raw, shown = TopPairs(4), TopPairs(4)  # a small capacity: pairs are evicted too
+        for _ in range(500):
+            c, a = rng.choice(values), rng.choice(values)
+            raw.add(pair_value(field, c), pair_value(field, a))
+            shown.add_shown((pair_value(field, c), pair_value(field, a)))
+        assert (raw.counts, raw.total) == (shown.counts, shown.total)
+        assert not raw.exact  # evictions happened
