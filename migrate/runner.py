@@ -222,7 +222,8 @@ class StepRunner:
     own subscription order: what a full engine with that variant's subscriptions gives (records, fired list,
     errors, and a trigger that raises stopping the variant with that one error). A step that changed a
     subscription whose trigger matches the event neither before nor after the change costs nothing but the
-    trigger test.
+    trigger test; one whose changed mapping keys resolve on the event to what they resolved to before costs
+    only those keys (`_plan_reuse`): it sends what the subscription it came from sent.
 
     `run(event).repeats` names the variants whose records and errors are identical to the previous variant's,
     so a caller can reuse that variant's diff. All state is per event; the engine is built on first use.
