@@ -16,9 +16,12 @@ it; wall-clock rates of the commands are printed too.
 2. Commands, whole process: `actions run` and `classic run` on the N events; `compare` with and without
    the recommendation passes on C events (default 5,000), against examples/classic-settings.json; and
    `compare` with recommendations in one process, with the CPU seconds of each pass (the verification pass
-   as a multiple of the first).
+   as a multiple of the first). Each command also runs on the first 50 events of its corpus: that run's CPU
+   time is the part that does not grow with the input (start-up, engine builds, writing the report), and the
+   "steady state" row is the rate of the rest, the one a run over millions of events approaches.
 3. Memory: M generated events (default 1,000,000) written to a temporary gzip file and streamed through
-   `actions run` and `classic run`; reports max RSS of each (VmHWM), plus RSS samples taken while it
+   `actions run` and `classic run`, and the first K of them (--stream-compare-events, default 50,000)
+   through `compare` with recommendations; reports max RSS of each (VmHWM), plus RSS samples taken while it
    runs, which should stay flat.
 
 4. Dask: `compare --no-recommend` on D events (default 40,000: several chunks) with `--dask --workers 1`
@@ -40,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import platform
@@ -170,6 +174,14 @@ def bench_commands(n: int, compare_n: int, seed: int, workdir: Path, trees: dict
     with open(compare_path, "w", encoding="utf-8") as out:
         for event in generate_events(compare_n, seed + 1):
             out.write(json.dumps(event, ensure_ascii=False) + "\n")
+    # the first TINY events of each corpus: a run on them costs what does not grow with the input (start-up,
+    # engine builds, the report), which is subtracted for the steady-state rate that millions of events see
+    tiny_paths = {}
+    for path in (events_path, compare_path):
+        tiny = tiny_paths[path] = workdir / f"tiny-{path.name}"
+        with open(path, encoding="utf-8") as source, open(tiny, "w", encoding="utf-8") as out:
+            for _, line in zip(range(TINY), source):
+                out.write(line)
     runs = {
         "actions run": (n, ["actions", "run", "--settings", str(settings_path), "-o", "-",
                             str(events_path)]),
@@ -193,6 +205,13 @@ def bench_commands(n: int, compare_n: int, seed: int, workdir: Path, trees: dict
             result["events_per_second"] = count / result["seconds"]
             if result["events_per_cpu_second"]:
                 result["ratio_to_parse"] = result["events_per_cpu_second"] / parse_rate
+            if count > TINY:
+                tiny = run_command(args[:-1] + quiet + [str(tiny_paths[Path(args[-1])])], code)
+                result["fixed_cpu_seconds"] = tiny["cpu_seconds"]
+                grows = result["cpu_seconds"] - tiny["cpu_seconds"]
+                if grows > 0:
+                    result["steady_events_per_cpu_second"] = (count - TINY) / grows
+                    result["steady_ratio_to_parse"] = result["steady_events_per_cpu_second"] / parse_rate
             results.setdefault(name, {})[label] = result
     if not skip_compare:
         results["compare passes"] = bench_compare_passes(compare_path, classic_settings, trees)
@@ -249,14 +268,21 @@ def _proc_status_kib(pid: int) -> tuple[int, int] | None:
     return (values["VmRSS"], values["VmHWM"]) if len(values) == 2 else None
 
 
-def bench_stream(n: int, seed: int, workdir: Path, code: Path) -> dict:
+def bench_stream(n: int, seed: int, workdir: Path, code: Path, compare_n: int = 0) -> dict:
+    """Max RSS and RSS samples of `actions run` and `classic run` streaming n gzipped events, and of `compare`
+    (with recommendations, one worker) on the first compare_n of them."""
     events_path = workdir / "events.jsonl.gz"
+    compare_path = workdir / "compare-events.jsonl.gz"
     settings_path = workdir / "settings.json"
     settings_path.write_text(json.dumps(SETTINGS), encoding="utf-8")
     start = time.perf_counter()
-    with gzip.open(events_path, "wt", encoding="utf-8", compresslevel=1) as out:
-        for event in generate_events(n, seed):
-            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+    with gzip.open(events_path, "wt", encoding="utf-8", compresslevel=1) as out, \
+            gzip.open(compare_path, "wt", encoding="utf-8", compresslevel=1) as compare_out:
+        for i, event in enumerate(generate_events(n, seed)):
+            line = json.dumps(event, ensure_ascii=False) + "\n"
+            out.write(line)
+            if i < compare_n:
+                compare_out.write(line)
     generate_seconds = time.perf_counter() - start
 
     quiet = ["--quiet"] if _has_quiet(code) else []
@@ -271,7 +297,17 @@ def bench_stream(n: int, seed: int, workdir: Path, code: Path) -> dict:
         run = run_command(args, code, sample_memory=True)
         run["events_per_second"] = n / run["seconds"]
         run["events_per_cpu_second"] = n / run["cpu_seconds"] if run["cpu_seconds"] else None
+        run["events"] = n
         result[name] = run
+    if compare_n:
+        workers = ["--workers", "1"] if _has_workers(code) else []
+        run = run_command(["compare", *quiet, *workers, "--settings", str(classic_settings), "--report",
+                           str(workdir / "stream-report"), str(compare_path)], code, sample_memory=True)
+        n_compare = min(n, compare_n)
+        run["events_per_second"] = n_compare / run["seconds"]
+        run["events_per_cpu_second"] = n_compare / run["cpu_seconds"] if run["cpu_seconds"] else None
+        run["events"] = n_compare
+        result["compare"] = run
     return result
 
 
@@ -313,9 +349,9 @@ def bench_dask(n: int, workers: int, seed: int, workdir: Path, code: Path) -> di
 
 
 def bench_identity(n: int, seed: int, workdir: Path, code: Path, workers: int = 2) -> dict:
-    """`compare` (with recommendations) on n generated events with --workers 1 and --workers N: report.json
-    must be identical byte for byte (generated_at fixed through SOURCE_DATE_EPOCH, personal data kept so
-    that no per-run pseudonym key differs)."""
+    """`compare` (with recommendations) on n generated events with --workers 1, --workers N and (with the dask
+    extra) --dask --workers N: report.json must be identical byte for byte (generated_at fixed through
+    SOURCE_DATE_EPOCH, personal data kept so that no per-run pseudonym key differs)."""
     events_path = workdir / "identity-events.jsonl"
     with open(events_path, "w", encoding="utf-8") as out:
         for event in generate_events(n, seed):
@@ -324,22 +360,32 @@ def bench_identity(n: int, seed: int, workdir: Path, code: Path, workers: int = 
     os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
     result: dict = {"events": n, "workers": workers}
     reports = {}
+    variants = {"workers 1": ["--workers", "1"], f"workers {workers}": ["--workers", str(workers)]}
+    try:
+        import distributed  # noqa: F401
 
-    def one(count: int) -> None:
-        report_dir = workdir / f"identity-report-{count}"
-        result[f"workers {count}"] = run_command(
-            ["compare", "--settings", str(classic_settings), "--pii", "keep", "--quiet", "--workers", str(count),
+        variants[f"dask {workers}"] = ["--dask", "--workers", str(workers)]
+    except ImportError:
+        result["dask"] = "skipped: the dask extra is not installed"
+
+    def one(name: str) -> None:
+        report_dir = workdir / f"identity-report-{name.replace(' ', '-')}"
+        result[name] = run_command(
+            ["compare", "--settings", str(classic_settings), "--pii", "keep", "--quiet", *variants[name],
              "--report", str(report_dir), str(events_path)], code)
-        reports[count] = (report_dir / "report.json").read_bytes() if (report_dir / "report.json").exists() else b""
+        reports[name] = (report_dir / "report.json").read_bytes() if (report_dir / "report.json").exists() else b""
 
-    # both at once: only the reports are compared here (the workers rows of the benchmark time them)
-    runs = [threading.Thread(target=one, args=(count,)) for count in (1, workers)]
+    # all at once: only the reports are compared here (the workers and Dask rows of the benchmark time them)
+    runs = [threading.Thread(target=one, args=(name,)) for name in variants]
     for run in runs:
         run.start()
     for run in runs:
         run.join()
-    result["identical"] = bool(reports[1]) and reports[1] == reports[workers]
-    result["report_bytes"] = len(reports[1])
+    first = reports["workers 1"]
+    result["identical"] = bool(first) and all(r == first for r in reports.values())
+    result["compared"] = list(variants)
+    result["report_bytes"] = len(first)
+    result["report_sha256"] = {name: hashlib.sha256(r).hexdigest() for name, r in reports.items()}
     return result
 
 
@@ -368,6 +414,7 @@ TARGETS = {  # events per CPU second as a share of orjson's parse rate (issue 10
     "compare (with recommendations)": 0.02,
 }
 MAX_RSS_MIB = 300
+TINY = 50  # events in the run whose cost is taken as the fixed part of a command's
 WORKERS_TARGET = 1.6  # compare --workers 2 against --workers 1, wall clock, on two cores
 
 
@@ -376,6 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=20_000, help="corpus size for the throughput runs")
     parser.add_argument("--compare-events", type=int, default=5_000, help="corpus size for the compare runs")
     parser.add_argument("--stream-events", type=int, default=1_000_000, help="events streamed through the CLI")
+    parser.add_argument("--stream-compare-events", type=int, default=50_000,
+                        help="of those, how many `compare` (with recommendations) streams for its memory figure "
+                             "(0: leave it out)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--code", type=Path, default=ROOT, help="source tree whose commands are measured")
     parser.add_argument("--before", type=Path, help="an earlier source tree: each command runs in both, in turn")
@@ -389,17 +439,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers-events", type=int, default=8_000,
                         help="corpus size for `compare --workers 2` against `--workers 1` (0: skip)")
     parser.add_argument("--identity", type=int, metavar="N", default=0,
-                        help="only check that `compare --workers 1` and `--workers 2` write identical report.json "
-                             "on N generated events (slow for N=200000; not part of CI)")
+                        help="only check that `compare --workers 1`, `--workers 2` and `--dask --workers 2` write "
+                             "identical report.json on N generated events (slow for N=200000; not part of CI)")
     args = parser.parse_args(argv)
     code = args.code.resolve()
     if args.identity:
         with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
             found = bench_identity(args.identity, args.seed, Path(tmp), code)
-        w1, w2 = found["workers 1"], found["workers 2"]
-        print(f"compare on {found['events']:,} generated events: report.json identical for --workers 1 and 2: "
-              f"{found['identical']} ({found['report_bytes']:,} bytes; run side by side in {w1['seconds']:.0f} s and "
-              f"{w2['seconds']:.0f} s), exit codes {w1['exit_code']}/{w2['exit_code']}")
+        runs = ", ".join(f"{name} in {found[name]['seconds']:.0f} s (exit {found[name]['exit_code']})"
+                         for name in found["compared"])
+        print(f"compare on {found['events']:,} generated events: report.json identical for "
+              f"{' / '.join(found['compared'])}: {found['identical']} ({found['report_bytes']:,} bytes); "
+              f"run side by side: {runs}")
         _save(found, "identity")
         return 0 if found["identical"] else 1
 
@@ -424,7 +475,8 @@ def main(argv: list[str] | None = None) -> int:
             results["workers"] = bench_workers(args.workers_events, args.seed, Path(tmp), code)
     if not args.skip_stream:
         with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
-            results["stream"] = bench_stream(args.stream_events, args.seed, Path(tmp), code)
+            results["stream"] = bench_stream(args.stream_events, args.seed, Path(tmp), code,
+                                             args.stream_compare_events)
 
     if not args.skip_dask:
         with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
@@ -457,6 +509,10 @@ def main(argv: list[str] | None = None) -> int:
             title = name + (f" [{label}]" if len(by_tree) > 1 else "") + " (whole process)"
             rows.append((title, f"{run['events']:,}", f"{run['seconds']:.2f}", f"{run['events_per_second']:,.0f}",
                          f"{run['events_per_cpu_second']:,.0f}", f"{run.get('ratio_to_parse', 0):.3g}", note))
+            if "steady_events_per_cpu_second" in run:
+                rows.append(("  steady state (less a {TINY}-event run)".format(TINY=TINY), "", "", "",
+                             f"{run['steady_events_per_cpu_second']:,.0f}", f"{run['steady_ratio_to_parse']:.3g}",
+                             f"fixed cost {run['fixed_cpu_seconds']:.2f} CPU s (start-up, engines, report)"))
     for label, times in (passes or {}).items():
         title = "compare passes" + (f" [{label}]" if len(passes) > 1 else "") + " (in process, CPU s)"
         if "error" in times:
@@ -482,15 +538,17 @@ def main(argv: list[str] | None = None) -> int:
                      f"{found['load_before']:.1f} -> {found['load_after']:.1f} on {os.cpu_count()} cores)"))
     stream = results.get("stream")
     if stream:
-        for name in ("actions run", "classic run"):
-            run = stream[name]
+        for name in ("actions run", "classic run", "compare"):
+            run = stream.get(name)
+            if run is None:
+                continue
             note = f"max RSS {run['max_rss_mib']:.0f} MiB (target < {MAX_RSS_MIB})"
             if "rss_growth_mib_after_warmup" in run:
                 note += f", growth after warm-up {run['rss_growth_mib_after_warmup']:.1f} MiB"
             if run["exit_code"] != 0:
                 note += f", EXIT {run['exit_code']}"
                 failed = True
-            rows.append((f"{name} (gzip stream)", f"{stream['events']:,}", f"{run['seconds']:.1f}",
+            rows.append((f"{name} (gzip stream)", f"{run['events']:,}", f"{run['seconds']:.1f}",
                          f"{run['events_per_second']:,.0f}", f"{run['events_per_cpu_second']:,.0f}",
                          f"{run['events_per_cpu_second'] / parse_rate:.3g}", note))
 
