@@ -172,7 +172,8 @@ def _renamed(piece: tuple, name) -> tuple:
 def _key_plan(before: dict, after: dict):
     """How to tell, per event, that subscription `after` sends exactly what `before` sends: the top-level
     mapping keys whose expressions differ, as (key, expression before, expression after), `_MISSING` for a
-    key one side does not have. None when no such plan exists: another action, a root directive, keys in another order.
+    key one side does not have. None when no such plan exists: another action, a root directive, keys in
+    another order.
 
     A mapping resolves each top-level key on its own from the event, so two mappings with the same keys in
     the same order, the same expressions wherever they differ in nothing, and the same resolved value under
@@ -282,9 +283,10 @@ class StepRunner:
         seen: set[int] = set()
         previous: tuple[int, ...] = ()
         for order in self.orders:
-            by_name = {}
+            by_name: dict[tuple, int] = {}
             for i in previous:
-                by_name.setdefault((self.subscriptions[i].get("name"), self.subscriptions[i].get("partnerAction")), i)
+                sub = self.subscriptions[i]
+                by_name.setdefault((sub.get("name"), sub.get("partnerAction")), i)
             for j in order:
                 if j in seen:
                     continue
