@@ -124,7 +124,9 @@ def run_command(args: list[str], code: Path, sample_memory: bool = False) -> dic
     Commands write their lines to standard output (`-o -`), which is discarded here: `-o /dev/null`
     would have the command write /dev/null.partial and rename it over the device."""
     cmd = [sys.executable, "-m", "migrate", *args]
-    env = {**os.environ, "PYTHONPATH": str(code)}
+    # as an installed package runs: its modules' bytecode cached (an environment that turns the cache off would
+    # have every run compile the whole program again, a fixed cost no installed copy pays)
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}, "PYTHONPATH": str(code)}
     samples: list[tuple[float, int]] = []
     peak = [0]
     start = time.perf_counter()

@@ -57,7 +57,10 @@ def compile_device(s: dict, options: dict) -> dict:
 # ---- value normalisation (facade traverse + SDK validation) -------------------------------------------
 
 def _traverse(value: Any) -> Any:
-    """ISO-date strings become Dates in the facade; the SDK sends them as ...T00:00:00.000Z."""
+    """ISO-date strings become Dates in the facade; the SDK sends them as ...T00:00:00.000Z.
+
+    Copy on change: an object or array with no date string inside is returned as it is (most of an event),
+    so the result may share parts with `value`; nothing here or downstream writes into either."""
     cls = value.__class__
     if cls is str or isinstance(value, str):
         converted = F.iso_to_js_date_string(value) if len(value) >= 10 and value[4:5] == "-" else None
@@ -65,9 +68,25 @@ def _traverse(value: Any) -> Any:
     if cls is int or cls is bool or value is None:
         return value
     if isinstance(value, dict):
-        return {k: _traverse(v) for k, v in value.items()}
+        out = None
+        for k, v in value.items():
+            if v.__class__ is str and (len(v) < 10 or v[4:5] != "-"):
+                continue  # the usual leaf: no date
+            t = _traverse(v)
+            if t is not v:
+                if out is None:
+                    out = dict(value)
+                out[k] = t
+        return value if out is None else out
     if isinstance(value, list):
-        return [_traverse(v) for v in value]
+        out = None
+        for i, v in enumerate(value):
+            t = _traverse(v)
+            if t is not v:
+                if out is None:
+                    out = list(value)
+                out[i] = t
+        return value if out is None else out
     return value
 
 

@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from migrate import impact as _impact
 from migrate.amplitude import DEVICE_ID_PLACEHOLDERS, STORED_EVENT_FIELDS, STORED_FIELDS
 from migrate.canonical import EQUIVALENCE_RULES, comparable, integral_numbers, normalize_record
@@ -35,6 +33,7 @@ __all__ = [
     "align",
     "diff_records",
     "diff_event",
+    "comparable_records",
     "categorize",
     "same",
     "format_path",
@@ -281,7 +280,7 @@ def _diff_records(classic: dict, actions: dict, ctx: ImpactContext) -> list[Diff
                                CHART, _impact.outside_mappings("device_id", device_id, ctx.mode)))
         classic = {k: v for k, v in classic.items() if k != "device_id"}
         actions = {k: v for k, v in actions.items() if k != "device_id"}
-    if same(classic, actions):
+    if classic == actions and same(classic, actions):  # == first: in C, and False whenever `same` is
         return out
     # Dicts are walked here key by key (cheap); deepdiff (tree view) only compares lists that differ,
     # because walking every equal field through deepdiff costs most of a compare run.
@@ -290,6 +289,7 @@ def _diff_records(classic: dict, actions: dict, ctx: ImpactContext) -> list[Diff
 
 
 _MISSING = object()
+_PLAIN = frozenset({str, int, bool, float, type(None)})
 
 
 def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out: list[Difference],
@@ -299,10 +299,13 @@ def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out:
     for key in keys:
         c, a = classic.get(key, _MISSING), actions.get(key, _MISSING)
         tc = type(c)
-        if tc is type(a) and (tc is str or tc is int or tc is bool):  # the usual leaves: == is strict here
-            if c == a:
+        if tc is type(a):
+            if tc in _PLAIN:  # the usual leaves: between two values of one of these types == is strict
+                if c == a:
+                    continue
+            elif c == a and same(c, a):  # objects and arrays (never both absent: the key is in one of them)
                 continue
-        elif c is not _MISSING and a is not _MISSING and same(c, a):
+        elif c is not _MISSING and a is not _MISSING and c == a and same(c, a):
             continue
         path = [*parts, key]
         if isinstance(c, dict) and isinstance(a, dict):
@@ -318,6 +321,8 @@ def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out:
 
 def _list_differences(kind: str, event_type, parts: list, classic: list, actions: list, out: list[Difference],
                       whole_c: dict, whole_a: dict, ctx: ImpactContext) -> None:
+    from deepdiff import DeepDiff  # imported when first needed: most runs never compare two differing lists
+
     # integral floats become ints first, so deepdiff's own type check is the strict one
     classic, actions = integral_numbers(classic), integral_numbers(actions)
     tree = DeepDiff(classic, actions, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
@@ -347,15 +352,24 @@ def _whole_record_category(record: dict) -> str:
     return "event_missing"
 
 
-def diff_event(classic: list[dict], actions: list[dict], ctx: ImpactContext | None = None) -> EventDiff:
+def comparable_records(records: list[dict]) -> list[dict]:
+    """`records` in the form `diff_event` compares (`canonical.comparable`): compute the classic side's once
+    when it is compared with several Actions variants and pass it as `classic_comparable`."""
+    return [comparable(r) for r in records]
+
+
+def diff_event(classic: list[dict], actions: list[dict], ctx: ImpactContext | None = None, *,
+               classic_comparable: list[dict] | None = None) -> EventDiff:
     """Compare the records of one event: fast equality first, deepdiff only on mismatching pairs.
-    `ctx` (connection mode, context.ip) feeds the impact rules; default: cloud mode."""
+    `ctx` (connection mode, context.ip) feeds the impact rules; default: cloud mode. `classic_comparable`:
+    `comparable_records(classic)`, when the caller already has it."""
     # the rules of `normalize_record` except the number rule, which `same` already applies (1 == 1.0) and
     # which is applied to the values a difference shows: equal records cost one walk
-    c_norm = [comparable(r) for r in classic]
+    c_norm = [comparable(r) for r in classic] if classic_comparable is None else classic_comparable
     a_norm = [comparable(r) for r in actions]
     result = EventDiff()
-    if same(c_norm, a_norm) and not any(_placeholder(r.get("device_id")) for r in c_norm):
+    # `same` implies ==, so == (in C, and quick to say no) decides most events before the strict walk
+    if c_norm == a_norm and same(c_norm, a_norm) and not any(_placeholder(r.get("device_id")) for r in c_norm):
         return result
     ctx = ctx or _DEFAULT_CONTEXT
     out = result.differences

@@ -17,7 +17,7 @@ from migrate.differ import EventDiff
 from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, outcome,
                             pair_value, worst)
 
-__all__ = ["CATEGORIES", "Finding", "VariantFindings", "StepFigures", "SourceTable", "event_name", "category_title",
+__all__ = ["CATEGORIES", "Finding", "VariantFindings", "digest", "StepFigures", "SourceTable", "event_name", "category_title",
            "category_explanation", "MAX_PAIRS"]
 
 MAX_EXAMPLES = 3
@@ -133,6 +133,66 @@ def event_name(event: dict) -> str:
     return name if len(name) <= MAX_NAME_LENGTH else name[: MAX_NAME_LENGTH - 1] + "…"
 
 
+def digest(outcome_: EventDiff) -> tuple:
+    """What `VariantFindings.add` counts of one event's differences, in one pass over them: (chart parity,
+    exact parity, outcome, outside-mapping change keys of its chart differences, whether those changes alone
+    close them, [(category, {path: differences})], [(impact, field)], [(breakdown field, (classic pair value,
+    actions pair value))], [(category, [paths], {impacts})]), every list in the order of first occurrence.
+
+    It depends on the differences alone: an outcome added to several findings (the translated one feeds the
+    whole-run and the per-mode findings) is digested once and the digest passed to each `add`."""
+    diffs = outcome_.differences
+    chart_ok = exact_ok = True
+    missing = extra = False
+    rank = 3  # worst impact seen: 0 chart, 1 breakdown, 2 none, 3 no difference
+    outside_keys: dict = {}
+    seen_fields: dict[tuple[str, str], None] = {}
+    pairs: dict[str, tuple] = {}
+    by_category: dict[str, list[str]] = {}
+    impacts: dict[str, set[str]] = {}
+    path_counts: dict[str, dict[str, int]] = {}
+    for d in diffs:
+        impact = d.impact
+        category = d.category
+        path = d.path
+        whole = d.whole
+        if d.counts:
+            exact_ok = False
+        if impact == CHART:
+            chart_ok = False
+            outside_keys[d.outside] = None
+            rank = 0
+        elif rank > 1 and impact == BREAKDOWN:
+            rank = 1
+        elif rank > 2:
+            rank = 2
+        if whole == "missing":
+            missing = True
+        elif whole == "extra":
+            extra = True
+        cat_paths = by_category.get(category)
+        if cat_paths is None:
+            by_category[category] = [path]
+            impacts[category] = {impact}
+            path_counts[category] = {path: 1}
+        else:
+            if path not in cat_paths:
+                cat_paths.append(path)
+            impacts[category].add(impact)
+            counts = path_counts[category]
+            counts[path] = counts.get(path, 0) + 1
+        top = d.field if whole is None else f"({whole} record)"
+        if category != "error":  # an error message is no field; it is listed under its category
+            seen_fields[(impact, top)] = None
+        if impact == BREAKDOWN and whole is None and top not in pairs:
+            pairs[top] = d.shown or (d.classic, d.actions)
+    return (chart_ok, exact_ok, "lost" if missing else "extra" if extra else _OUTCOME_BY_RANK[rank],
+              [k for k in outside_keys if k is not None], None not in outside_keys,
+              list(path_counts.items()), list(seen_fields),
+              [(top, (pair_value(top, c), pair_value(top, a))) for top, (c, a) in pairs.items()],
+              [(category, paths, impacts[category]) for category, paths in by_category.items()])
+
+
 @dataclass
 class Finding:
     category: str
@@ -205,85 +265,49 @@ class VariantFindings(_Figures):
             return name
         return OTHER
 
-    def add(self, event: dict, outcome_: EventDiff, classic: list[dict], actions: list[dict]) -> None:
+    def add(self, event: dict, outcome_: EventDiff, classic: list[dict], actions: list[dict],
+            digested: tuple | None = None) -> None:
+        """Count one event. `digested`: `digest(outcome_)` when the caller has it (else it is computed here)."""
         name = event_name(event)
-        diffs = outcome_.differences
         self.events += 1
         by_event = self.by_event
         slot = by_event.get(name)
         if slot is None:
             slot = by_event.setdefault(self._name_slot(by_event, name), [0, 0, 0])
         slot[0] += 1
-        if not diffs:  # the common case: identical records
+        if not outcome_.differences:  # the common case: identical records
             self.matched += 1
             slot[1] += 1
             self.matched_exact += 1
             slot[2] += 1
             self.outcomes["identical"] += 1
             return
-        # one pass over the differences: parity, outcome, outside changes, and what each category saw
-        chart_ok = exact_ok = True
-        missing = extra = False
-        rank = 3  # worst impact seen: 0 chart, 1 breakdown, 2 none, 3 no difference
-        outside_keys: dict = {}
-        seen_fields: dict[tuple[str, str], None] = {}
-        pairs: dict[str, tuple] = {}
-        by_category: dict[str, list[str]] = {}
-        impacts: dict[str, set[str]] = {}
-        all_paths = self.paths
-        for d in diffs:
-            impact = d.impact
-            category = d.category
-            path = d.path
-            whole = d.whole
-            if d.counts:
-                exact_ok = False
-            if impact == CHART:
-                chart_ok = False
-                outside_keys[d.outside] = None
-                rank = 0
-            elif rank > 1 and impact == BREAKDOWN:
-                rank = 1
-            elif rank > 2:
-                rank = 2
-            if whole == "missing":
-                missing = True
-            elif whole == "extra":
-                extra = True
-            cat_paths = by_category.get(category)
-            if cat_paths is None:
-                by_category[category] = [path]
-                impacts[category] = {impact}
-            else:
-                if path not in cat_paths:
-                    cat_paths.append(path)
-                impacts[category].add(impact)
-            paths = all_paths.get(category)
-            if paths is None:
-                paths = all_paths[category] = {}
-            n = paths.get(path)
-            if n is not None:
-                paths[path] = n + 1
-            elif len(paths) < MAX_EVENT_NAMES:
-                paths[path] = 1
-            top = d.field if whole is None else f"({whole} record)"
-            if category != "error":  # an error message is no field; it is listed under its category
-                seen_fields[(impact, top)] = None
-            if impact == BREAKDOWN and whole is None and top not in pairs:
-                pairs[top] = d.shown or (d.classic, d.actions)
+        chart_ok, exact_ok, outcome_key, outside_keys, outside_only, path_counts, seen_fields, pairs, by_category \
+            = digested or digest(outcome_)
         if chart_ok:
             self.matched += 1
             slot[1] += 1
         if exact_ok:
             self.matched_exact += 1
             slot[2] += 1
-        self.outcomes["lost" if missing else "extra" if extra else _OUTCOME_BY_RANK[rank]] += 1
+        self.outcomes[outcome_key] += 1
         if not chart_ok:
+            outside = self.outside
             for key in outside_keys:
-                if key is not None:
-                    self.outside[key] = self.outside.get(key, 0) + 1
-            if None not in outside_keys:
+                outside[key] = outside.get(key, 0) + 1
+            if outside_only:
                 self.outside_only += 1
+        all_paths = self.paths
+        for category, counts in path_counts:
+            paths = all_paths.get(category)
+            if paths is None:
+                paths = all_paths[category] = {}
+            for path, k in counts.items():
+                n = paths.get(path)
+                if n is not None:
+                    paths[path] = n + k
+                elif len(paths) < MAX_EVENT_NAMES:
+                    paths[path] = k
         fields = self.fields
         for impact, top in seen_fields:
             table = fields[impact]
@@ -292,22 +316,23 @@ class VariantFindings(_Figures):
                 table[top] = n + 1
             elif len(table) < MAX_FIELDS:
                 table[top] = 1
-        for top, (c, a) in pairs.items():
-            entry = self.breakdowns.get(top)
+        breakdowns = self.breakdowns
+        for top, shown in pairs:
+            entry = breakdowns.get(top)
             if entry is None:
-                if len(self.breakdowns) >= MAX_FIELDS:
+                if len(breakdowns) >= MAX_FIELDS:
                     continue
-                entry = self.breakdowns[top] = [0, TopPairs(PAIR_CAPACITY)]
+                entry = breakdowns[top] = [0, TopPairs(PAIR_CAPACITY)]
             entry[0] += 1
-            entry[1].add(pair_value(top, c), pair_value(top, a))
+            entry[1].add_shown(shown)
         findings = self.findings
-        for category, paths in by_category.items():
+        for category, paths, impacts in by_category:
             finding = findings.get(category)
             if finding is None:
                 finding = findings[category] = Finding(category)
             finding.count += 1
             by_impact = finding.by_impact
-            for impact in impacts[category]:
+            for impact in impacts:
                 by_impact[impact] = by_impact.get(impact, 0) + 1
             names = finding.events_by_name
             if name in names:

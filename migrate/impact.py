@@ -232,7 +232,11 @@ class TopPairs:
         self.total = 0
 
     def add(self, classic: Any, actions: Any) -> None:
-        key = (_hashable(display_value(classic)), _hashable(display_value(actions)))
+        self.add_shown((_hashable(display_value(classic)), _hashable(display_value(actions))))
+
+    def add_shown(self, key: tuple) -> None:
+        """`add` for a pair already as shown: (`display_value(classic)`, `display_value(actions)`), e.g. from
+        `pair_value` (`display_value` gives the same value again, and never a list or an object)."""
         self.total += 1
         slot = self.counts.get(key)
         if slot is not None:

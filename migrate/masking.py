@@ -124,11 +124,67 @@ def secret_values(settings: Any) -> tuple[str, ...]:
 def mask_text(text: str, known: Iterable[str] = ()) -> str:
     """Free text with known secret values, Bearer/Basic credentials, credential `key=value` fragments and
     URL user-info masked."""
-    for secret in known_secrets(known):
-        text = text.replace(secret, MASK)
-    text = _AUTH_SCHEME.sub(lambda m: f"{m.group(1)} {MASK}", text)
-    text = _KEY_VALUE.sub(lambda m: m.group(1) + MASK, text)
-    return _URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+    return _mask_text(text, known_secrets(known))
+
+
+def _mask_text(text: str, known_t: tuple[str, ...]) -> str:
+    """`mask_text` with `known_t` already from `known_secrets`. A pattern runs only on a text it can match: an
+    ASCII text none of its words are in (lower-cased) cannot. A text that is not ASCII goes through every
+    pattern (case-insensitive matching pairs a few non-ASCII letters with ASCII ones: the Kelvin sign with k,
+    the long s with s, the dotless i with i), and so does a text an earlier step changed."""
+    for secret in known_t:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    if text.isascii():
+        low = text.lower()
+        changed = False
+        if "bearer" in low or "basic" in low:
+            masked = _AUTH_SCHEME.sub(_auth_mask, text)
+            changed = masked != text
+            text = masked
+        if changed or "key" in low or "token" in low or "authorization" in low or "password" in low:
+            text = _KEY_VALUE.sub(_key_value_mask, text)
+    else:
+        text = _AUTH_SCHEME.sub(_auth_mask, text)
+        text = _KEY_VALUE.sub(_key_value_mask, text)
+    if "@" in text and "://" in text:  # the user-info pattern needs both
+        text = _URL_USERINFO.sub(_userinfo_mask, text)
+    return text
+
+
+def _auth_mask(m: re.Match) -> str:
+    return f"{m.group(1)} {MASK}"
+
+
+def _key_value_mask(m: re.Match) -> str:
+    return m.group(1) + MASK
+
+
+def _userinfo_mask(m: re.Match) -> str:
+    return f"{m.group(1)}{MASK}@"
+
+
+# `redact` runs once per output of a report (JSON, HTML, Markdown, terminal) and a report's texts repeat: the
+# masked form of each text is remembered for the known secrets last used (bounded: cleared when full).
+_MASKED: dict[str, str] = {}
+_MASKED_FOR: list = [None]
+_MAX_MASKED = 200_000
+
+
+def _masked_text(text: str, known_t: tuple[str, ...]) -> str:
+    if _MASKED_FOR[0] != known_t:
+        _MASKED.clear()
+        _MASKED_FOR[0] = known_t
+    out = _MASKED.get(text)
+    if out is None:
+        out = _mask_text(text, known_t)
+        if len(_MASKED) >= _MAX_MASKED:
+            _MASKED.clear()
+        _MASKED[text] = out
+    return out
+
+
+_IMMUTABLE = frozenset({int, float, bool, type(None)})
 
 
 def redact(obj: Any, known: Iterable[str] = ()) -> Any:
@@ -137,11 +193,17 @@ def redact(obj: Any, known: Iterable[str] = ()) -> Any:
     known_t = known_secrets(known)
 
     def walk(value: Any) -> Any:
+        cls = value.__class__
+        if cls is str:
+            return _masked_text(value, known_t)
+        if cls in _IMMUTABLE:
+            return value
         if isinstance(value, dict):
             names_secret = any(is_secret_key(value.get(k)) for k in ("key", "name"))
             out = {}
             for k, v in value.items():
-                new_key = mask_text(k, known_t) if isinstance(k, str) else k
+                new_key = _masked_text(k, known_t) if k.__class__ is str else mask_text(k, known_t) \
+                    if isinstance(k, str) else k
                 if is_secret_key(k) or (names_secret and k == "value"):
                     out[new_key] = mask_value(v)
                 else:
@@ -149,7 +211,7 @@ def redact(obj: Any, known: Iterable[str] = ()) -> Any:
             return out
         if isinstance(value, (list, tuple)):
             return [walk(v) for v in value]
-        if isinstance(value, str):
+        if isinstance(value, str):  # a str subclass: masked, not remembered
             return mask_text(value, known_t)
         return copy.copy(value)
 

@@ -30,6 +30,7 @@ import hmac
 import json
 import re
 import secrets
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
@@ -54,7 +55,17 @@ METHOD = f"HMAC-SHA256, first {DIGEST_HEX * 4} bits, as {PREFIX}<hex>"
 
 def normalize_key(key: Any) -> str:
     """``userId``, ``user_id`` and ``User-ID`` are one key: lower case, letters and digits only."""
-    return re.sub(r"[^a-z0-9]", "", str(key).lower())
+    if key.__class__ is str:
+        return _normalize_text(key)
+    return _NOT_KEY_CHARS.sub("", str(key).lower())
+
+
+_NOT_KEY_CHARS = re.compile(r"[^a-z0-9]")
+
+
+@lru_cache(maxsize=8192)  # a report's keys are a few hundred names, met thousands of times
+def _normalize_text(key: str) -> str:
+    return _NOT_KEY_CHARS.sub("", key.lower())
 
 
 # Personal wherever they occur (normalised names).
@@ -123,8 +134,11 @@ def is_personal_key(key: Any, ancestors: Iterable[str] = (), extra: frozenset[st
     if k in PERSONAL_KEYS or k in extra or k.endswith(PERSONAL_SUFFIXES):
         return True
     # the enclosing object, looking through user-property operations ($set, $setOnce ...)
-    parents = [a for a in ancestors if not str(a).startswith("$")]
-    parent = normalize_key(parents[-1]) if parents else ""
+    parent = ""  # the last ancestor that is no operation
+    for a in reversed(ancestors if isinstance(ancestors, (tuple, list)) else tuple(ancestors)):
+        if not str(a).startswith("$"):
+            parent = normalize_key(a)
+            break
     if k in IDENTITY_KEYS and parent in IDENTITY_CONTAINERS:
         return True
     if k in DEVICE_KEYS and parent in DEVICE_CONTAINERS:
@@ -281,6 +295,8 @@ class _Scrub:
         self.owner = owner
         self.found = found
         self.long_values = tuple(sorted((v for v in found if len(v) >= MIN_SUBSTRING), key=lambda v: (-len(v), v)))
+        self._minus_lengths = [-len(v) for v in self.long_values]  # ascending: bisect finds the values that fit
+        self._texts: dict[str, str] = {}  # text -> its scrubbed form (texts repeat across a report)
 
     def walk(self, value: Any, ancestors: tuple, mode: str | None) -> Any:
         owner = self.owner
@@ -305,11 +321,19 @@ class _Scrub:
         """Personal data inside free text: known raw values, e-mail addresses, personal key=value pairs."""
         if not text:
             return text
+        done = self._texts.get(text)
+        if done is None:
+            done = self._texts[text] = self._text(text)
+        return done
+
+    def _text(self, text: str) -> str:
         alias = self.found.get(text)
         if alias is not None:
             return alias
-        # a plain substring test first: fast, and the pattern then holds only the values this text contains
-        present = tuple(v for v in self.long_values if v in text)
+        # a plain substring test first (only of the values no longer than the text): fast, and the pattern then
+        # holds only the values this text contains
+        start = bisect_left(self._minus_lengths, -len(text))
+        present = tuple(v for v in self.long_values[start:] if v in text)
         if present:
             text = _alternation(present).sub(lambda m: self.found[m.group(0)], text)
         owner = self.owner

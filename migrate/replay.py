@@ -521,10 +521,15 @@ def workers_executor(workers: int | None):
 
 def outcome(run, variant: str, ctx=None):
     """The diff of one variant against classic for one event, errors included."""
-    from migrate.differ import Difference, diff_event
+    from migrate.differ import Difference, comparable_records, diff_event
 
     vrun = run.variants[variant]
-    result = diff_event(run.classic_records, vrun.records, ctx)
+    classic = run.classic_records
+    # the classic side is compared with every variant: its comparable form is computed once per event
+    cached = run.__dict__.get("_classic_comparable")
+    if cached is None or cached[0] is not classic:
+        cached = run._classic_comparable = (classic, comparable_records(classic))
+    result = diff_event(classic, vrun.records, ctx, classic_comparable=cached[1])
     for message in vrun.errors:
         result.differences.append(Difference("error", f"actions: {message}", counts=False))
     if run.classic_error:
@@ -719,7 +724,7 @@ class FirstPass(_CompareJob):
 
     def feed(self, partial: FirstPassPartial, event, library, m, run) -> None:
         from migrate.detect import Detections
-        from migrate.findings import VariantFindings
+        from migrate.findings import VariantFindings, digest
 
         ctx = impact_context(event, m)
         partial.modes[m] = partial.modes.get(m, 0) + 1
@@ -727,13 +732,14 @@ class FirstPass(_CompareJob):
         for name, agg in partial.variants.items():
             result = outcome(run, name, ctx)
             records = run.variants[name].records
-            agg.add(event, result, classic_records, records)
+            digested = digest(result) if result.differences else None  # one digest for both findings
+            agg.add(event, result, classic_records, records, digested)
             partial.sources.add(library, m, name, result, first=name == "presets")
             if name == "translated":
                 per_mode = partial.per_mode.get(m)
                 if per_mode is None:
                     per_mode = partial.per_mode[m] = VariantFindings(self.labels["translated"])
-                per_mode.add(event, result, classic_records, records)
+                per_mode.add(event, result, classic_records, records, digested)
         if partial.detections is None:
             subs = self.setup.mode(m).primary_subs
             partial.detections = Detections(min_id_length_set=_has(subs, "min_id_length"),

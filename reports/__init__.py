@@ -14,13 +14,14 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import jinja2
-from markupsafe import Markup
 from tabulate import tabulate
 
 from migrate.masking import MASK, redact
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = [
     "MASK",
@@ -207,7 +208,7 @@ def _bars(items: list[tuple[str, float, str, str]], *, width: int = 640, label_w
 # --------------------------------------------------------------------------------------------- view model
 
 
-def _variants(model: dict) -> list[dict]:
+def _variants(model: dict, lines: bool = True) -> list[dict]:
     out = []
     for name in VARIANTS:
         variant = (model.get("variants") or {}).get(name)
@@ -224,14 +225,17 @@ def _variants(model: dict) -> list[dict]:
             examples = []
             for ex in (cat.get("examples") or [])[:MAX_EXAMPLES_PER_CATEGORY]:
                 paths = list(ex.get("paths") or [])
-                examples.append(
-                    {
-                        **ex,
-                        "paths": paths,
-                        "classic_lines": record_lines(ex.get("classic"), paths),
-                        "actions_lines": record_lines(ex.get("actions"), paths),
-                    }
-                )
+                if lines:  # the HTML page shows the records line by line; the other outputs do not
+                    examples.append(
+                        {
+                            **ex,
+                            "paths": paths,
+                            "classic_lines": record_lines(ex.get("classic"), paths),
+                            "actions_lines": record_lines(ex.get("actions"), paths),
+                        }
+                    )
+                else:
+                    examples.append({**ex, "paths": paths})
             cats.append(
                 {
                     "impact": "none" if cat.get("category") in ("wire_only", "error") else "chart",
@@ -302,10 +306,12 @@ def _focus(variants: list[dict], model: dict) -> dict | None:
     return variants[0] if variants else None
 
 
-def _view(model: dict) -> dict:
+def _view(model: dict, lines: bool = True) -> dict:
+    """What the templates and the terminal summary read; `lines`: with the examples' records as highlighted
+    lines (only the HTML page shows them)."""
     parity = model.get("parity") or {}
     exact = model.get("parity_exact") or {}
-    variants = _variants(model)
+    variants = _variants(model, lines)
     labels = {v["name"]: v["label"] for v in variants}
     shown = {v["name"] for v in variants}
     parity_rows = [
@@ -405,6 +411,8 @@ def _common(env: jinja2.Environment) -> jinja2.Environment:
 def _get_html_env() -> jinja2.Environment:
     global _html_env
     if _html_env is None:
+        import jinja2  # the HTML and Markdown reports need it; the terminal summary does not
+
         # autoescape=True regardless of template names: event data is untrusted.
         _html_env = _common(
             jinja2.Environment(
@@ -421,10 +429,16 @@ def _get_html_env() -> jinja2.Environment:
 
 def render_html(model: dict, *, secrets: Iterable[str] = ()) -> str:
     """A self-contained HTML page: inline CSS and SVG, no scripts, a CSP that forbids everything else."""
-    view = _view(scrub_secrets(model, secrets))
+    return _html(_view(scrub_secrets(model, secrets)))
+
+
+def _html(view: dict) -> str:
+    view = dict(view)
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     # The CSP allows exactly this stylesheet (by hash): no script, no remote or inline-attribute style.
     digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    from markupsafe import Markup
+
     view["css"] = Markup(css)
     view["csp"] = (
         f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; "
@@ -471,6 +485,8 @@ def md_block(value: Any, lang: str = "json") -> _Raw:
 def _get_md_env() -> jinja2.Environment:
     global _md_env
     if _md_env is None:
+        import jinja2
+
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=False,
@@ -489,18 +505,29 @@ def _get_md_env() -> jinja2.Environment:
 
 def render_markdown(model: dict, *, secrets: Iterable[str] = ()) -> str:
     """A short summary fit for a pull-request comment."""
-    view = _view(scrub_secrets(model, secrets))
+    return _markdown(_view(scrub_secrets(model, secrets), lines=False))
+
+
+def _markdown(view: dict) -> str:
     return _printable(_get_md_env().get_template("report.md").render(view))
 
 
 def render_json(model: dict, *, secrets: Iterable[str] = ()) -> str:
     """Every figure of the model; top level carries ``parity: {presets, translated, recommended}``."""
+    _check_json_model(model)
+    return _json(scrub_secrets(model, secrets))
+
+
+def _check_json_model(model: dict) -> None:
     if not isinstance(model.get("parity"), dict):
         raise ValueError("report model has no 'parity' object")
     missing = [k for k in VARIANTS if k not in model["parity"]]
     if missing:
         raise ValueError(f"report model parity lacks {', '.join(missing)}")
-    text = json.dumps(_finite(scrub_secrets(model, secrets)), indent=2, ensure_ascii=False) + "\n"
+
+
+def _json(scrubbed: dict) -> str:
+    text = json.dumps(_finite(scrubbed), indent=2, ensure_ascii=False) + "\n"
     return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -529,7 +556,7 @@ def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
     then the figures, the differences by impact, and the rest."""
     import textwrap
 
-    view = _view(scrub_secrets(model, secrets))
+    view = _view(scrub_secrets(model, secrets), lines=False)
     inputs = view["inputs"]
     out = []
     if view["verdict"]:
@@ -801,14 +828,17 @@ def render_all(model: dict, report_dir: str | Path, *, secrets: Iterable[str] = 
     """Write report.html, report.md and report.json into ``report_dir``; return their paths by format."""
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
-    secrets = tuple(secrets)
+    _check_json_model(model)
+    # what render_json, render_html and render_markdown write, from one masked copy and one view
+    scrubbed = scrub_secrets(model, secrets)
+    view = _view(scrubbed)
     written = {}
     for fmt, name, render in (
-        ("json", "report.json", render_json),
-        ("html", "report.html", render_html),
-        ("md", "report.md", render_markdown),
+        ("json", "report.json", lambda: _json(scrubbed)),
+        ("html", "report.html", lambda: _html(view)),
+        ("md", "report.md", lambda: _markdown(view)),
     ):
         path = report_dir / name
-        path.write_text(render(model, secrets=secrets), encoding="utf-8")
+        path.write_text(render(), encoding="utf-8")
         written[fmt] = path
     return written

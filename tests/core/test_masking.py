@@ -81,3 +81,54 @@ def test_log_messages_are_masked(caplog):
         log.info("retrying with %s and Authorization: Bearer abcdefghijkl", "remembered-token-123")
     text = caplog.text
     assert "remembered-token-123" not in text and "abcdefghijkl" not in text and MASK in text
+
+
+# -- the fast text path: each pattern runs only where it can match ----------------------------------------------
+
+
+def _mask_text_everywhere(text, known=()):
+    """The rule as plainly written: every pattern on every text (what `mask_text` must equal)."""
+    from migrate import masking
+
+    for secret in masking.known_secrets(known):
+        text = text.replace(secret, MASK)
+    text = masking._AUTH_SCHEME.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    text = masking._KEY_VALUE.sub(lambda m: m.group(1) + MASK, text)
+    return masking._URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+
+
+TRICKY_TEXTS = [
+    "", "plain words", "Bearer abcdefghijk", "bearer   tok.en+/=123456", "BASIC dXNlcjpwYXNz", "basic short",
+    "apiKey=abc123", "api-key: 'abc'", "API_KEY = zzz", "secret_key=s3cr3t&x=1", "access_token=aaa",
+    "?token=t0k3n", "Authorization: xyz", "password=hunter2", '{"password": "p4ss"}', "monkey=banana",
+    "keyword=foo", "https://user:pw@example.com/x", "ftp://u@host", "mail me at a@b.co", "see https://x.y/z@w",
+    # case-insensitive matching pairs these non-ASCII letters with ASCII ones: they must go through the patterns
+    "to\u212aen=abc", "api\u212aey=abc", "pa\u017f\u017fword=abc", "authorızation: abc", "BAS\u0130C abcdefgh",
+    "Bearer \u00e9\u00e9\u00e9 abcdefgh", "caf\u00e9 token=abc", "Bearer abcdefgh token=xyz",
+    # a known secret is replaced first; the text then holds the (non-ASCII) mask
+    "key=live-key-0123456789", "Basic live-key-0123456789", "live-key-0123456789@https://a:b@c",
+]
+
+
+def test_mask_text_equals_every_pattern_on_every_text():
+    import random
+
+    rng = random.Random(7)
+    words = ["Bearer ", "basic ", "token", "=", ":", " ", "key", "api", "_", "-", "password", "authorization",
+             "://", "@", "https", "user", "abcdefgh", "\u212a", "\u017f", "\u0131", "\u0130", "\u00e9", '"', "'",
+             "&", KEY, "x"]
+    texts = list(TRICKY_TEXTS) + ["".join(rng.choice(words) for _ in range(rng.randint(1, 12)))
+                                  for _ in range(3000)]
+    for text in texts:
+        for known in ((), (KEY,)):
+            assert mask_text(text, known) == _mask_text_everywhere(text, known), (text, known)
+
+
+def test_redact_masks_texts_the_same_when_they_repeat_and_when_the_known_secrets_change():
+    data = {"a": "token=abc", "b": ["token=abc", "x " + KEY], KEY: "token=abc"}
+    first = redact(data, [KEY])
+    assert first == {"a": "token=" + MASK, "b": ["token=" + MASK, "x " + MASK], MASK: "token=" + MASK}
+    assert redact(data, [KEY]) == first
+    # another set of known secrets: nothing remembered for the first set may leak into it
+    assert redact(data) == {"a": "token=" + MASK, "b": ["token=" + MASK, "x " + KEY], KEY: "token=" + MASK}
+    assert redact(data, [KEY]) == first

@@ -157,3 +157,20 @@ def test_policy_never_describes_the_salt():
     assert "s3cret-salt-value" not in repr(policy) + json.dumps(policy.describe())
     with pytest.raises(ValueError):
         PiiPolicy("hide")
+
+
+def test_raw_values_found_in_texts_of_every_length(p):
+    # the texts are searched only for the values no longer than them: a value as long as the text, one
+    # character shorter, and one longer (not searched) give what a search of every value gives
+    ids = {f"u{'x' * n}{n}": n for n in range(4, 14)}
+    doc = {"users": [{"user_id": v} for v in ids], "texts": [v for v in ids] + [f"<{v}>" for v in ids]
+           + [v[:-1] for v in ids] + [" ".join(ids)]}
+    out = p.scrub(doc)
+    aliases = {v: p.pseudonym(v) for v in ids}
+    texts = out["texts"]
+    n = len(ids)
+    assert texts[:n] == [aliases[v] for v in ids]
+    assert texts[n:2 * n] == [f"<{aliases[v]}>" for v in ids]
+    assert texts[2 * n:3 * n] == [v[:-1] for v in ids]  # a shorter text holds no value
+    assert texts[3 * n] == " ".join(aliases[v] for v in ids)
+    assert p.scrub(doc) == out  # texts remembered within one scrub, not across

@@ -389,3 +389,14 @@ def test_device_mode_recommendation_leads_with_the_events_a_mapping_can_fix(make
     html = reports.render_html(model)
     assert re.search(r'233 → <span class="up">128</span> <span class="small muted">events a mapping can fix', html)
     assert "of them, with a difference a mapping can close 233 → 128" in html
+
+
+def test_render_all_writes_what_each_renderer_gives(make_report_model, tmp_path):
+    # render_all masks the model once and builds one view for the three files; the terminal summary and
+    # render_markdown build theirs without the examples' highlighted lines
+    for hostile in (False, True):
+        model = make_report_model(hostile=hostile)
+        written = reports.render_all(model, tmp_path / str(hostile), secrets=["dev-secret-123456"])
+        for fmt, render in (("json", reports.render_json), ("html", reports.render_html),
+                            ("md", reports.render_markdown)):
+            assert written[fmt].read_text(encoding="utf-8") == render(model, secrets=["dev-secret-123456"]), fmt
