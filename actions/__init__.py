@@ -180,7 +180,7 @@ def _deliver(requests: list[dict], responder: Responder | None, sent: list[dict]
 
 
 class _Compiled:
-    __slots__ = ("name", "slug", "trigger", "transform", "prepare", "run", "perform", "types")
+    __slots__ = ("name", "slug", "trigger", "transform", "prepare", "run", "perform", "types", "mapping")
 
 
 def _lazy_transform(mapping):
@@ -201,6 +201,24 @@ def _chain(transform, prepare):
     return lambda event: prepare(transform(event))
 
 
+def _compile_mapping(c: _Compiled, copy_mapping) -> None:
+    """`c.run` (mapping and payload preparation) and `c.transform` (the mapping alone) from `c.mapping`."""
+    from .mapping_kit import compile_mapping
+    from .mapping_kit.compile import compile_prepared
+
+    mapping = c.mapping
+    # mapping and payload preparation in one generated function when the mapping allows it (this validates
+    # the mapping too); the mapping alone is then compiled only if something asks for it
+    fused = compile_prepared(mapping, _schema(c.slug))
+    if fused is not None:
+        c.run = fused
+        c.transform = _lazy_transform(copy_mapping(mapping) if copy_mapping is not None else mapping)
+    else:
+        c.transform = compile_mapping(mapping)
+        c.run = _chain(c.transform, c.prepare)
+    c.mapping = None
+
+
 _DISPATCH_LIMIT = 256  # distinct event types remembered per engine (the rest are dispatched on the fly)
 
 
@@ -211,6 +229,9 @@ class Engine:
     settings: destination settings (apiKey, secretKey, endpoint). now: epoch ms frozen as "current time"
     (Group Identify's default time) for reproducible output. responder: optional callable(request) -> status
     (or (status, text)) that simulates Amplitude's answers; a non-2xx status becomes the runtime's HTTPError.
+    lazy: compile (and validate) each subscription's mapping when it first runs instead of here, for an engine
+    holding many subscriptions of which an event stream may run few (the caller must not change the mappings
+    meanwhile); a mapping that does not compile then raises from `send`/`fire`, as it would have from here.
     """
 
     def __init__(
@@ -220,10 +241,8 @@ class Engine:
         now: int | None = None,
         *,
         responder: Responder | None = None,
+        lazy: bool = False,
     ):
-        from .mapping_kit import compile_mapping
-        from .mapping_kit.compile import compile_prepared
-
         # the runtime hands actions the settings without subscription/oauth keys
         self.settings = {
             k: v for k, v in dict(settings or {}).items() if k not in ("subscription", "subscriptions", "oauth")
@@ -248,17 +267,11 @@ class Engine:
                 c.trigger = _compile_trigger(sub["subscribe"])
             except Exception as exc:
                 raise ConfigError(f"subscription {c.name!r}: trigger does not parse: {exc}") from None
-            mapping = sub.get("mapping") or {}
             c.prepare = _schema(slug).prepare
-            # mapping and payload preparation in one generated function when the mapping allows it (this
-            # validates the mapping too); the mapping alone is then compiled only if something asks for it
-            fused = compile_prepared(mapping, _schema(slug))
-            if fused is not None:
-                c.run = fused
-                c.transform = _lazy_transform(copy.deepcopy(mapping))
-            else:
-                c.transform = compile_mapping(mapping)
-                c.run = _chain(c.transform, c.prepare)
+            c.mapping = sub.get("mapping") or {}
+            c.run = c.transform = None
+            if not lazy:
+                _compile_mapping(c, copy.deepcopy)
             c.perform = ACTIONS[slug].perform
             c.types = _trigger_types(sub["subscribe"])
             self._subs.append(c)
@@ -302,6 +315,8 @@ class Engine:
 
     def _fire(self, sub, event: dict) -> dict:
         """One subscription on one event, its trigger already matched: what `send` lists for it."""
+        if sub.run is None:  # a lazy engine's subscription, first run: an invalid mapping raises here
+            _compile_mapping(sub, None)
         error = sent = None
         try:
             requests = sub.perform(sub.run(event), self.settings, self._ctx)

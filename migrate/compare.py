@@ -12,8 +12,9 @@ first, so nothing is kept in memory):
 1. Classic vs the untouched presets and vs the translated (or the user's) subscriptions; detections.
 2. Per mode, Classic vs each recommendation applied cumulatively on top of that mode's translated
    subscriptions, all in the same pass, which gives chart and exact parity before and after every change.
-   A step re-runs only the subscriptions it changed, on the events their triggers match
-   (`migrate.runner.StepRunner`), and an event whose records a step left unchanged keeps the previous diff.
+   A step re-runs only the subscriptions it changed, on the events their triggers match and where the
+   mapping keys it changed resolve to something new (`migrate.runner.StepRunner`), and an event whose records
+   a step left unchanged keeps the previous diff.
 3. Only when a recommendation lowered parity and was dropped: the final recommended sets alone.
 
 Every difference carries its impact (`migrate.impact`): `parity` in the model is chart parity, `parity_exact`

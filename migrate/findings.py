@@ -456,25 +456,45 @@ class StepFigures(_Figures):
         # impact -> field -> events, for the impacts `recommend.stats` counts (bounded as in VariantFindings)
         self.fields: dict[str, dict[str, int]] = {CHART: {}, BREAKDOWN: {}}
 
+    # the diff last added and what `add` counts of it: the verification pass gives a step that left an
+    # event's records as they were the previous step's diff, so that work is done once for all of them
+    _last: tuple = (None, None)
+
     def add(self, event: dict, outcome_: EventDiff, classic=None, actions=None) -> None:
+        last, summary = StepFigures._last
+        if last is not outcome_:
+            summary = self.summary(outcome_)
+            StepFigures._last = (outcome_, summary)
+        self.add_summary(summary)
+
+    @staticmethod
+    def summary(outcome_: EventDiff) -> tuple:
+        """What `add` counts of one event's diff."""
         diffs = outcome_.differences
-        self.events += 1
-        if outcome_.chart_matched:
-            self.matched += 1
-        if outcome_.matched:
-            self.matched_exact += 1
-        self.outcomes[outcome(diffs)] += 1
         chart = [d for d in diffs if d.impact == CHART]
-        if chart and all(d.outside is not None for d in chart):
+        # the same set as VariantFindings.add builds, so the bounded tables fill in the same order
+        seen_fields = {(d.impact, d.field if d.whole is None else f"({d.whole} record)")
+                       for d in diffs if d.category != "error"}
+        return (outcome_.chart_matched, outcome_.matched, outcome(diffs),
+                bool(chart) and all(d.outside is not None for d in chart),
+                tuple(dict.fromkeys(d.category for d in diffs)), seen_fields)
+
+    def add_summary(self, summary: tuple) -> None:
+        """`add`, from the `summary` of the event's diff."""
+        chart_matched, matched, outcome_key, outside_only, categories, seen_fields = summary
+        self.events += 1
+        if chart_matched:
+            self.matched += 1
+        if matched:
+            self.matched_exact += 1
+        self.outcomes[outcome_key] += 1
+        if outside_only:
             self.outside_only += 1
-        for category in dict.fromkeys(d.category for d in diffs):
+        for category in categories:
             finding = self.findings.get(category)
             if finding is None:
                 finding = self.findings[category] = Finding(category)
             finding.count += 1
-        # the same set as VariantFindings.add builds, so the bounded tables fill in the same order
-        seen_fields = {(d.impact, d.field if d.whole is None else f"({d.whole} record)")
-                       for d in diffs if d.category != "error"}
         for impact, top in seen_fields:
             table = self.fields.get(impact)
             if table is not None and (top in table or len(table) < MAX_FIELDS):

@@ -569,10 +569,15 @@ class ModeSetup:
         self.recommended_subs = self.primary_subs
         self.events = 0
 
-    def engine(self, subs):
+    def engine(self, subs, *, lazy: bool = False):
         import actions
 
-        return actions.Engine(settings=self.translation.settings, subscriptions=subs)
+        return actions.Engine(settings=self.translation.settings, subscriptions=subs, lazy=lazy)
+
+    def lazy_engine(self, subs):
+        """An engine compiling each mapping when it first runs (the verification pass: many subscriptions,
+        of which a reused or never-matching one never runs)."""
+        return self.engine(subs, lazy=True)
 
 
 class CompareSetup:
@@ -798,7 +803,8 @@ class VerifyPass(_CompareJob):
             from migrate.runner import StepRunner
 
             ms = self.setup.mode(m)
-            runner = self._local[m] = StepRunner(ms.emulator, self.variants(ms), ms.engine, records_from_requests)
+            runner = self._local[m] = StepRunner(ms.emulator, self.variants(ms), ms.lazy_engine,
+                                                 records_from_requests)
         return runner
 
     def begin(self, partial: VerifyPartial) -> None:
@@ -836,11 +842,23 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
         # a step that left this event's records and errors as they were: the previous step's diff
         outcomes[name] = outcomes[previous] if name in run.repeats else outcome(run, name, ctx)
         previous = name
+    # what the per-subscription rows count of each diff, once per diff (steps that repeat the previous one
+    # share it; the diffs live as long as this call, so their ids are theirs)
+    summaries: dict[int, tuple] = {}
+
+    def summary(result):
+        found = summaries.get(id(result))
+        if found is None:
+            found = summaries[id(result)] = (_mappable_chart(result), not result.matched)
+        return found
+
     prev = "base"
     for name in step_names:
         result, classic_records, records = outcomes[name], run.classic_records, run.variants[name].records
         partial.steps[m][name].add(event, result, classic_records, records)
-        a, b, po = run.variants[prev], run.variants[name], outcomes[prev]
+        mappable, unmatched = summary(result)
+        a, b = run.variants[prev], run.variants[name]
+        mappable_before, unmatched_before = summary(outcomes[prev])
         changed = name not in run.repeats and (a.records != b.records or a.errors != b.errors)
         fired_before = {f["subscription"] for f in a.fired}
         rows = partial.per_sub[m][name]
@@ -851,10 +869,10 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
             row[0] += 1
             row[6] += sub not in fired_before  # events it fires for only from this step on
             row[1] += changed
-            row[2] += _mappable_chart(po)
-            row[3] += _mappable_chart(result)
-            row[4] += not po.matched
-            row[5] += not result.matched
+            row[2] += mappable_before
+            row[3] += mappable
+            row[4] += unmatched_before
+            row[5] += unmatched
         prev = name
     result = outcomes[last]
     partial.overall.add(event, result, run.classic_records, run.variants[last].records)

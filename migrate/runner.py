@@ -140,6 +140,71 @@ def _identical(a, b) -> bool:
     return a == b
 
 
+def _same_value(a, b) -> bool:
+    """`_identical`, with floats compared by their text (0.0 and -0.0 differ, NaN equals NaN): two mapped
+    values that pass are sent as the same text."""
+    if a is b:
+        return True
+    cls = type(a)
+    if cls is not type(b):
+        return False
+    if cls is dict:
+        return list(a) == list(b) and all(_same_value(v, b[k]) for k, v in a.items())
+    if cls is list:
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
+    if cls is float:
+        return repr(a) == repr(b)
+    return cls in (str, int, bool) and a == b
+
+
+def _renamed(piece: tuple, name) -> tuple:
+    """The piece `_piece` builds for the same fired item under another subscription name."""
+    entry, records, message = piece
+    if entry.get("subscription") == name:
+        return piece
+    error = entry.get("error")
+    if error:
+        text = error.get("message") if isinstance(error, dict) else str(error)
+        message = f"{name}: {text}"
+    return {**entry, "subscription": name}, records, message
+
+
+def _key_plan(before: dict, after: dict):
+    """How to tell, per event, that subscription `after` sends exactly what `before` sends: the top-level
+    mapping keys whose expressions differ, as (key, expression before, expression after), `_MISSING` for a
+    key one side does not have. None when no such plan exists: another action, a root directive, keys in
+    another order.
+
+    A mapping resolves each top-level key on its own from the event, so two mappings with the same keys in
+    the same order, the same expressions wherever they differ in nothing, and the same resolved value under
+    every key that changed give the same mapped object; the same action then validates it and builds the
+    same requests from it (the engine's settings are shared)."""
+    from actions.mapping_kit.validate import _mapping_to_process
+    from actions.mapping_kit.values import ROOT_DIRECTIVE_KEY
+
+    action = before.get("partnerAction")
+    if not isinstance(action, str) or action != after.get("partnerAction"):
+        return None
+    old, new = before.get("mapping") or {}, after.get("mapping") or {}
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return None
+    try:
+        old, new = _mapping_to_process(old), _mapping_to_process(new)
+    except Exception:  # noqa: BLE001 - such a mapping is left to the engine
+        return None
+    if not isinstance(old, dict) or not isinstance(new, dict) or ROOT_DIRECTIVE_KEY in old \
+            or ROOT_DIRECTIVE_KEY in new:
+        return None
+    if [k for k in old if k in new] != [k for k in new if k in old]:
+        return None
+    changed = []
+    for key in list(old) + [k for k in new if k not in old]:
+        a, b = old.get(key, _MISSING), new.get(key, _MISSING)
+        if a is _MISSING or b is _MISSING or repr(a) != repr(b):
+            changed.append((key, a, b))
+    return changed
+
+
 def _subscription_key(sub: dict) -> str:
     """Equal keys: subscriptions that behave the same (key order kept: it can order a record's keys)."""
     import json
@@ -158,7 +223,8 @@ class StepRunner:
     own subscription order: what a full engine with that variant's subscriptions gives (records, fired list,
     errors, and a trigger that raises stopping the variant with that one error). A step that changed a
     subscription whose trigger matches the event neither before nor after the change costs nothing but the
-    trigger test.
+    trigger test; one whose changed mapping keys resolve on the event to what they resolved to before costs
+    only those keys (`_plan_reuse`): it sends what the subscription it came from sent.
 
     `run(event).repeats` names the variants whose records and errors are identical to the previous variant's,
     so a caller can reuse that variant's diff. All state is per event; the engine is built on first use.
@@ -189,7 +255,78 @@ class StepRunner:
         # subscriptions with the same trigger text share one trigger test per event
         first: dict[str, int] = {}
         self.trigger_of = [first.setdefault(str(sub.get("subscribe")), i) for i, sub in enumerate(distinct)]
-        self.stats = {"events": 0, "fired": 0, "triggers": 0, "variants": 0, "repeats": 0}
+        self._plan_reuse()
+        self.stats = {"events": 0, "fired": 0, "triggers": 0, "variants": 0, "repeats": 0, "reused": 0}
+
+    def _plan_reuse(self) -> None:
+        """For a subscription a step changed (`origins`): the one it came from (same name and action, in the
+        nearest earlier variant) and the top-level mapping keys that differ, each as a pair of functions
+        resolving that key alone (`key_fns`, shared by equal key expressions). Per event, when both fire and
+        every changed key resolves to the same value, the changed subscription sends what its origin sent:
+        its piece is reused, without running its mapping, its action or the records."""
+        from actions.mapping_kit import compile_mapping
+
+        self.origins: dict[int, tuple[int, tuple]] = {}
+        self.key_fns: list = []
+        fn_ids: dict[str, int] = {}
+
+        def key_fn(key, expr) -> int | None:
+            if expr is _MISSING:
+                return None  # resolves to nothing
+            text = repr({key: expr})
+            index = fn_ids.get(text)
+            if index is None:
+                index = fn_ids[text] = len(self.key_fns)
+                self.key_fns.append(compile_mapping({key: expr}))
+            return index
+
+        seen: set[int] = set()
+        previous: tuple[int, ...] = ()
+        for order in self.orders:
+            by_name: dict[tuple, int] = {}
+            for i in previous:
+                sub = self.subscriptions[i]
+                by_name.setdefault((sub.get("name"), sub.get("partnerAction")), i)
+            for j in order:
+                if j in seen:
+                    continue
+                seen.add(j)
+                sub = self.subscriptions[j]
+                i = by_name.get((sub.get("name"), sub.get("partnerAction")))
+                if i is None or i == j:
+                    continue
+                plan = _key_plan(self.subscriptions[i], sub)
+                if plan is None:
+                    continue
+                try:
+                    pairs = tuple((key_fn(k, a), key_fn(k, b)) for k, a, b in plan)
+                except Exception:  # noqa: BLE001 - a key that does not compile alone: no reuse
+                    continue
+                self.origins[j] = (i, pairs)
+            previous = order
+
+    def _reusable(self, pairs: tuple, values: dict, event: dict) -> bool:
+        """Whether every changed key resolves to the same value before and after (`values`: per event)."""
+        fns = self.key_fns
+        for a, b in pairs:
+            got = []
+            for index in (a, b):
+                if index is None:
+                    got.append({})
+                    continue
+                value = values.get(index, _MISSING)
+                if value is _MISSING:
+                    try:
+                        value = fns[index](event)
+                    except Exception:  # noqa: BLE001 - the engine reports it
+                        value = _FAILED
+                    values[index] = value
+                if value is _FAILED:
+                    return False
+                got.append(value)
+            if not _same_value(got[0], got[1]):
+                return False
+        return True
 
     def run(self, event: dict) -> EventRun:
         if self.engine is None:
@@ -209,6 +346,8 @@ class StepRunner:
         trigger_of = self.trigger_of
         matched: dict[int, object] = {}
         pieces: dict[int, object] = {}
+        origins = self.origins
+        values: dict[int, object] = {}  # key function -> its value on this event
         out: dict[str, VariantRun] = {}
         repeats = []
         previous = None  # (pieces used, VariantRun) of the previous variant
@@ -228,8 +367,15 @@ class StepRunner:
                             hit = _Raised(exc)
                         matched[rep] = hit
                     if hit is True:
-                        stats["fired"] += 1
-                        piece = _piece(engine.fire(index, event), self.records_from_requests)
+                        origin = origins.get(index)
+                        if origin is not None:
+                            before = pieces.get(origin[0])
+                            if type(before) is tuple and self._reusable(origin[1], values, event):
+                                stats["reused"] += 1
+                                piece = _renamed(before, self.subscriptions[index].get("name"))
+                        if piece is _MISSING:
+                            stats["fired"] += 1
+                            piece = _piece(engine.fire(index, event), self.records_from_requests)
                     elif hit is False:
                         piece = None
                     else:
@@ -253,6 +399,7 @@ class StepRunner:
 
 
 _MISSING = object()
+_FAILED = object()
 
 
 # ------------------------------------------------------------------------------------------------ routing

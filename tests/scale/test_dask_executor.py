@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from migrate.dask_backend import DaskUnavailable, check_address, dask_executor, describe
+from migrate.dask_backend import LOCAL_CLUSTER_CONFIG, DaskUnavailable, check_address, dask_executor, describe
 from migrate.events import read_events
 from migrate.inputs import MissingExtra, expand_inputs
 
@@ -31,6 +31,24 @@ def test_local_cluster_workers_read_archive_chunks_themselves(archive):
     assert [r[0] for r in results] == files
     assert sum(r[1] for r in results) == len(lines)
     assert len(pids) == 2 and __import__("os").getpid() not in pids  # separate processes
+
+
+def _settings():
+    import dask
+    import distributed  # noqa: F401 - its defaults join dask's configuration when imported
+
+    return {key: dask.config.get(key) for key in LOCAL_CLUSTER_CONFIG}
+
+
+def test_a_local_cluster_runs_without_interactive_housekeeping():
+    """The local cluster's processes run with LOCAL_CLUSTER_CONFIG (no stack profiler, slow ticks); this
+    process's configuration is as it was afterwards."""
+    before = _settings()
+    assert before != LOCAL_CLUSTER_CONFIG  # Dask's defaults: the test would show nothing otherwise
+    with dask_executor(None, n_workers=1) as executor:
+        seen = executor.client.run(_settings)
+        assert list(seen.values()) == [LOCAL_CLUSTER_CONFIG]
+    assert _settings() == before
 
 
 def test_a_running_scheduler_is_joined_and_left_running(scheduler):

@@ -144,6 +144,8 @@ def test_every_step_equals_a_full_engine_event_by_event(runs):
     assert sum(s.repeated for s in runners) > 0
     assert sum(s.different for s in runners) > 0
     assert sum(s.stats["fired"] for s in runners) < sum(s.fires_full for s in runners)
+    # changed subscriptions sending what they sent before were reused, and checked above like the rest
+    assert sum(s.stats["reused"] for s in runners) > 0
 
 
 def test_step_figures_are_the_full_findings_figures(runs):
@@ -310,3 +312,88 @@ def test_a_trigger_that_raises_stops_the_variant_as_a_full_engine_does():
     assert got.repeats == frozenset({"again"})  # the same error as "with"; "without" differs
     assert incremental.run({"type": "track", "userId": "u"}).repeats == frozenset({"again"})
     assert incremental.run({"type": "track", "integrations": {ACTIONS_KEY: False}}).repeats == {"again", "without"}
+
+
+# -- reuse of a changed subscription's origin (`StepRunner._plan_reuse`) --------------------------------------
+
+
+def _cloud():
+    translation = translate(SETTINGS, mode="cloud")
+    return translation.settings, translation.subscriptions
+
+
+def _changed(subs, name, **mapping):
+    out = copy.deepcopy(subs)
+    for sub in out:
+        if sub["name"] == name:
+            sub["mapping"].update(mapping)
+    return out
+
+
+def _compare_with_full(variants, events, dest_settings):
+    def make(s):
+        return actions.Engine(settings=dest_settings, subscriptions=s)
+
+    emulator = classic.Emulator(LOADED, mode="cloud")
+    incremental = StepRunner(emulator, variants, make, records_from_requests)
+    full = Runner(emulator, {n: make(s) for n, s in variants.items()}, records_from_requests)
+    wrong = []
+    for event in events:
+        got, want = incremental.run(copy.deepcopy(event)), full.run(copy.deepcopy(event))
+        for name in variants:
+            if run_text(got.variants[name]) != run_text(want.variants[name]):
+                wrong.append((name, event.get("messageId")))
+    return incremental, wrong
+
+
+def test_a_changed_key_resolving_as_before_reuses_the_piece_and_only_then():
+    """A step that points user_id at a property most events lack: where both resolve to nothing the base
+    piece is reused, elsewhere the subscription runs; event by event what full engines give."""
+    dest_settings, subs = _cloud()
+    track = next(s["name"] for s in subs if s["partnerAction"] == "logEventV2" and "track" in s["subscribe"])
+    events = [e for e in EVENT_POOL if e.get("type") == "track"][:60]
+    for event in events[::3]:
+        event["properties"] = {**(event.get("properties") or {}), "other_id": "u-1"}
+    variants = {"base": _changed(subs, track, user_id={"@path": "$.properties.missing_id"}),
+                "step": _changed(subs, track, user_id={"@path": "$.properties.other_id"})}
+    runner, wrong = _compare_with_full(variants, events, dest_settings)
+    assert not wrong
+    assert runner.origins and runner.stats["reused"] > 0
+    assert runner.stats["reused"] < len(events)  # the events with other_id ran the changed subscription
+
+
+def test_a_null_expression_is_not_an_absent_key():
+    """`"key": null` maps to null, a key the mapping lacks maps to nothing: never the same piece."""
+    dest_settings, subs = _cloud()
+    track = next(s["name"] for s in subs if s["partnerAction"] == "logEventV2" and "track" in s["subscribe"])
+    base = _changed(subs, track)
+    for sub in base:
+        if sub["name"] == track:
+            sub["mapping"].pop("user_id", None)
+    variants = {"base": base, "step": _changed(base, track, user_id=None)}
+    events = [e for e in EVENT_POOL if e.get("type") == "track"][:20]
+    runner, wrong = _compare_with_full(variants, events, dest_settings)
+    assert not wrong
+
+
+def test_the_event_by_event_check_catches_a_wrong_reuse(monkeypatch):
+    """Plant the bug the reuse could have (treating different values as the same): the check against full
+    engines must see it."""
+    dest_settings, subs = _cloud()
+    track = next(s["name"] for s in subs if s["partnerAction"] == "logEventV2" and "track" in s["subscribe"])
+    variants = {"base": subs, "step": _changed(subs, track, user_id="someone else")}
+    events = [e for e in EVENT_POOL if e.get("type") == "track"][:10]
+    _, wrong = _compare_with_full(variants, events, dest_settings)
+    assert not wrong
+    monkeypatch.setattr(runner_module, "_same_value", lambda a, b: True)
+    runner, wrong = _compare_with_full(variants, events, dest_settings)
+    assert runner.stats["reused"] > 0 and wrong
+
+
+def test_same_value_is_strict():
+    same = runner_module._same_value
+    assert same({"a": [1, "x", None]}, {"a": [1, "x", None]})
+    assert not same({"a": 1, "b": 2}, {"b": 2, "a": 1})  # key order is output
+    assert not same(1, 1.0) and not same(1, True) and not same(0.0, -0.0)
+    assert same(float("nan"), float("nan"))  # the same text either way
+    assert not same({}, {"k": None})
