@@ -350,7 +350,7 @@ def bench_dask(n: int, workers: int, seed: int, workdir: Path, code: Path) -> di
     return result
 
 
-def bench_identity(n: int, seed: int, workdir: Path, code: Path, workers: int = 2) -> dict:
+def bench_identity(n: int, seed: int, workdir: Path, code: Path, workers: int = 2, recommend: bool = True) -> dict:
     """`compare` (with recommendations) on n generated events with --workers 1, --workers N and (with the dask
     extra) --dask --workers N: report.json must be identical byte for byte (generated_at fixed through
     SOURCE_DATE_EPOCH, personal data kept so that no per-run pseudonym key differs)."""
@@ -360,8 +360,9 @@ def bench_identity(n: int, seed: int, workdir: Path, code: Path, workers: int = 
             out.write(json.dumps(event, ensure_ascii=False) + "\n")
     classic_settings = ROOT / "examples" / "classic-settings.json"
     os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
-    result: dict = {"events": n, "workers": workers}
+    result: dict = {"events": n, "workers": workers, "recommend": recommend}
     reports = {}
+    passes = [] if recommend else ["--no-recommend"]
     variants = {"workers 1": ["--workers", "1"], f"workers {workers}": ["--workers", str(workers)]}
     try:
         import distributed  # noqa: F401
@@ -373,7 +374,7 @@ def bench_identity(n: int, seed: int, workdir: Path, code: Path, workers: int = 
     def one(name: str) -> None:
         report_dir = workdir / f"identity-report-{name.replace(' ', '-')}"
         result[name] = run_command(
-            ["compare", "--settings", str(classic_settings), "--pii", "keep", "--quiet", *variants[name],
+            ["compare", "--settings", str(classic_settings), "--pii", "keep", "--quiet", *passes, *variants[name],
              "--report", str(report_dir), str(events_path)], code)
         reports[name] = (report_dir / "report.json").read_bytes() if (report_dir / "report.json").exists() else b""
 
@@ -443,14 +444,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--identity", type=int, metavar="N", default=0,
                         help="only check that `compare --workers 1`, `--workers 2` and `--dask --workers 2` write "
                              "identical report.json on N generated events (slow for N=200000; not part of CI)")
+    parser.add_argument("--identity-no-recommend", action="store_true",
+                        help="with --identity: compare --no-recommend (the first pass only), for a larger N")
     args = parser.parse_args(argv)
     code = args.code.resolve()
     if args.identity:
         with tempfile.TemporaryDirectory(prefix="amplitude-migrate-bench-") as tmp:
-            found = bench_identity(args.identity, args.seed, Path(tmp), code)
+            found = bench_identity(args.identity, args.seed, Path(tmp), code,
+                                   recommend=not args.identity_no_recommend)
         runs = ", ".join(f"{name} in {found[name]['seconds']:.0f} s (exit {found[name]['exit_code']})"
                          for name in found["compared"])
-        print(f"compare on {found['events']:,} generated events: report.json identical for "
+        print(f"compare{'' if found['recommend'] else ' --no-recommend'} on {found['events']:,} generated events: "
+              f"report.json identical for "
               f"{' / '.join(found['compared'])}: {found['identical']} ({found['report_bytes']:,} bytes); "
               f"run side by side: {runs}")
         _save(found, "identity")
