@@ -60,16 +60,9 @@ _EVENT_SET = frozenset(EVENT_FIELDS)
 _IDENTIFY_SET = frozenset(IDENTIFY_FIELDS)
 _OPS_SET = frozenset(USER_PROPERTY_OPS)  # the same test as `in USER_PROPERTY_OPS` for the string keys of JSON
 
-_LANGUAGES: dict = {}  # language value -> language_name(value): a handful of distinct values per run
-
-
+@lru_cache(maxsize=4096)  # a handful of distinct language values per run
 def _language(value: str) -> str:
-    name = _LANGUAGES.get(value)
-    if name is None:
-        name = language_name(value)
-        if len(_LANGUAGES) < 4096:
-            _LANGUAGES[value] = name
-    return name
+    return language_name(value)
 
 
 def _cut(value):

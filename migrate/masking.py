@@ -238,16 +238,10 @@ def mask_known(value: Any, known: Iterable[str]) -> Any:
     return walk(value) if known_t else value
 
 
-_SECRET_NAMES: dict = {}  # key -> whether it names a credential: the few keys of request bodies and headers
-
-
+@functools.lru_cache(maxsize=4096)  # the few keys of request bodies and headers
 def _secret_name(key: str) -> bool:
-    found = _SECRET_NAMES.get(key)
-    if found is None:
-        found = _names_secret(key)
-        if len(_SECRET_NAMES) < 4096:
-            _SECRET_NAMES[key] = found
-    return found
+    """Whether a key names a credential."""
+    return _names_secret(key)
 
 
 def _mask_credentials(part: Any) -> Any:
