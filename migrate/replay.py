@@ -521,15 +521,10 @@ def workers_executor(workers: int | None):
 
 def outcome(run, variant: str, ctx=None):
     """The diff of one variant against classic for one event, errors included."""
-    from migrate.differ import Difference, comparable_records, diff_event
+    from migrate.differ import Difference, diff_event
 
     vrun = run.variants[variant]
-    classic = run.classic_records
-    # the classic side is compared with every variant: its comparable form is computed once per event
-    cached = run.__dict__.get("_classic_comparable")
-    if cached is None or cached[0] is not classic:
-        cached = run._classic_comparable = (classic, comparable_records(classic))
-    result = diff_event(classic, vrun.records, ctx, classic_comparable=cached[1])
+    result = diff_event(run.classic_records, vrun.records, ctx, classic_comparable=run.classic_comparable())
     for message in vrun.errors:
         result.differences.append(Difference("error", f"actions: {message}", counts=False))
     if run.classic_error:

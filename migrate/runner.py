@@ -54,6 +54,17 @@ class EventRun:
     # variants whose records and errors are identical to the variant listed before them (StepRunner): their
     # diff against Classic is the previous one's
     repeats: frozenset = frozenset()
+    _comparable: tuple | None = field(default=None, repr=False, compare=False)
+
+    def classic_comparable(self) -> list:
+        """The classic side in the differ's comparable form (`differ.comparable_records`), worked out once per
+        event: every variant is diffed against it."""
+        cached = self._comparable
+        if cached is None or cached[0] is not self.classic_records:
+            from migrate.differ import comparable_records
+
+            cached = self._comparable = (self.classic_records, comparable_records(self.classic_records))
+        return cached[1]
 
 
 def _piece(item: dict, records_from_requests) -> tuple[dict, list[dict], str | None]:
