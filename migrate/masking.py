@@ -165,23 +165,10 @@ def _userinfo_mask(m: re.Match) -> str:
 
 
 # `redact` runs once per output of a report (JSON, HTML, Markdown, terminal) and a report's texts repeat: the
-# masked form of each text is remembered for the known secrets last used (bounded: cleared when full).
-_MASKED: dict[str, str] = {}
-_MASKED_FOR: list = [None]
-_MAX_MASKED = 200_000
-
-
+# masked form of each text is remembered, per set of known secrets (bounded)
+@functools.lru_cache(maxsize=200_000)
 def _masked_text(text: str, known_t: tuple[str, ...]) -> str:
-    if _MASKED_FOR[0] != known_t:
-        _MASKED.clear()
-        _MASKED_FOR[0] = known_t
-    out = _MASKED.get(text)
-    if out is None:
-        out = _mask_text(text, known_t)
-        if len(_MASKED) >= _MAX_MASKED:
-            _MASKED.clear()
-        _MASKED[text] = out
-    return out
+    return _mask_text(text, known_t)
 
 
 _IMMUTABLE = frozenset({int, float, bool, type(None)})
