@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from .endpoints import endpoint_for
 from .enrich import _PLAIN_ISO_UTC, truthy
@@ -252,7 +253,7 @@ def json_schema_types(spec: dict) -> list[str]:
     elif t == "datetime":
         types = ["string", "number"]
     else:
-        types = [t]
+        types = [t]  # type: ignore[list-item]
     if spec.get("allow_null"):
         types = types + ["null"]
     return types
@@ -381,9 +382,13 @@ class _Node:
     """One JSON-schema node compiled to a check(value, path, errors) -> value function."""
 
     __slots__ = ("check", "types", "multiple", "rev")
+    check: Any
+    types: list
+    multiple: Any
+    rev: Any
 
 
-def _compile_node(spec: dict | None, *, item_of: dict | None = None, additional: bool = False):
+def _compile_node(spec: Any, *, item_of: dict | None = None, additional: bool = False):
     """Compile a field spec (or, with item_of, the item schema of a `multiple` field)."""
     node = _Node()
     if item_of is not None:
@@ -537,7 +542,7 @@ def _fast_classes(node: _Node, spec: dict) -> frozenset:
     if spec.get("multiple") or spec.get("choices"):
         return frozenset()
     types = node.types
-    classes = set()
+    classes: set = set()
     if "string" in types and spec.get("type") != "datetime":
         classes.add(str)
     if "number" in types or "integer" in types:
@@ -668,7 +673,7 @@ class PayloadSchema:
         # (payload without empty values, the keys whose values need the full check)
         root = self._root
         out = {}
-        slow = None
+        slow: list | None = None
         for key, value in payload.items():
             entry = root.get(key)
             if entry is None:

@@ -119,7 +119,7 @@ def js_string(value) -> str:
 
 _encode_str = json.encoder.py_encode_basestring  # escapes only what JSON requires; keeps non-ASCII
 try:  # the C accelerator gives the same output, faster
-    from _json import encode_basestring as _encode_str  # type: ignore[no-redef]
+    from _json import encode_basestring as _encode_str  # type: ignore[no-redef,assignment]
 except ImportError:  # pragma: no cover
     pass
 

@@ -375,7 +375,7 @@ def diff_event(classic: list[dict], actions: list[dict], ctx: ImpactContext | No
     out = result.differences
     for c, a in align(c_norm, a_norm):
         if a is None:
-            c = _numbers_record(c)
+            c = _numbers_record(c)  # type: ignore[arg-type]
             out.append(Difference(_whole_record_category(c), _record_label(c), c, None, whole="missing"))
         elif c is None:
             a = _numbers_record(a)

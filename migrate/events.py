@@ -23,7 +23,7 @@ import sys
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import ijson
 import orjson
@@ -75,7 +75,7 @@ class ReadStats:
     files: list[str] = field(default_factory=list)
     size_total: int | None = None  # bytes of all input files, when every input is a regular file
     _size_done: int = field(default=0, repr=False)
-    _current: object = field(default=None, repr=False)
+    _current: Any = field(default=None, repr=False)
 
     def position(self) -> int | None:
         """Bytes of the input files consumed so far (compressed bytes for gzip), None when unknown."""
@@ -276,7 +276,7 @@ def _open(path: str):
             raw = open(path, "rb")
         except OSError as exc:
             raise BadInput(path, None, f"cannot open: {exc.strerror or exc}") from None
-    stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
+    stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[type-var]
     raw_stream = stream
     if stream.peek(2)[:2] == GZIP_MAGIC:
         stream = gzip.GzipFile(fileobj=stream, mode="rb")  # buffered itself (peek, readline)
@@ -338,7 +338,7 @@ def _iter_document(name: str, stream, prefix_path: str, stats: ReadStats, skip, 
         raise BadInput(name, None, f"not UTF-8 text after {cursor.last_good()}: {exc.reason}") from None
 
 
-def _short(exc: Exception) -> str:
+def _short(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text if len(text) <= 120 else text[:117] + "..."
 
@@ -467,13 +467,13 @@ def _iter_lines(name: str, stream, first_line: bytes | None, skip, cursor: _Curs
             for index, item in enumerate(items, start=1):
                 event, problem = _classify(item)
                 if problem is None:
-                    yield event
+                    yield event  # type: ignore[misc]
                 else:
                     skip(Skip(name, lineno, f"{label} {index}: {problem[1]}", problem[0]))
             continue
         event, problem = _classify(obj)
         if problem is None:
-            yield event
+            yield event  # type: ignore[misc]
         else:
             skip(Skip(name, lineno, problem[1], problem[0]))
     cursor.line = lineno
@@ -646,7 +646,7 @@ def read_events(
     recent = _RecentIds()
     paths = expand_inputs(paths)
     sizes = [None if p == "-" else _file_size(p) for p in paths]
-    stats.size_total = None if None in sizes else sum(sizes)
+    stats.size_total = None if None in sizes else sum(sizes)  # type: ignore[arg-type]
     stats._size_done = 0
 
     def skip(item: Skip) -> None:

@@ -373,15 +373,15 @@ class VariantFindings(_Figures):
             slot[0] += n
             slot[1] += m
             slot[2] += x
-        for category, theirs in other.paths.items():
+        for category, their_paths in other.paths.items():
             paths = self.paths.setdefault(category, {})
-            for path, n in theirs.items():
+            for path, n in their_paths.items():
                 if path in paths or len(paths) < MAX_EVENT_NAMES:
                     paths[path] = paths.get(path, 0) + n
         _add_counts(self.outcomes, other.outcomes)
-        for impact, theirs in other.fields.items():
+        for impact, their_fields in other.fields.items():
             table = self.fields.setdefault(impact, {})
-            for top, n in theirs.items():
+            for top, n in their_fields.items():
                 if top in table or len(table) < MAX_FIELDS:
                     table[top] = table.get(top, 0) + n
         for top, (n, pairs) in other.breakdowns.items():

@@ -14,7 +14,7 @@ mobile libraries through iOS or Android (`LIBRARY_MODES`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 __all__ = ["Runner", "StepRunner", "EventRun", "VariantRun", "reaches", "CLASSIC_KEY", "ACTIONS_KEY", "EVENT_ACTIONS", "Router",
            "LIBRARY_MODES", "ROUTE_MODES", "library_name", "native_mode"]
@@ -262,7 +262,7 @@ class StepRunner:
             self.orders.append(tuple(order))
         self.subscriptions = distinct
         self.make_engine = make_engine
-        self.engine = None
+        self.engine: Any = None
         # subscriptions with the same trigger text share one trigger test per event
         first: dict[str, int] = {}
         self.trigger_of = [first.setdefault(str(sub.get("subscribe")), i) for i, sub in enumerate(distinct)]
@@ -303,24 +303,24 @@ class StepRunner:
                     continue
                 seen.add(j)
                 sub = self.subscriptions[j]
-                i = by_name.get((sub.get("name"), sub.get("partnerAction")))
-                if i is None or i == j:
+                origin = by_name.get((sub.get("name"), sub.get("partnerAction")))
+                if origin is None or origin == j:
                     continue
-                plan = _key_plan(self.subscriptions[i], sub)
+                plan = _key_plan(self.subscriptions[origin], sub)
                 if plan is None:
                     continue
                 try:
                     pairs = tuple((key_fn(k, a), key_fn(k, b)) for k, a, b in plan)
                 except Exception:  # noqa: BLE001 - a key that does not compile alone: no reuse
                     continue
-                self.origins[j] = (i, pairs)
+                self.origins[j] = (origin, pairs)
             previous = order
 
     def _reusable(self, pairs: tuple, values: dict, event: dict) -> bool:
         """Whether every changed key resolves to the same value before and after (`values`: per event)."""
         fns = self.key_fns
         for a, b in pairs:
-            got = []
+            got: list = []
             for index in (a, b):
                 if index is None:
                     got.append({})
@@ -398,7 +398,7 @@ class StepRunner:
                 if isinstance(piece, _Raised):
                     run = VariantRun(errors=[piece.message])
                     break
-                _add(run, piece)
+                _add(run, piece)  # type: ignore[arg-type]
             if previous is not None and (
                     (len(used) == len(previous[0]) and all(a is b for a, b in zip(used, previous[0])))
                     or (run.errors == previous[1].errors and _identical(run.records, previous[1].records))):
@@ -486,7 +486,7 @@ class Router:
         for table, theirs in ((self.unknown, other.unknown), (self.forced, other.forced)):
             for key, n in theirs.items():
                 if len(table) < 50 or key in table:
-                    table[key] = table.get(key, 0) + n
+                    table[key] = table.get(key, 0) + n  # type: ignore[index,arg-type]
         return self
 
     def warnings(self) -> list[str]:

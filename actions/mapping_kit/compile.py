@@ -374,7 +374,7 @@ def _compile_template(template: str):
     """Pre-split a template whose first (triple-brace) pass has nothing to replace."""
     if _TRIPLE.search(template):
         return lambda payload: render_template(template, payload)
-    parts = []
+    parts: list = []
     pos = 0
     for match in _DOUBLE.finditer(template):
         if match.start() > pos:
