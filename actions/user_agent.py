@@ -136,7 +136,7 @@ class _Tables:
 
     __slots__ = ("entries", "compiled")
 
-    def __init__(self, entries):
+    def __init__(self, entries) -> None:
         self.entries = entries
         self.compiled: dict = {}
 

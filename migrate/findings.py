@@ -529,7 +529,7 @@ class SourceTable:
 
     MAX_SOURCES = 50
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.rows: dict[tuple[str, str], dict] = {}
 
     def add(self, library: str, mode: str, variant: str, outcome_: EventDiff, *, first: bool) -> None:
