@@ -582,7 +582,7 @@ def _b_flatten(opts, out):
         separator = separator_fn(payload)
         if not isinstance(separator, str):
             raise MappingError("@flatten requires a string separator")
-        result: dict = {}
+        result = {}
         _flatten_object(value_fn(payload), "", separator, omit_arrays, result)
         return result
 
