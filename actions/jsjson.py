@@ -305,7 +305,7 @@ def dumps_reference(value) -> str:
 
 
 # In a Python str from JSON every surrogate code point is a lone one (pairs decode to one character).
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE_SURROGATE = re.compile("[" + chr(0xD800) + "-" + chr(0xDFFF) + "]")
 
 
 def _escape_lone(match) -> str:

@@ -12,6 +12,7 @@ per breakdown field a space-saving summary of the most frequent value pairs (`im
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from migrate.differ import EventDiff
 from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, outcome,
@@ -458,7 +459,7 @@ class StepFigures(_Figures):
 
     # the diff last added and what `add` counts of it: the verification pass gives a step that left an
     # event's records as they were the previous step's diff, so that work is done once for all of them
-    _last: tuple = (None, None)
+    _last: ClassVar[tuple] = (None, None)
 
     def add(self, event: dict, outcome_: EventDiff, classic=None, actions=None) -> None:
         last, summary = StepFigures._last
