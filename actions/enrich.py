@@ -12,6 +12,7 @@ import calendar
 import math
 import re
 from functools import lru_cache
+from typing import Any
 
 from .jsjson import UNDEFINED
 
@@ -148,8 +149,8 @@ def library_value(library2):
     return "segment"
 
 
-_PARSE_UA = None
-_CURRENT_BUILD = None
+_PARSE_UA: Any = None
+_CURRENT_BUILD: Any = None
 
 
 def _parser():
@@ -212,7 +213,7 @@ def user_agent_layer(payload: dict) -> tuple[dict, bool]:
     return layer, holes
 
 
-_DAYJS = None
+_DAYJS: Any = None
 
 
 def _dayjs():

@@ -220,7 +220,7 @@ def _sentence(preamble: str, rest: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-_IS_DATE_LIKE = None
+_IS_DATE_LIKE: Any = None
 
 
 def _date_like(value: str) -> bool:
