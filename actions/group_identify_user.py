@@ -92,7 +92,7 @@ def _time_ms(payload: dict, ctx) -> float | int:
     return value
 
 
-def ctx_now(ctx) -> int:
+def ctx_now(ctx) -> int | float:
     now = (ctx or {}).get("now")
     if now is None:
         import time
