@@ -14,6 +14,12 @@ import math
 import re
 from typing import Any
 
+try:  # compile-time only: keeps a class a plain Python class when the module is compiled (docs/compiled.md)
+    from mypy_extensions import mypyc_attr
+except ImportError:
+    def mypyc_attr(**_attrs):  # type: ignore[misc]
+        return lambda cls: cls
+
 from .endpoints import endpoint_for
 from .enrich import _PLAIN_ISO_UTC, truthy
 from .jsjson import UNDEFINED, js_number, js_string
@@ -33,6 +39,7 @@ __all__ = [
 ]
 
 
+@mypyc_attr(native_class=False)
 class ActionError(Exception):
     """An error as the runtime reports it: class name, message and HTTP-like status (None when unset)."""
 
@@ -49,6 +56,7 @@ class ActionError(Exception):
         return {"name": self.name, "message": self.message, "status": self.status}
 
 
+@mypyc_attr(native_class=False)
 class AggregateAjvError(ActionError):
     """Payload validation failed; the runtime sets status 400 when a subscription throws it."""
 
@@ -60,6 +68,7 @@ class AggregateAjvError(ActionError):
         super().__init__(" ".join(self.messages))
 
 
+@mypyc_attr(native_class=False)
 class HTTPError(ActionError):
     """A non-2xx answer; the message is the status text."""
 

@@ -20,6 +20,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+try:  # compile-time only: keeps a class a plain Python class when the module is compiled (docs/compiled.md)
+    from mypy_extensions import mypyc_attr
+except ImportError:
+    def mypyc_attr(**_attrs):  # type: ignore[misc]
+        return lambda cls: cls
+
 from migrate import impact as _impact
 from migrate.amplitude import DEVICE_ID_PLACEHOLDERS, STORED_EVENT_FIELDS, STORED_FIELDS
 from migrate.canonical import EQUIVALENCE_RULES, comparable, integral_numbers, normalize_record
@@ -42,6 +48,7 @@ __all__ = [
 OBJECT_FIELDS = ("event_properties", "user_properties", "groups", "group_properties")
 
 
+@mypyc_attr(native_class=False)  # `_difference` fills its __dict__
 @dataclass(frozen=True)
 class Difference:
     """One difference between a classic and an actions record (or a whole missing record)."""
