@@ -327,7 +327,7 @@ class VariantFindings(_Figures):
             entry[0] += 1
             entry[1].add_shown(shown)
         findings = self.findings
-        for category, paths, impacts in by_category:
+        for category, cat_paths, impacts in by_category:
             finding = findings.get(category)
             if finding is None:
                 finding = findings[category] = Finding(category)
@@ -346,7 +346,7 @@ class VariantFindings(_Figures):
                     {
                         "messageId": str(event.get("messageId", "")),
                         "event_name": name,
-                        "paths": paths[:20],
+                        "paths": cat_paths[:20],
                         "classic": classic,
                         "actions": actions,
                     }

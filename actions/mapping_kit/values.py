@@ -5,12 +5,6 @@ from __future__ import annotations
 
 import re
 
-try:  # compile-time only: keeps a class a plain Python class when the module is compiled (docs/compiled.md)
-    from mypy_extensions import mypyc_attr
-except ImportError:
-    def mypyc_attr(**_attrs):  # type: ignore[misc]
-        return lambda cls: cls
-
 from actions.jsjson import UNDEFINED, js_key_order, js_string
 
 
@@ -26,14 +20,12 @@ MAX_REPLACEMENT_LENGTH = 10
 LIQUID_MAX_LENGTH = 1000
 
 
-@mypyc_attr(native_class=False)
 class MappingError(Exception):
     """A mapping failed while it was resolved (a plain `Error` in the runtime)."""
 
     js_name = "Error"
 
 
-@mypyc_attr(native_class=False)
 class ValidationError(MappingError):
     """The mapping is invalid; `errors` lists every message (the runtime aggregates per object)."""
 
