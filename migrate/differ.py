@@ -81,6 +81,7 @@ def _top_field(path: str) -> str:
     return path.split(".")[0].split("[")[0]
 
 
+@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass
 class EventDiff:
     """The outcome for one input event."""

@@ -25,6 +25,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
+try:  # compile-time only: keeps a class a plain Python class when the module is compiled (docs/compiled.md)
+    from mypy_extensions import mypyc_attr
+except ImportError:
+    def mypyc_attr(**_attrs):  # type: ignore[misc]
+        return lambda cls: cls
+
 import ijson
 import orjson
 
@@ -50,6 +56,7 @@ DEDUPE_WINDOW = 500_000
 _READ_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
 
 
+@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass(frozen=True)
 class Skip:
     file: str
@@ -61,6 +68,7 @@ class Skip:
         return f"{self.file}:{self.line}: {self.reason}" if self.line else f"{self.file}: {self.reason}"
 
 
+@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass
 class ReadStats:
     """What the reader saw: events yielded, lines skipped (count plus the first examples)."""

@@ -14,6 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+try:  # compile-time only: keeps a class a plain Python class when the module is compiled (docs/compiled.md)
+    from mypy_extensions import mypyc_attr
+except ImportError:
+    def mypyc_attr(**_attrs):  # type: ignore[misc]
+        return lambda cls: cls
+
 from migrate.differ import EventDiff
 from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, outcome,
                             pair_value, worst)
@@ -194,6 +200,7 @@ def digest(outcome_: EventDiff) -> tuple:
               [(category, paths, impacts[category]) for category, paths in by_category.items()])
 
 
+@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass
 class Finding:
     category: str
@@ -219,6 +226,7 @@ class Finding:
         }
 
 
+@mypyc_attr(native_class=False)  # pickled between processes
 class _Figures:
     """The parity figures of anything that counts `events`, `matched` (chart) and `matched_exact`."""
 
@@ -242,6 +250,7 @@ class _Figures:
         return self.events - self.matched
 
 
+@mypyc_attr(native_class=False)  # pickled between processes
 class VariantFindings(_Figures):
     """Running totals for one variant (one set of subscriptions compared with classic)."""
 
@@ -440,6 +449,7 @@ class VariantFindings(_Figures):
         }
 
 
+@mypyc_attr(native_class=False)  # pickled between processes
 class StepFigures(_Figures):
     """The figures a recommendation step is judged and reported by (`recommend.stats`: events, chart and exact
     parity, chart events, outcomes, events whose chart differences only a change outside the mappings closes,
@@ -524,6 +534,7 @@ def _add_counts(mine: dict, theirs: dict) -> None:
         mine[key] = mine.get(key, 0) + n
 
 
+@mypyc_attr(native_class=False)  # pickled between processes
 class SourceTable:
     """Per source (library, connection mode): events, and chart/exact matches per variant. Bounded: at most
     `MAX_SOURCES` libraries, the rest under "(other)"."""

@@ -40,6 +40,12 @@ import heapq
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+try:  # compile-time only: keeps a class a plain Python class when the module is compiled (docs/compiled.md)
+    from mypy_extensions import mypyc_attr
+except ImportError:
+    def mypyc_attr(**_attrs):  # type: ignore[misc]
+        return lambda cls: cls
+
 from migrate.amplitude import LOCATION_FIELDS, LOOKUP_REPLACING
 
 __all__ = [
@@ -85,6 +91,7 @@ BREAKDOWN_FIELDS = frozenset(
 DEVICE_MODES = frozenset({"web", "ios", "android"})
 
 
+@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass(frozen=True)
 class ImpactContext:
     """What the rules need to know beyond the two records: the Classic connection mode of the event and the
@@ -216,6 +223,7 @@ def display_value(value: Any) -> Any:
     return value if len(value) <= MAX_VALUE_CHARS else value[: MAX_VALUE_CHARS - 1] + "…"
 
 
+@mypyc_attr(native_class=False)  # pickled between processes
 class TopPairs:
     """The most frequent (classic value, actions value) pairs of one field in bounded memory.
 

@@ -16,6 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+try:  # compile-time only: keeps a class a plain Python class when the module is compiled (docs/compiled.md)
+    from mypy_extensions import mypyc_attr
+except ImportError:
+    def mypyc_attr(**_attrs):  # type: ignore[misc]
+        return lambda cls: cls
+
 __all__ = ["Runner", "StepRunner", "EventRun", "VariantRun", "reaches", "CLASSIC_KEY", "ACTIONS_KEY", "EVENT_ACTIONS", "Router",
            "LIBRARY_MODES", "ROUTE_MODES", "library_name", "native_mode"]
 
@@ -37,6 +43,7 @@ def reaches(event: dict, key: str) -> bool:
     return isinstance(value, dict) or bool(value)
 
 
+@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass
 class VariantRun:
     records: list[dict] = field(default_factory=list)
@@ -45,6 +52,7 @@ class VariantRun:
     reached: bool = True
 
 
+@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass
 class EventRun:
     classic_records: list[dict]
@@ -442,6 +450,7 @@ def native_mode(library: str) -> str | None:
     return LIBRARY_MODES.get(library.strip().lower())
 
 
+@mypyc_attr(native_class=False)  # pickled between processes
 class Router:
     """Picks the Classic connection mode of each event.
 
