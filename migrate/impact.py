@@ -223,7 +223,6 @@ def display_value(value: Any) -> Any:
     return value if len(value) <= MAX_VALUE_CHARS else value[: MAX_VALUE_CHARS - 1] + "…"
 
 
-@mypyc_attr(native_class=False)  # pickled between processes
 class TopPairs:
     """The most frequent (classic value, actions value) pairs of one field in bounded memory.
 
