@@ -13,7 +13,7 @@ the request(s). Building requests never touches the network.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from .destination import ACTIONS, PRESETS, SETTINGS, deletion_request, authentication_request
 from .framework import ActionError, AggregateAjvError, HTTPError, compile_schema, merge_default_mapping
@@ -181,15 +181,6 @@ def _deliver(requests: list[dict], responder: Responder | None, sent: list[dict]
 
 class _Compiled:
     __slots__ = ("name", "slug", "trigger", "transform", "prepare", "run", "perform", "types", "mapping")
-    name: Any
-    slug: Any
-    trigger: Any
-    transform: Any
-    prepare: Any
-    run: Any
-    perform: Any
-    types: Any
-    mapping: Any
 
 
 def _lazy_transform(mapping):
@@ -300,7 +291,7 @@ class Engine:
         """Every subscription whose trigger matches, with the requests it made and its error (or None)."""
         if type(event) is dict:
             event_type = event.get("type")
-            subs: Any = self._by_type.get(event_type) if type(event_type) is str else None
+            subs = self._by_type.get(event_type) if type(event_type) is str else None
             if subs is None:
                 subs = self._for_type(event_type if type(event_type) is str else None)
         else:

@@ -72,7 +72,7 @@ def _raw_date(year: int, month0: int, day: int, h: int = 0, mi: int = 0, s: int 
     return days * _MS_PER_DAY + h * 3_600_000 + mi * 60_000 + s * 1000 + ms
 
 
-def _make_date(year: int, month0: int, day: int, h: int = 0, mi: int = 0, s: int = 0, ms: int = 0) -> float | int:
+def _make_date(year: int, month0: int, day: int, h: int = 0, mi: int = 0, s: int = 0, ms: int = 0) -> float:
     raw = _raw_date(year, month0, day, h, mi, s, ms)
     return NAN if raw is None else _time_clip(raw)
 
@@ -87,7 +87,7 @@ def _time_clip(t) -> float | int:
     return t if abs(t) <= _MAX_TIME else NAN
 
 
-def _date_utc(year: int, month0: int, day: int, h: int, mi: int, s: int, ms: int) -> float | int:
+def _date_utc(year: int, month0: int, day: int, h: int, mi: int, s: int, ms: int) -> float:
     """Date.UTC with integer arguments (years 0-99 mean 1900-1999)."""
     if 0 <= year <= 99:
         year += 1900
@@ -409,7 +409,7 @@ def _parse_legacy(sc: _Tokens, st: _State, tok) -> bool:
     return True
 
 
-def _compose(st: _State) -> float | int:
+def _compose(st: _State) -> float:
     # day: missing parts default to 1; the order of numbers is guessed from their values
     if not st.day:
         return NAN
@@ -454,7 +454,7 @@ def _compose(st: _State) -> float | int:
 
 
 @lru_cache(maxsize=4096)
-def _v8_parse(s: str) -> float | int:
+def _v8_parse(s: str) -> float:
     sc = _Tokens(s)
     st = _State()
     tok = _parse_es5(sc, st)
@@ -496,7 +496,7 @@ def _iso_fast(s: str):
 
 
 @lru_cache(maxsize=8192)
-def _string_ms(s: str) -> float | int:
+def _string_ms(s: str) -> float:
     fast = _iso_fast(s)
     if fast is not None:
         return fast

@@ -12,7 +12,6 @@ import calendar
 import math
 import re
 from functools import lru_cache
-from typing import Any
 
 from .jsjson import UNDEFINED
 
@@ -149,8 +148,8 @@ def library_value(library2):
     return "segment"
 
 
-_PARSE_UA: Any = None
-_CURRENT_BUILD: Any = None
+_PARSE_UA = None
+_CURRENT_BUILD = None
 
 
 def _parser():
@@ -213,7 +212,7 @@ def user_agent_layer(payload: dict) -> tuple[dict, bool]:
     return layer, holes
 
 
-_DAYJS: Any = None
+_DAYJS = None
 
 
 def _dayjs():

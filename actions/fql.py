@@ -614,7 +614,7 @@ def _required_types(node) -> frozenset | None:
             return out
         if not sets or any(s is None for s in sets):
             return None if sets else frozenset()
-        return frozenset().union(*sets)  # type: ignore[arg-type]
+        return frozenset().union(*sets)
     if kind == "event-type" and node.get("operator") == "=" and type(node.get("value")) is str:
         return frozenset((node["value"],))
     return None

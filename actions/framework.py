@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 from .endpoints import endpoint_for
 from .enrich import _PLAIN_ISO_UTC, truthy
-from .errors import STATUS_TEXT, ActionError, AggregateAjvError, HTTPError
 from .jsjson import UNDEFINED, js_number, js_string
 
 __all__ = [
@@ -32,6 +30,60 @@ __all__ = [
     "js_to_number",
     "json_schema_types",
 ]
+
+
+class ActionError(Exception):
+    """An error as the runtime reports it: class name, message and HTTP-like status (None when unset)."""
+
+    name = "Error"
+    status: int | None = None
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "message": self.message, "status": self.status}
+
+
+class AggregateAjvError(ActionError):
+    """Payload validation failed; the runtime sets status 400 when a subscription throws it."""
+
+    name = "AggregateAjvError"
+    status = 400
+
+    def __init__(self, messages: list[str]):
+        self.messages = list(messages)
+        super().__init__(" ".join(self.messages))
+
+
+class HTTPError(ActionError):
+    """A non-2xx answer; the message is the status text."""
+
+    name = "HTTPError"
+
+    def __init__(self, status: int, message: str | None = None):
+        super().__init__(message if message is not None else STATUS_TEXT.get(status, ""), status)
+
+
+# Node's http.STATUS_CODES (the status text of a non-2xx answer becomes the error message)
+STATUS_TEXT = {
+    300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified",
+    305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request",
+    401: "Unauthorized", 402: "Payment Required", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    406: "Not Acceptable", 407: "Proxy Authentication Required", 408: "Request Timeout", 409: "Conflict",
+    410: "Gone", 411: "Length Required", 412: "Precondition Failed", 413: "Payload Too Large",
+    414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable", 417: "Expectation Failed",
+    418: "I'm a Teapot", 421: "Misdirected Request", 422: "Unprocessable Entity", 423: "Locked",
+    424: "Failed Dependency", 425: "Too Early", 426: "Upgrade Required", 428: "Precondition Required",
+    429: "Too Many Requests", 431: "Request Header Fields Too Large", 451: "Unavailable For Legal Reasons",
+    500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
+    504: "Gateway Timeout", 505: "HTTP Version Not Supported", 506: "Variant Also Negotiates",
+    507: "Insufficient Storage", 508: "Loop Detected", 509: "Bandwidth Limit Exceeded", 510: "Not Extended",
+    511: "Network Authentication Required",
+}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -167,7 +219,7 @@ def _sentence(preamble: str, rest: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-_IS_DATE_LIKE: Any = None
+_IS_DATE_LIKE = None
 
 
 def _date_like(value: str) -> bool:
@@ -200,7 +252,7 @@ def json_schema_types(spec: dict) -> list[str]:
     elif t == "datetime":
         types = ["string", "number"]
     else:
-        types = [t]  # type: ignore[list-item]
+        types = [t]
     if spec.get("allow_null"):
         types = types + ["null"]
     return types
@@ -329,13 +381,9 @@ class _Node:
     """One JSON-schema node compiled to a check(value, path, errors) -> value function."""
 
     __slots__ = ("check", "types", "multiple", "rev")
-    check: Any
-    types: list
-    multiple: Any
-    rev: Any
 
 
-def _compile_node(spec: Any, *, item_of: dict | None = None, additional: bool = False):
+def _compile_node(spec: dict | None, *, item_of: dict | None = None, additional: bool = False):
     """Compile a field spec (or, with item_of, the item schema of a `multiple` field)."""
     node = _Node()
     if item_of is not None:
@@ -489,7 +537,7 @@ def _fast_classes(node: _Node, spec: dict) -> frozenset:
     if spec.get("multiple") or spec.get("choices"):
         return frozenset()
     types = node.types
-    classes: set = set()
+    classes = set()
     if "string" in types and spec.get("type") != "datetime":
         classes.add(str)
     if "number" in types or "integer" in types:
@@ -620,7 +668,7 @@ class PayloadSchema:
         # (payload without empty values, the keys whose values need the full check)
         root = self._root
         out = {}
-        slow: list | None = None
+        slow = None
         for key, value in payload.items():
             entry = root.get(key)
             if entry is None:

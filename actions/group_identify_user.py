@@ -92,7 +92,7 @@ def _time_ms(payload: dict, ctx) -> float | int:
     return value
 
 
-def ctx_now(ctx) -> int | float:
+def ctx_now(ctx) -> int:
     now = (ctx or {}).get("now")
     if now is None:
         import time

@@ -119,7 +119,7 @@ def js_string(value) -> str:
 
 _encode_str = json.encoder.py_encode_basestring  # escapes only what JSON requires; keeps non-ASCII
 try:  # the C accelerator gives the same output, faster
-    from _json import encode_basestring as _encode_str  # type: ignore[no-redef,assignment]
+    from _json import encode_basestring as _encode_str  # type: ignore[no-redef]
 except ImportError:  # pragma: no cover
     pass
 
@@ -305,7 +305,7 @@ def dumps_reference(value) -> str:
 
 
 # In a Python str from JSON every surrogate code point is a lone one (pairs decode to one character).
-_LONE_SURROGATE = re.compile("[" + chr(0xD800) + "-" + chr(0xDFFF) + "]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _escape_lone(match) -> str:

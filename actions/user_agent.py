@@ -136,7 +136,7 @@ class _Tables:
 
     __slots__ = ("entries", "compiled")
 
-    def __init__(self, entries) -> None:
+    def __init__(self, entries):
         self.entries = entries
         self.compiled: dict = {}
 

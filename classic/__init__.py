@@ -49,7 +49,7 @@ class Emulator:
 
         if mode == "cloud":
             self._cfg = compile_cloud(self.settings, self.options)
-            self._send: Any = send_cloud
+            self._send = send_cloud
         else:
             # alias calls of every source are processed server-side (documented): the cloud path sends them
             self._server_cfg = compile_cloud(resolve(settings, "cloud", self.options["defaults"]), self.options)

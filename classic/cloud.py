@@ -89,7 +89,7 @@ def _platform(ctx: dict) -> Any:
 
 def _platform_from(library_obj: dict, device: dict, os_: dict) -> Any:
     library = library_obj.get("name")
-    platform: Any = PLATFORMS.get(library) if isinstance(library, str) else None
+    platform = PLATFORMS.get(library) if isinstance(library, str) else None
     if platform is None:
         platform = device.get("type")
     if not F.truthy(platform):

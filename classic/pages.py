@@ -22,7 +22,7 @@ __all__ = ["PAGE_NAMING", "cloud_names", "web_names", "android_screen", "ios_scr
 PAGE_NAMING = ("viewed", "loaded", "code2017")
 
 
-def _noun(kind: object) -> str:
+def _noun(kind: str) -> str:
     return "Screen" if kind == "screen" else "Page"
 
 

@@ -79,14 +79,14 @@ def _traverse(value: Any) -> Any:
                 out[k] = t
         return value if out is None else out
     if isinstance(value, list):
-        copied = None
+        out = None
         for i, v in enumerate(value):
             t = _traverse(v)
             if t is not v:
-                if copied is None:
-                    copied = list(value)
-                copied[i] = t
-        return value if copied is None else copied
+                if out is None:
+                    out = list(value)
+                out[i] = t
+        return value if out is None else out
     return value
 
 
@@ -128,8 +128,7 @@ class _Run:
     """One event's SDK calls."""
 
     def __init__(self, event: dict, cfg: dict):
-        self.event, self.cfg = event, cfg
-        self.calls: list = []
+        self.event, self.cfg, self.calls = event, cfg, []
 
     def call(self, name: str, *args: Any) -> None:
         self.calls.append({"sdk_call": name, "args": list(args)})
@@ -342,7 +341,7 @@ def _bases(event: dict, cfg: dict) -> dict:
     ms = F.time_ms(event.get("timestamp"))
     if ms is not None:
         base["time"] = ms
-    ctx: Any = event.get("context") if isinstance(event.get("context"), dict) else {}
+    ctx = event.get("context") if isinstance(event.get("context"), dict) else {}
     extra = {"platform": "Web", "library": LIBRARY}
     if s["versionName"]:
         extra["app_version"] = s["versionName"]

@@ -136,7 +136,7 @@ def _is_number(value) -> bool:
 def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
     """One Amplitude event (v1 or v2 wire object) as the record Amplitude stores."""
     min_len = min_id_length or DEFAULT_MIN_ID_LENGTH
-    record: dict = {"kind": "event"}
+    record = {"kind": "event"}
     for key, value in event.items():
         if key in _EVENT_SET and value is not None:
             record[key] = value
@@ -170,7 +170,7 @@ def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
     price, quantity = record.get("price"), record.get("quantity")
     if _is_number(price) and (_is_number(quantity) or "revenue" not in record):
         # Amplitude derives revenue from price x quantity (quantity defaults to 1)
-        record["revenue"] = price * (quantity if _is_number(quantity) else 1)  # type: ignore[operator]
+        record["revenue"] = price * (quantity if _is_number(quantity) else 1)
     for key, value in record.items():
         if isinstance(value, str) and len(value) > MAX_STRING:
             record[key] = value[:MAX_STRING]
@@ -180,7 +180,7 @@ def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
 def normalize_identify(ident: dict, min_id_length: int | None = None) -> dict:
     """One `/identify` identification object as the user update Amplitude applies."""
     min_len = min_id_length or DEFAULT_MIN_ID_LENGTH
-    record: dict = {"kind": "identify"}
+    record = {"kind": "identify"}
     for key, value in ident.items():
         if key in _IDENTIFY_SET and value is not None:
             record[key] = _cut(value)
@@ -199,7 +199,7 @@ def normalize_identify(ident: dict, min_id_length: int | None = None) -> dict:
 
 
 def normalize_group_identify(ident: dict) -> dict:
-    record: dict = {"kind": "group_identify"}
+    record = {"kind": "group_identify"}
     for key in ("group_type", "group_value"):
         if ident.get(key) is not None:
             record[key] = ident[key]
@@ -212,7 +212,7 @@ def normalize_group_identify(ident: dict) -> dict:
 
 
 def normalize_usermap(mapping: dict) -> dict:
-    record: dict = {"kind": "usermap"}
+    record = {"kind": "usermap"}
     if mapping.get("user_id") is not None:
         record["user_id"] = js_string(mapping["user_id"])
     if mapping.get("unmap") is True:
@@ -298,7 +298,7 @@ def sdk_record(event: dict) -> dict:
     tag, ``session_id`` -1): `normalize_record` applies Amplitude's equivalences to both sides of a comparison."""
     event_type = event.get("event_type")
     if event_type == "$identify":
-        record: dict = {"kind": "identify"}
+        record = {"kind": "identify"}
         for key, value in event.items():
             if key in _IDENTIFY_SET and not (key in OBJECT_FIELDS and value == {}):
                 record[key] = value

@@ -20,12 +20,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-try:  # compile-time only: keeps a class a plain Python class when the module is compiled (docs/compiled.md)
-    from mypy_extensions import mypyc_attr
-except ImportError:
-    def mypyc_attr(**_attrs):  # type: ignore[misc]
-        return lambda cls: cls
-
 from migrate import impact as _impact
 from migrate.amplitude import DEVICE_ID_PLACEHOLDERS, STORED_EVENT_FIELDS, STORED_FIELDS
 from migrate.canonical import EQUIVALENCE_RULES, comparable, integral_numbers, normalize_record
@@ -48,7 +42,6 @@ __all__ = [
 OBJECT_FIELDS = ("event_properties", "user_properties", "groups", "group_properties")
 
 
-@mypyc_attr(native_class=False)  # `_difference` fills its __dict__
 @dataclass(frozen=True)
 class Difference:
     """One difference between a classic and an actions record (or a whole missing record)."""
@@ -81,7 +74,6 @@ def _top_field(path: str) -> str:
     return path.split(".")[0].split("[")[0]
 
 
-@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass
 class EventDiff:
     """The outcome for one input event."""
@@ -383,7 +375,7 @@ def diff_event(classic: list[dict], actions: list[dict], ctx: ImpactContext | No
     out = result.differences
     for c, a in align(c_norm, a_norm):
         if a is None:
-            c = _numbers_record(c)  # type: ignore[arg-type]
+            c = _numbers_record(c)
             out.append(Difference(_whole_record_category(c), _record_label(c), c, None, whole="missing"))
         elif c is None:
             a = _numbers_record(a)

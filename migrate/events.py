@@ -23,13 +23,7 @@ import sys
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
-
-try:  # compile-time only: keeps a class a plain Python class when the module is compiled (docs/compiled.md)
-    from mypy_extensions import mypyc_attr
-except ImportError:
-    def mypyc_attr(**_attrs):  # type: ignore[misc]
-        return lambda cls: cls
+from typing import Callable, Iterable, Iterator
 
 import ijson
 import orjson
@@ -56,7 +50,6 @@ DEDUPE_WINDOW = 500_000
 _READ_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
 
 
-@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass(frozen=True)
 class Skip:
     file: str
@@ -68,7 +61,6 @@ class Skip:
         return f"{self.file}:{self.line}: {self.reason}" if self.line else f"{self.file}: {self.reason}"
 
 
-@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass
 class ReadStats:
     """What the reader saw: events yielded, lines skipped (count plus the first examples)."""
@@ -83,7 +75,7 @@ class ReadStats:
     files: list[str] = field(default_factory=list)
     size_total: int | None = None  # bytes of all input files, when every input is a regular file
     _size_done: int = field(default=0, repr=False)
-    _current: Any = field(default=None, repr=False)
+    _current: object = field(default=None, repr=False)
 
     def position(self) -> int | None:
         """Bytes of the input files consumed so far (compressed bytes for gzip), None when unknown."""
@@ -284,7 +276,7 @@ def _open(path: str):
             raw = open(path, "rb")
         except OSError as exc:
             raise BadInput(path, None, f"cannot open: {exc.strerror or exc}") from None
-    stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[type-var]
+    stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
     raw_stream = stream
     if stream.peek(2)[:2] == GZIP_MAGIC:
         stream = gzip.GzipFile(fileobj=stream, mode="rb")  # buffered itself (peek, readline)
@@ -346,7 +338,7 @@ def _iter_document(name: str, stream, prefix_path: str, stats: ReadStats, skip, 
         raise BadInput(name, None, f"not UTF-8 text after {cursor.last_good()}: {exc.reason}") from None
 
 
-def _short(exc: BaseException) -> str:
+def _short(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text if len(text) <= 120 else text[:117] + "..."
 
@@ -475,13 +467,13 @@ def _iter_lines(name: str, stream, first_line: bytes | None, skip, cursor: _Curs
             for index, item in enumerate(items, start=1):
                 event, problem = _classify(item)
                 if problem is None:
-                    yield event  # type: ignore[misc]
+                    yield event
                 else:
                     skip(Skip(name, lineno, f"{label} {index}: {problem[1]}", problem[0]))
             continue
         event, problem = _classify(obj)
         if problem is None:
-            yield event  # type: ignore[misc]
+            yield event
         else:
             skip(Skip(name, lineno, problem[1], problem[0]))
     cursor.line = lineno
@@ -654,7 +646,7 @@ def read_events(
     recent = _RecentIds()
     paths = expand_inputs(paths)
     sizes = [None if p == "-" else _file_size(p) for p in paths]
-    stats.size_total = None if None in sizes else sum(sizes)  # type: ignore[arg-type]
+    stats.size_total = None if None in sizes else sum(sizes)
     stats._size_done = 0
 
     def skip(item: Skip) -> None:

@@ -12,13 +12,6 @@ per breakdown field a space-saving summary of the most frequent value pairs (`im
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
-
-try:  # compile-time only: keeps a class a plain Python class when the module is compiled (docs/compiled.md)
-    from mypy_extensions import mypyc_attr
-except ImportError:
-    def mypyc_attr(**_attrs):  # type: ignore[misc]
-        return lambda cls: cls
 
 from migrate.differ import EventDiff
 from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, outcome,
@@ -200,7 +193,6 @@ def digest(outcome_: EventDiff) -> tuple:
               [(category, paths, impacts[category]) for category, paths in by_category.items()])
 
 
-@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass
 class Finding:
     category: str
@@ -226,7 +218,6 @@ class Finding:
         }
 
 
-@mypyc_attr(native_class=False)  # pickled between processes
 class _Figures:
     """The parity figures of anything that counts `events`, `matched` (chart) and `matched_exact`."""
 
@@ -250,7 +241,6 @@ class _Figures:
         return self.events - self.matched
 
 
-@mypyc_attr(native_class=False)  # pickled between processes
 class VariantFindings(_Figures):
     """Running totals for one variant (one set of subscriptions compared with classic)."""
 
@@ -336,7 +326,7 @@ class VariantFindings(_Figures):
             entry[0] += 1
             entry[1].add_shown(shown)
         findings = self.findings
-        for category, cat_paths, impacts in by_category:
+        for category, paths, impacts in by_category:
             finding = findings.get(category)
             if finding is None:
                 finding = findings[category] = Finding(category)
@@ -355,7 +345,7 @@ class VariantFindings(_Figures):
                     {
                         "messageId": str(event.get("messageId", "")),
                         "event_name": name,
-                        "paths": cat_paths[:20],
+                        "paths": paths[:20],
                         "classic": classic,
                         "actions": actions,
                     }
@@ -383,15 +373,15 @@ class VariantFindings(_Figures):
             slot[0] += n
             slot[1] += m
             slot[2] += x
-        for category, their_paths in other.paths.items():
+        for category, theirs in other.paths.items():
             paths = self.paths.setdefault(category, {})
-            for path, n in their_paths.items():
+            for path, n in theirs.items():
                 if path in paths or len(paths) < MAX_EVENT_NAMES:
                     paths[path] = paths.get(path, 0) + n
         _add_counts(self.outcomes, other.outcomes)
-        for impact, their_fields in other.fields.items():
+        for impact, theirs in other.fields.items():
             table = self.fields.setdefault(impact, {})
-            for top, n in their_fields.items():
+            for top, n in theirs.items():
                 if top in table or len(table) < MAX_FIELDS:
                     table[top] = table.get(top, 0) + n
         for top, (n, pairs) in other.breakdowns.items():
@@ -449,7 +439,6 @@ class VariantFindings(_Figures):
         }
 
 
-@mypyc_attr(native_class=False)  # pickled between processes
 class StepFigures(_Figures):
     """The figures a recommendation step is judged and reported by (`recommend.stats`: events, chart and exact
     parity, chart events, outcomes, events whose chart differences only a change outside the mappings closes,
@@ -469,7 +458,7 @@ class StepFigures(_Figures):
 
     # the diff last added and what `add` counts of it: the verification pass gives a step that left an
     # event's records as they were the previous step's diff, so that work is done once for all of them
-    _last: ClassVar[tuple] = (None, None)
+    _last: tuple = (None, None)
 
     def add(self, event: dict, outcome_: EventDiff, classic=None, actions=None) -> None:
         last, summary = StepFigures._last
@@ -534,14 +523,13 @@ def _add_counts(mine: dict, theirs: dict) -> None:
         mine[key] = mine.get(key, 0) + n
 
 
-@mypyc_attr(native_class=False)  # pickled between processes
 class SourceTable:
     """Per source (library, connection mode): events, and chart/exact matches per variant. Bounded: at most
     `MAX_SOURCES` libraries, the rest under "(other)"."""
 
     MAX_SOURCES = 50
 
-    def __init__(self) -> None:
+    def __init__(self):
         self.rows: dict[tuple[str, str], dict] = {}
 
     def add(self, library: str, mode: str, variant: str, outcome_: EventDiff, *, first: bool) -> None:

@@ -40,12 +40,6 @@ import heapq
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-try:  # compile-time only: keeps a class a plain Python class when the module is compiled (docs/compiled.md)
-    from mypy_extensions import mypyc_attr
-except ImportError:
-    def mypyc_attr(**_attrs):  # type: ignore[misc]
-        return lambda cls: cls
-
 from migrate.amplitude import LOCATION_FIELDS, LOOKUP_REPLACING
 
 __all__ = [
@@ -91,7 +85,6 @@ BREAKDOWN_FIELDS = frozenset(
 DEVICE_MODES = frozenset({"web", "ios", "android"})
 
 
-@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass(frozen=True)
 class ImpactContext:
     """What the rules need to know beyond the two records: the Classic connection mode of the event and the

@@ -14,13 +14,7 @@ mobile libraries through iOS or Android (`LIBRARY_MODES`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
-
-try:  # compile-time only: keeps a class a plain Python class when the module is compiled (docs/compiled.md)
-    from mypy_extensions import mypyc_attr
-except ImportError:
-    def mypyc_attr(**_attrs):  # type: ignore[misc]
-        return lambda cls: cls
+from typing import Callable
 
 __all__ = ["Runner", "StepRunner", "EventRun", "VariantRun", "reaches", "CLASSIC_KEY", "ACTIONS_KEY", "EVENT_ACTIONS", "Router",
            "LIBRARY_MODES", "ROUTE_MODES", "library_name", "native_mode"]
@@ -43,7 +37,6 @@ def reaches(event: dict, key: str) -> bool:
     return isinstance(value, dict) or bool(value)
 
 
-@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass
 class VariantRun:
     records: list[dict] = field(default_factory=list)
@@ -52,7 +45,6 @@ class VariantRun:
     reached: bool = True
 
 
-@mypyc_attr(native_class=False)  # pickled between processes
 @dataclass
 class EventRun:
     classic_records: list[dict]
@@ -270,7 +262,7 @@ class StepRunner:
             self.orders.append(tuple(order))
         self.subscriptions = distinct
         self.make_engine = make_engine
-        self.engine: Any = None
+        self.engine = None
         # subscriptions with the same trigger text share one trigger test per event
         first: dict[str, int] = {}
         self.trigger_of = [first.setdefault(str(sub.get("subscribe")), i) for i, sub in enumerate(distinct)]
@@ -311,24 +303,24 @@ class StepRunner:
                     continue
                 seen.add(j)
                 sub = self.subscriptions[j]
-                origin = by_name.get((sub.get("name"), sub.get("partnerAction")))
-                if origin is None or origin == j:
+                i = by_name.get((sub.get("name"), sub.get("partnerAction")))
+                if i is None or i == j:
                     continue
-                plan = _key_plan(self.subscriptions[origin], sub)
+                plan = _key_plan(self.subscriptions[i], sub)
                 if plan is None:
                     continue
                 try:
                     pairs = tuple((key_fn(k, a), key_fn(k, b)) for k, a, b in plan)
                 except Exception:  # noqa: BLE001 - a key that does not compile alone: no reuse
                     continue
-                self.origins[j] = (origin, pairs)
+                self.origins[j] = (i, pairs)
             previous = order
 
     def _reusable(self, pairs: tuple, values: dict, event: dict) -> bool:
         """Whether every changed key resolves to the same value before and after (`values`: per event)."""
         fns = self.key_fns
         for a, b in pairs:
-            got: list = []
+            got = []
             for index in (a, b):
                 if index is None:
                     got.append({})
@@ -406,7 +398,7 @@ class StepRunner:
                 if isinstance(piece, _Raised):
                     run = VariantRun(errors=[piece.message])
                     break
-                _add(run, piece)  # type: ignore[arg-type]
+                _add(run, piece)
             if previous is not None and (
                     (len(used) == len(previous[0]) and all(a is b for a, b in zip(used, previous[0])))
                     or (run.errors == previous[1].errors and _identical(run.records, previous[1].records))):
@@ -450,7 +442,6 @@ def native_mode(library: str) -> str | None:
     return LIBRARY_MODES.get(library.strip().lower())
 
 
-@mypyc_attr(native_class=False)  # pickled between processes
 class Router:
     """Picks the Classic connection mode of each event.
 
@@ -495,7 +486,7 @@ class Router:
         for table, theirs in ((self.unknown, other.unknown), (self.forced, other.forced)):
             for key, n in theirs.items():
                 if len(table) < 50 or key in table:
-                    table[key] = table.get(key, 0) + n  # type: ignore[index,arg-type]
+                    table[key] = table.get(key, 0) + n
         return self
 
     def warnings(self) -> list[str]:

@@ -374,7 +374,7 @@ def _compile_template(template: str):
     """Pre-split a template whose first (triple-brace) pass has nothing to replace."""
     if _TRIPLE.search(template):
         return lambda payload: render_template(template, payload)
-    parts: list = []
+    parts = []
     pos = 0
     for match in _DOUBLE.finditer(template):
         if match.start() > pos:
@@ -582,7 +582,7 @@ def _b_flatten(opts, out):
         separator = separator_fn(payload)
         if not isinstance(separator, str):
             raise MappingError("@flatten requires a string separator")
-        result = {}
+        result: dict = {}
         _flatten_object(value_fn(payload), "", separator, omit_arrays, result)
         return result
 

@@ -276,7 +276,7 @@ def _d_flatten(opts, payload):
     if not isinstance(separator, str):
         raise MappingError("@flatten requires a string separator")
     value = _resolve(opts.get("value", UNDEFINED), payload)
-    out = {}
+    out: dict = {}
     _flatten_object(value, "", separator, truthy(opts.get("omitArrays", UNDEFINED)), out)
     return out
 
