@@ -299,8 +299,31 @@ class _ObjectCodegen:
     def build(self, value, out: bool):
         result = self.node(value, out, 1)
         source = "\n".join(["def build(payload):", *self.head, *self.body, f"    return {result}"])
-        exec(compile(source, "<mapping>", "exec"), self.namespace)  # noqa: S102 - code generated above
+        exec(_code_for(source), self.namespace)  # noqa: S102 - code generated above
         return self.namespace["build"]
+
+
+# Generated source -> its code object. The source holds only the shape of a node: every key, path and
+# constant is a name bound in the namespace of one build, so mappings that differ in such values, and the
+# same nested object inside different mappings, compile once per process; each build still gets its own
+# function over its own namespace (nothing is shared but the immutable code).
+_CODE_CACHE_SIZE = 1024
+_code_cache: OrderedDict[str, object] = OrderedDict()
+compile_counts = {"code": 0, "code_hits": 0}  # generated functions compiled / taken from the cache
+
+
+def _code_for(source: str):
+    code = _code_cache.get(source)
+    if code is not None:
+        _code_cache.move_to_end(source)
+        compile_counts["code_hits"] += 1
+        return code
+    code = compile(source, "<mapping>", "exec")
+    compile_counts["code"] += 1
+    _code_cache[source] = code
+    if len(_code_cache) > _CODE_CACHE_SIZE:
+        _code_cache.popitem(last=False)
+    return code
 
 
 def _plain_path(value) -> bool:
