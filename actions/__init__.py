@@ -188,103 +188,50 @@ class _Compiled:
 # -- compiled mappings, per process
 #
 # A subscription's `run` (mapping and payload preparation) depends only on its action (the payload schema)
-# and its mapping, so every engine of this process shares one per distinct (action, mapping): compare builds
-# engines per pass, per mode and per recommendation step, mostly with the same subscriptions. The key is the
-# mapping's `repr`, which keeps key order (the order of the output's keys) and types (1, 1.0 and True differ).
-#
-# Generating and compiling the code of a large mapping costs as much as running the reference resolver on
-# 60-120 events, and most mappings of a recommendation pass run on a few events only. So a mapping first
-# seen runs through the reference resolver (`directives._resolve`, then the schema's `prepare`: what the
-# compiled form is held equal to by the property tests) for its first `_INTERPRET_FIRST` events in this
-# process, then compiles. Validation happens at once, so an invalid mapping raises where it always did.
+# and its mapping, so every engine of this process shares one function per distinct (action, mapping):
+# compare builds engines per pass, per mode and per recommendation step, mostly with the same
+# subscriptions. The key is the mapping's `repr`, which keeps key order (the order of the output's keys)
+# and types (1, 1.0 and True differ). The function holds no reference to the mapping and no state: it
+# returns fresh containers on every call, so engines sharing it share nothing mutable.
 
-_INTERPRET_FIRST = 48
 _RUNS_SIZE = 512
-_RUNS: "OrderedDict[tuple, _Run]" = OrderedDict()
-compile_counts = {"runs": 0, "hits": 0, "compiled": 0}  # distinct mappings seen / reused / compiled
-
-
-class _Run:
-    """One (action, mapping) of this process: its validated form, its fires so far and, once compiled, its
-    generated function."""
-
-    __slots__ = ("slug", "mapping", "to_process", "fires", "compiled")
-
-    def __init__(self, slug: str, mapping):
-        from .mapping_kit.validate import _mapping_to_process, _validate
-
-        # a copy: the key is the mapping's text now, whatever the caller does with its mapping later
-        self.mapping = copy.deepcopy(mapping)
-        self.to_process = _mapping_to_process(self.mapping)
-        _validate(self.to_process, [])  # raises the error compiling raises, with the same message
-        self.slug = slug
-        self.fires = 0
-        self.compiled = None
-
-    def interpreted(self, data=UNDEFINED):
-        """`compiled(data)`, through the reference resolver."""
-        from .mapping_kit.directives import _resolve
-        from .mapping_kit.values import _check_data, _remove_undefined
-
-        if data is UNDEFINED:
-            data = {}
-        if type(data) is not dict:
-            _check_data(data)
-        return _schema(self.slug).prepare(_remove_undefined(_resolve(self.to_process, data)))
-
-    def compile(self):
-        from .mapping_kit import compile_mapping
-        from .mapping_kit.compile import compile_prepared
-
-        schema = _schema(self.slug)
-        # mapping and payload preparation in one generated function when the mapping allows it
-        fused = compile_prepared(self.mapping, schema)
-        if fused is None:
-            fused = _chain(compile_mapping(self.mapping), schema.prepare)
-        compile_counts["compiled"] += 1
-        self.compiled = fused
-        self.to_process = None
-        return fused
+_RUNS: "OrderedDict[tuple, Callable]" = OrderedDict()
+compile_counts = {"compiled": 0, "hits": 0}  # mappings compiled / found compiled, in this process
 
 
 def _chain(transform, prepare):
     return lambda event=UNDEFINED: prepare(transform(event))
 
 
-def _run_for(slug: str, mapping) -> "_Run":
+def _run_for(slug: str, mapping) -> Callable:
+    """fn(event) = the action's payload preparation of the mapping's output, compiled once per process;
+    raises the mapping's validation error (MappingError) for an invalid mapping, every time it is asked."""
     key = (slug, repr(mapping))
-    entry = _RUNS.get(key)
-    if entry is not None:
+    run = _RUNS.get(key)
+    if run is not None:
         _RUNS.move_to_end(key)
         compile_counts["hits"] += 1
-        return entry
-    entry = _Run(slug, mapping)
-    compile_counts["runs"] += 1
-    _RUNS[key] = entry
+        return run
+    from .mapping_kit import compile_mapping
+    from .mapping_kit.compile import compile_prepared
+
+    schema = _schema(slug)
+    # mapping and payload preparation in one generated function when the mapping allows it (this validates
+    # the mapping too); otherwise the compiled mapping, then the preparation
+    run = compile_prepared(mapping, schema)
+    if run is None:
+        run = _chain(compile_mapping(mapping), schema.prepare)
+    compile_counts["compiled"] += 1
+    _RUNS[key] = run
     if len(_RUNS) > _RUNS_SIZE:
         _RUNS.popitem(last=False)
-    return entry
+    return run
 
 
 def _compile_mapping(c: _Compiled) -> None:
     """`c.run` (mapping and payload preparation) from `c.mapping`; raises MappingError for an invalid mapping."""
-    entry = _run_for(c.slug, c.mapping)
+    c.run = _run_for(c.slug, c.mapping)
     c.mapping = None
-    if entry.compiled is not None:
-        c.run = entry.compiled
-        return
-
-    def run(event=UNDEFINED):
-        compiled = entry.compiled
-        if compiled is None:
-            entry.fires += 1
-            if entry.fires <= _INTERPRET_FIRST:
-                return entry.interpreted(event)
-            compiled = entry.compile()
-        c.run = compiled  # from now on this subscription calls the generated function directly
-        return compiled(event)
-
-    c.run = run
 
 
 _DISPATCH_LIMIT = 256  # distinct event types remembered per engine (the rest are dispatched on the fly)
