@@ -705,6 +705,23 @@ class FirstPass(_CompareJob):
     def engines(self, ms: ModeSetup) -> dict:
         return {"presets": ms.engine(self.setup.presets), "translated": ms.engine(ms.primary_subs)}
 
+    def runner(self, m: str):
+        """Presets and the translated set as two steps of one `StepRunner`: every subscription the two sets
+        share (equal as JSON) runs once per event, a translated subscription whose changed mapping keys
+        resolve as the preset's did reuses the preset's output, and an event whose translated records and
+        errors are the presets' keeps the presets' diff (`feed`). The engine is eager, as `engines` gives
+        it: a mapping that does not compile fails the pass before its first event, as before."""
+        runner = self._local.get(m)
+        if runner is None:
+            from migrate.canonical import records_from_requests
+            from migrate.runner import StepRunner
+
+            ms = self.setup.mode(m)
+            runner = self._local[m] = StepRunner(
+                ms.emulator, {"presets": self.setup.presets, "translated": ms.primary_subs}, ms.engine,
+                records_from_requests)
+        return runner
+
     def begin(self, partial: FirstPassPartial) -> None:
         from migrate.findings import SourceTable, VariantFindings
 
@@ -724,10 +741,16 @@ class FirstPass(_CompareJob):
         ctx = impact_context(event, m)
         partial.modes[m] = partial.modes.get(m, 0) + 1
         classic_records = run.classic_records
+        previous = None  # (diff, digest) of the variant before
         for name, agg in partial.variants.items():
-            result = outcome(run, name, ctx)
             records = run.variants[name].records
-            digested = digest(result) if result.differences else None  # one digest for both findings
+            if previous is not None and name in run.repeats:
+                # the same records and errors as the variant before: the same diff, counted the same
+                result, digested = previous
+            else:
+                result = outcome(run, name, ctx)
+                digested = digest(result) if result.differences else None  # one digest for both findings
+            previous = (result, digested)
             agg.add(event, result, classic_records, records, digested)
             partial.sources.add(library, m, name, result, first=name == "presets")
             if name == "translated":
@@ -827,7 +850,7 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
     """The verification step for one event: every step's findings, each step against the one before it per
     subscription, and the last step's (or, for a mode without recommendations, its base set's) as the mode's
     recommended figures."""
-    from migrate.findings import VariantFindings
+    from migrate.findings import VariantFindings, digest
 
     ctx = impact_context(event, m)
     last = step_names[-1] if step_names else "base"
@@ -870,11 +893,12 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
             row[5] += unmatched
         prev = name
     result = outcomes[last]
-    partial.overall.add(event, result, run.classic_records, run.variants[last].records)
+    digested = digest(result) if result.differences else None  # one digest for both findings
+    partial.overall.add(event, result, run.classic_records, run.variants[last].records, digested)
     by_mode = partial.by_mode.get(m)
     if by_mode is None:
         by_mode = partial.by_mode[m] = VariantFindings(label)
-    by_mode.add(event, result, run.classic_records, run.variants[last].records)
+    by_mode.add(event, result, run.classic_records, run.variants[last].records, digested)
     partial.sources.add(library, m, "recommended", result, first=False)
 
 
@@ -915,15 +939,16 @@ class FinalPass(_CompareJob):
         partial.sources = SourceTable()
 
     def feed(self, partial: FinalPartial, event, library, m, run) -> None:
-        from migrate.findings import VariantFindings
+        from migrate.findings import VariantFindings, digest
 
         result = outcome(run, "recommended", impact_context(event, m))
         records = run.variants["recommended"].records
-        partial.final.add(event, result, run.classic_records, records)
+        digested = digest(result) if result.differences else None  # one digest for both findings
+        partial.final.add(event, result, run.classic_records, records, digested)
         by_mode = partial.by_mode.get(m)
         if by_mode is None:
             by_mode = partial.by_mode[m] = VariantFindings(self.label)
-        by_mode.add(event, result, run.classic_records, records)
+        by_mode.add(event, result, run.classic_records, records, digested)
         partial.sources.add(library, m, "recommended", result, first=False)
 
 

@@ -313,13 +313,17 @@ class StepRunner:
                     pairs = tuple((key_fn(k, a), key_fn(k, b)) for k, a, b in plan)
                 except Exception:  # noqa: BLE001 - a key that does not compile alone: no reuse
                     continue
-                self.origins[j] = (i, pairs)
+                self.origins[j] = (i, list(pairs))
             previous = order
 
-    def _reusable(self, pairs: tuple, values: dict, event: dict) -> bool:
-        """Whether every changed key resolves to the same value before and after (`values`: per event)."""
+    def _reusable(self, pairs: list, values: dict, event: dict) -> bool:
+        """Whether every changed key resolves to the same value before and after (`values`: per event).
+
+        The answer needs every pair to agree, so the order they are tried in is free: a pair that disagreed
+        moves to the front, and on the next event the key that usually differs (an `insert_id` one side
+        leaves null, say) is resolved first and alone."""
         fns = self.key_fns
-        for a, b in pairs:
+        for position, (a, b) in enumerate(pairs):
             got = []
             for index in (a, b):
                 if index is None:
@@ -333,9 +337,11 @@ class StepRunner:
                         value = _FAILED
                     values[index] = value
                 if value is _FAILED:
-                    return False
+                    break
                 got.append(value)
-            if not _same_value(got[0], got[1]):
+            if len(got) < 2 or not _same_value(got[0], got[1]):
+                if position:
+                    pairs.insert(0, pairs.pop(position))
                 return False
         return True
 
