@@ -775,9 +775,14 @@ class VerifyPartial(Partial):
         self.overall = None  # VariantFindings of each mode's last step (or its base set), all modes
         self.by_mode: dict = {}  # the same per mode
         self.sources = None
+        # mode -> (position in the last step, subscription version) pairs seen to send something else than
+        # the last step's subscription there (`runner.same_outputs`)
+        self.differed: dict = {}
 
     def merge(self, other: "VerifyPartial") -> "VerifyPartial":
         super().merge(other)
+        for m, pairs in other.differed.items():
+            self.differed[m] = self.differed.get(m, set()) | pairs
         for m, aggs in other.steps.items():
             for name, findings in aggs.items():
                 self.steps[m][name].merge(findings)
@@ -821,9 +826,17 @@ class VerifyPass(_CompareJob):
             from migrate.runner import StepRunner
 
             ms = self.setup.mode(m)
+            names = self.names.get(m)
             runner = self._local[m] = StepRunner(ms.emulator, self.variants(ms), ms.lazy_engine,
-                                                 records_from_requests)
+                                                 records_from_requests, track=names[-1] if names else None)
         return runner
+
+    def end(self, partial: VerifyPartial) -> None:
+        # which versions of the last step's subscriptions sent something else on this chunk's events
+        for m, runner in self._local.items():
+            pairs = runner.take_differed() if hasattr(runner, "take_differed") else None
+            if pairs is not None:
+                partial.differed[m] = pairs
 
     def begin(self, partial: VerifyPartial) -> None:
         from migrate.findings import SourceTable, StepFigures, VariantFindings

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-__all__ = ["Runner", "StepRunner", "EventRun", "VariantRun", "reaches", "CLASSIC_KEY", "ACTIONS_KEY", "EVENT_ACTIONS", "Router",
+__all__ = ["Runner", "StepRunner", "same_outputs", "EventRun", "VariantRun", "reaches", "CLASSIC_KEY", "ACTIONS_KEY", "EVENT_ACTIONS", "Router",
            "LIBRARY_MODES", "ROUTE_MODES", "library_name", "native_mode"]
 
 CLASSIC_KEY = "Amplitude"
@@ -242,25 +242,22 @@ class StepRunner:
     """
 
     def __init__(self, emulator, variants: dict[str, list[dict]], make_engine: Callable[[list[dict]], object],
-                 records_from_requests: Callable[[list], list]):
+                 records_from_requests: Callable[[list], list], *, track: str | None = None):
         self.classic_runner = Runner(emulator, {}, records_from_requests)
         self.records_from_requests = records_from_requests
         self.names = list(variants)
-        keys: dict[str, int] = {}
-        distinct: list[dict] = []
-        self.orders: list[tuple[int, ...]] = []
-        for subs in variants.values():
-            order = []
-            for sub in subs:
-                if sub.get("enabled", True) is False:
-                    continue  # an engine leaves disabled subscriptions out
-                key = _subscription_key(sub)
-                if key not in keys:
-                    keys[key] = len(distinct)
-                    distinct.append(sub)
-                order.append(keys[key])
-            self.orders.append(tuple(order))
+        distinct, _, self.orders = _distinct(variants)
         self.subscriptions = distinct
+        # `track`: a variant whose every subscription is compared, event by event, with the other versions of
+        # it (same name) the variants hold (`same_outputs`); `differed` collects (position in `track`'s
+        # order, version) for those seen to send something else, `live` the pairs not seen to differ yet
+        self.differed: set[tuple[int, int]] = set()
+        self.live: list[tuple[int, int, int]] = []
+        self.tracking = track is not None
+        if track is not None:
+            order = self.orders[self.names.index(track)]
+            self.live = [(p, i, j) for p, i in enumerate(order) for j, sub in enumerate(distinct)
+                         if j != i and sub.get("name") == distinct[i].get("name")]
         self.make_engine = make_engine
         self.engine = None
         # subscriptions with the same trigger text share one trigger test per event
@@ -412,11 +409,89 @@ class StepRunner:
                 stats["repeats"] += 1
             out[name] = run
             previous = (used, run)
+        if self.live:
+            self._compare_versions(pieces)
         return out, frozenset(repeats)
+
+    def _compare_versions(self, pieces: dict) -> None:
+        """Mark the tracked versions whose output on this event is not the tracked variant's (a version
+        that did not run here, because every variant holding it stopped at a trigger that raised, counts
+        as different)."""
+        live = self.live
+        gone = None
+        for pair in live:
+            _, i, j = pair
+            a, b = pieces.get(i, _MISSING), pieces.get(j, _MISSING)
+            if a is b and a is not _MISSING:
+                continue
+            if not _same_piece(a, b):
+                self.differed.add((pair[0], j))
+                gone = (gone or set()) | {pair}
+        if gone:
+            self.live = [pair for pair in live if pair not in gone]
+
+    def take_differed(self) -> set | None:
+        """The (position, version) pairs seen to differ since the last call (a chunk's share); None when this
+        runner tracks no variant."""
+        found, self.differed = self.differed, set()
+        return found if self.tracking else None
 
 
 _MISSING = object()
 _FAILED = object()
+
+
+def _same_piece(a, b) -> bool:
+    """Two subscriptions' outputs on one event are the same: both did not fire, both raised the same trigger
+    error, or both sent identical records with identical fired entries and error lines."""
+    if a is b:
+        return a is not _MISSING
+    if type(a) is tuple and type(b) is tuple:
+        return _identical(a[0], b[0]) and _identical(a[1], b[1]) and a[2] == b[2]
+    if isinstance(a, _Raised) and isinstance(b, _Raised):
+        return a.message == b.message
+    return False
+
+
+def _distinct(variants: dict[str, list[dict]]) -> tuple[list[dict], dict[str, int], list[tuple[int, ...]]]:
+    """The distinct enabled subscriptions of `variants` (equal as JSON), their keys, and each variant's
+    subscriptions as indices into them, in order."""
+    keys: dict[str, int] = {}
+    distinct: list[dict] = []
+    orders: list[tuple[int, ...]] = []
+    for subs in variants.values():
+        order = []
+        for sub in subs:
+            if sub.get("enabled", True) is False:
+                continue  # an engine leaves disabled subscriptions out
+            key = _subscription_key(sub)
+            if key not in keys:
+                keys[key] = len(distinct)
+                distinct.append(sub)
+            order.append(keys[key])
+        orders.append(tuple(order))
+    return distinct, keys, orders
+
+
+def same_outputs(variants: dict[str, list[dict]], track: str, differed: set, candidate: list[dict]) -> bool:
+    """Whether the subscription list `candidate` is shown to send, on every event a `StepRunner(variants,
+    track=track)` ran, exactly what the variant `track` sent there (records, errors, fired list): its enabled
+    subscriptions are, position by position, either `track`'s own or another version of it held by
+    `variants` that no event showed to send anything else (`differed`: the runners' `take_differed`, over
+    every event). A full engine's output is its subscriptions' outputs in order, so the two lists' outputs are
+    then the same on every one of those events. False whenever that is not shown (a version no variant holds,
+    another length or order)."""
+    distinct, keys, orders = _distinct(variants)
+    order = orders[list(variants).index(track)]
+    mine = [keys.get(_subscription_key(sub)) for sub in candidate if sub.get("enabled", True) is not False]
+    if len(mine) != len(order):
+        return False
+    for position, (i, j) in enumerate(zip(order, mine)):
+        if i == j:
+            continue
+        if j is None or distinct[j].get("name") != distinct[i].get("name") or (position, j) in differed:
+            return False
+    return True
 
 
 # ------------------------------------------------------------------------------------------------ routing
