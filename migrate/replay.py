@@ -706,20 +706,26 @@ class FirstPass(_CompareJob):
         return {"presets": ms.engine(self.setup.presets), "translated": ms.engine(ms.primary_subs)}
 
     def runner(self, m: str):
-        """Presets and the translated set as two steps of one `StepRunner`: every subscription the two sets
-        share (equal as JSON) runs once per event, a translated subscription whose changed mapping keys
-        resolve as the preset's did reuses the preset's output, and an event whose translated records and
-        errors are the presets' keeps the presets' diff (`feed`). The engine is eager, as `engines` gives
-        it: a mapping that does not compile fails the pass before its first event, as before."""
+        """Presets and the translated (or the user's) set. When the two share subscriptions (equal as JSON),
+        as two steps of one `StepRunner`: a shared subscription runs once per event, and one of the second set
+        whose changed mapping keys resolve as the preset's did reuses the preset's output. Otherwise (the
+        translated set shares none: every preset it keeps has other keys, whose values differ on nearly
+        every event) one engine per set, whose type dispatch costs less than the per-subscription
+        bookkeeping that would save nothing. Either way an event whose second-set records and errors are
+        the presets' keeps the presets' diff (`feed`), and the engines are eager: a mapping that does not
+        compile fails the pass before its first event, as before."""
         runner = self._local.get(m)
         if runner is None:
             from migrate.canonical import records_from_requests
-            from migrate.runner import StepRunner
+            from migrate.runner import Runner, StepRunner, shared_subscriptions
 
             ms = self.setup.mode(m)
-            runner = self._local[m] = StepRunner(
-                ms.emulator, {"presets": self.setup.presets, "translated": ms.primary_subs}, ms.engine,
-                records_from_requests)
+            variants = {"presets": self.setup.presets, "translated": ms.primary_subs}
+            if shared_subscriptions(variants):
+                runner = StepRunner(ms.emulator, variants, ms.engine, records_from_requests)
+            else:
+                runner = Runner(ms.emulator, self.engines(ms), records_from_requests, repeats=True)
+            self._local[m] = runner
         return runner
 
     def begin(self, partial: FirstPassPartial) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-__all__ = ["Runner", "StepRunner", "same_outputs", "EventRun", "VariantRun", "reaches", "CLASSIC_KEY", "ACTIONS_KEY", "EVENT_ACTIONS", "Router",
+__all__ = ["Runner", "StepRunner", "same_outputs", "shared_subscriptions", "EventRun", "VariantRun", "reaches", "CLASSIC_KEY", "ACTIONS_KEY", "EVENT_ACTIONS", "Router",
            "LIBRARY_MODES", "ROUTE_MODES", "library_name", "native_mode"]
 
 CLASSIC_KEY = "Amplitude"
@@ -91,12 +91,16 @@ def _add(run: VariantRun, piece: tuple[dict, list[dict], str | None]) -> None:
 
 
 class Runner:
-    """Holds the classic emulator and one Actions engine per variant; `run(event)` feeds them all."""
+    """Holds the classic emulator and one Actions engine per variant; `run(event)` feeds them all.
+    `repeats`: name in `EventRun.repeats` the variants whose records and errors are identical to the previous
+    variant's (as `StepRunner` does), so a caller can reuse that variant's diff."""
 
-    def __init__(self, emulator, engines: dict, records_from_requests: Callable[[list], list]):
+    def __init__(self, emulator, engines: dict, records_from_requests: Callable[[list], list], *,
+                 repeats: bool = False):
         self.emulator = emulator
         self.engines = engines
         self.records_from_requests = records_from_requests
+        self.repeats = repeats
 
     def classic(self, event: dict) -> tuple[list[dict], bool, str | None]:
         if not reaches(event, CLASSIC_KEY):
@@ -127,7 +131,15 @@ class Runner:
     def run(self, event: dict) -> EventRun:
         records, reached, error = self.classic(event)
         variants = {name: self.actions(engine, event) for name, engine in self.engines.items()}
-        return EventRun(records, reached, error, variants)
+        if not self.repeats:
+            return EventRun(records, reached, error, variants)
+        repeats = []
+        previous = None
+        for name, run in variants.items():
+            if previous is not None and run.errors == previous.errors and _identical(run.records, previous.records):
+                repeats.append(name)
+            previous = run
+        return EventRun(records, reached, error, variants, frozenset(repeats))
 
 
 class _Raised:
@@ -271,10 +283,10 @@ class StepRunner:
         nearest earlier variant) and the top-level mapping keys that differ, each as a pair of functions
         resolving that key alone (`key_fns`, shared by equal key expressions). Per event, when both fire and
         every changed key resolves to the same value, the changed subscription sends what its origin sent:
-        its piece is reused, without running its mapping, its action or the records."""
-        from actions.mapping_kit import compile_mapping
-
-        self.origins: dict[int, tuple[int, tuple]] = {}
+        its piece is reused, without running its mapping, its action or the records. A key's function is
+        compiled when an event first needs it (`_key_value`): in a run where the first key tried always
+        differs, the others never compile."""
+        self.origins: dict[int, tuple[int, list]] = {}
         self.key_fns: list = []
         fn_ids: dict[str, int] = {}
 
@@ -285,7 +297,7 @@ class StepRunner:
             index = fn_ids.get(text)
             if index is None:
                 index = fn_ids[text] = len(self.key_fns)
-                self.key_fns.append(compile_mapping({key: expr}))
+                self.key_fns.append(_Uncompiled({key: expr}))
             return index
 
         seen: set[int] = set()
@@ -306,11 +318,7 @@ class StepRunner:
                 plan = _key_plan(self.subscriptions[i], sub)
                 if plan is None:
                     continue
-                try:
-                    pairs = tuple((key_fn(k, a), key_fn(k, b)) for k, a, b in plan)
-                except Exception:  # noqa: BLE001 - a key that does not compile alone: no reuse
-                    continue
-                self.origins[j] = (i, list(pairs))
+                self.origins[j] = (i, [(key_fn(k, a), key_fn(k, b)) for k, a, b in plan])
             previous = order
 
     def _reusable(self, pairs: list, values: dict, event: dict) -> bool:
@@ -328,8 +336,11 @@ class StepRunner:
                     continue
                 value = values.get(index, _MISSING)
                 if value is _MISSING:
+                    fn = fns[index]
+                    if type(fn) is _Uncompiled:
+                        fn = fns[index] = fn.compile()
                     try:
-                        value = fns[index](event)
+                        value = fn(event)
                     except Exception:  # noqa: BLE001 - the engine reports it
                         value = _FAILED
                     values[index] = value
@@ -441,6 +452,29 @@ _MISSING = object()
 _FAILED = object()
 
 
+class _Uncompiled:
+    """A one-key mapping not compiled yet (`StepRunner._plan_reuse`)."""
+    __slots__ = ("mapping",)
+
+    def __init__(self, mapping: dict):
+        self.mapping = mapping
+
+    def compile(self):
+        """The compiled function; one that always fails when the key does not compile alone (no reuse: the
+        subscription runs in full, and the engine reports what is wrong with it)."""
+        from actions.mapping_kit import compile_mapping
+
+        try:
+            return compile_mapping(self.mapping)
+        except Exception as exc:  # noqa: BLE001
+            error = exc
+
+            def failed(event):
+                raise error
+
+            return failed
+
+
 def _same_piece(a, b) -> bool:
     """Two subscriptions' outputs on one event are the same: both did not fire, both raised the same trigger
     error, or both sent identical records with identical fired entries and error lines."""
@@ -471,6 +505,15 @@ def _distinct(variants: dict[str, list[dict]]) -> tuple[list[dict], dict[str, in
             order.append(keys[key])
         orders.append(tuple(order))
     return distinct, keys, orders
+
+
+def shared_subscriptions(variants: dict[str, list[dict]]) -> int:
+    """How many enabled subscriptions (equal as JSON) more than one of `variants` holds."""
+    seen: dict[str, int] = {}
+    for subs in variants.values():
+        for key in {_subscription_key(sub) for sub in subs if sub.get("enabled", True) is not False}:
+            seen[key] = seen.get(key, 0) + 1
+    return sum(n > 1 for n in seen.values())
 
 
 def same_outputs(variants: dict[str, list[dict]], track: str, differed: set, candidate: list[dict]) -> bool:

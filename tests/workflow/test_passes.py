@@ -61,6 +61,11 @@ def presets_changed() -> list[dict]:
 
 
 USER_SUBS = presets_changed()
+# the presets with Track Calls sending no user_id: other records than the presets' on most track events
+NO_USER_ID = copy.deepcopy(actions.preset_subscriptions())
+for _sub in NO_USER_ID:
+    if _sub["name"] == "Track Calls":
+        _sub["mapping"]["user_id"] = {"@path": "$.properties.no_such_id"}
 
 
 # -- the first pass -------------------------------------------------------------------------------------------
@@ -118,7 +123,8 @@ def _count_diffs(patch) -> list:
 
 
 @pytest.mark.parametrize("options", [{"mode": "auto"}, {"mode": "cloud", "recommend": False},
-                                     {"mode": "auto", "subscriptions": USER_SUBS}])
+                                     {"mode": "auto", "subscriptions": USER_SUBS},
+                                     {"mode": "cloud", "recommend": False, "subscriptions": NO_USER_ID}])
 def test_first_pass_report_is_the_plain_report(options):
     with pytest.MonkeyPatch.context() as patch:
         new_diffs = _count_diffs(patch)
@@ -133,20 +139,44 @@ def test_first_pass_report_is_the_plain_report(options):
     assert new_diffs.count("presets") == plain_diffs.count("presets")
 
 
-def test_the_report_check_catches_a_wrong_repeat(monkeypatch):
-    """Plant a bug: every translated run claimed to repeat the presets'. The report check must see it."""
-    plain = {}
+@pytest.mark.parametrize("subscriptions", [None, NO_USER_ID])
+def test_the_report_check_catches_a_wrong_repeat(monkeypatch, subscriptions):
+    """Plant a bug: records counted as identical whatever they hold, so every second-set run repeats the
+    presets' and keeps their diff. The report check must see it, on either runner."""
     with pytest.MonkeyPatch.context() as patch:
         _plain_first_pass(patch)
-        plain = compare(SETTINGS, [EVENTS], mode="cloud", recommend=False)
-    original = StepRunner.variants
+        plain = compare(SETTINGS, [EVENTS], mode="cloud", recommend=False, subscriptions=subscriptions)
+    monkeypatch.setattr(runner_module, "_identical", lambda a, b: True)
+    wrong = compare(SETTINGS, [EVENTS], mode="cloud", recommend=False, subscriptions=subscriptions)
+    assert model_text(wrong) != model_text(plain)
 
-    def variants(self, event):
-        runs, _ = original(self, event)
-        return runs, frozenset(self.names[1:])
 
-    monkeypatch.setattr(StepRunner, "variants", variants)
-    assert model_text(compare(SETTINGS, [EVENTS], mode="cloud", recommend=False)) != model_text(plain)
+def test_first_pass_runner_shares_engines_only_when_the_sets_share_subscriptions():
+    loaded, _ = classic.load_settings(SETTINGS)
+    for subs, kind in ((None, Runner), (USER_SUBS, StepRunner)):
+        setup = replay_module.CompareSetup(loaded, SETTINGS, {}, subs, actions.preset_subscriptions(), "cloud",
+                                           None)
+        job = FirstPass(setup, {"presets": "p", "translated": "t"})
+        assert type(job.runner("cloud")) is kind
+
+
+def test_runner_repeats_name_only_identical_runs():
+    translation = translate(SETTINGS, mode="web")
+    variants = {"presets": actions.preset_subscriptions(), "translated": translation.subscriptions,
+                "again": copy.deepcopy(translation.subscriptions)}
+    engines = {n: actions.Engine(settings=translation.settings, subscriptions=s) for n, s in variants.items()}
+    emulator = classic.Emulator(LOADED, mode="web")
+    marked = Runner(emulator, engines, records_from_requests, repeats=True)
+    seen = set()
+    for event in POOL:
+        run = marked.run(copy.deepcopy(event))
+        names = list(run.variants)
+        for before, name in zip(names, names[1:]):
+            same = (text(run.variants[name].records) == text(run.variants[before].records)
+                    and run.variants[name].errors == run.variants[before].errors)
+            assert (name in run.repeats) == same, (name, event.get("messageId"))
+            seen.add((name, same))
+    assert {("translated", True), ("translated", False), ("again", True)} <= seen
 
 
 # -- the final pass -------------------------------------------------------------------------------------------
