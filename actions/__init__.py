@@ -13,10 +13,12 @@ the request(s). Building requests never touches the network.
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 from typing import Callable, Iterable
 
 from .destination import ACTIONS, PRESETS, SETTINGS, deletion_request, authentication_request
 from .framework import ActionError, AggregateAjvError, HTTPError, compile_schema, merge_default_mapping
+from .jsjson import UNDEFINED
 
 __all__ = [
     "ConfigError",
@@ -180,42 +182,55 @@ def _deliver(requests: list[dict], responder: Responder | None, sent: list[dict]
 
 
 class _Compiled:
-    __slots__ = ("name", "slug", "trigger", "transform", "prepare", "run", "perform", "types", "mapping")
+    __slots__ = ("name", "slug", "trigger", "prepare", "run", "perform", "types", "mapping")
 
 
-def _lazy_transform(mapping):
-    from .mapping_kit import compile_mapping
+# -- compiled mappings, per process
+#
+# A subscription's `run` (mapping and payload preparation) depends only on its action (the payload schema)
+# and its mapping, so every engine of this process shares one function per distinct (action, mapping):
+# compare builds engines per pass, per mode and per recommendation step, mostly with the same
+# subscriptions. The key is the mapping's `repr`, which keeps key order (the order of the output's keys)
+# and types (1, 1.0 and True differ). The function holds no reference to the mapping and no state: it
+# returns fresh containers on every call, so engines sharing it share nothing mutable.
 
-    compiled = None
-
-    def transform(*event):
-        nonlocal compiled
-        if compiled is None:
-            compiled = compile_mapping(mapping)
-        return compiled(*event)
-
-    return transform
+_RUNS_SIZE = 512
+_RUNS: "OrderedDict[tuple, Callable]" = OrderedDict()
+compile_counts = {"compiled": 0, "hits": 0}  # mappings compiled / found compiled, in this process
 
 
 def _chain(transform, prepare):
-    return lambda event: prepare(transform(event))
+    return lambda event=UNDEFINED: prepare(transform(event))
 
 
-def _compile_mapping(c: _Compiled, copy_mapping) -> None:
-    """`c.run` (mapping and payload preparation) and `c.transform` (the mapping alone) from `c.mapping`."""
+def _run_for(slug: str, mapping) -> Callable:
+    """fn(event) = the action's payload preparation of the mapping's output, compiled once per process;
+    raises the mapping's validation error (MappingError) for an invalid mapping, every time it is asked."""
+    key = (slug, repr(mapping))
+    run = _RUNS.get(key)
+    if run is not None:
+        _RUNS.move_to_end(key)
+        compile_counts["hits"] += 1
+        return run
     from .mapping_kit import compile_mapping
     from .mapping_kit.compile import compile_prepared
 
-    mapping = c.mapping
+    schema = _schema(slug)
     # mapping and payload preparation in one generated function when the mapping allows it (this validates
-    # the mapping too); the mapping alone is then compiled only if something asks for it
-    fused = compile_prepared(mapping, _schema(c.slug))
-    if fused is not None:
-        c.run = fused
-        c.transform = _lazy_transform(copy_mapping(mapping) if copy_mapping is not None else mapping)
-    else:
-        c.transform = compile_mapping(mapping)
-        c.run = _chain(c.transform, c.prepare)
+    # the mapping too); otherwise the compiled mapping, then the preparation
+    run = compile_prepared(mapping, schema)
+    if run is None:
+        run = _chain(compile_mapping(mapping), schema.prepare)
+    compile_counts["compiled"] += 1
+    _RUNS[key] = run
+    if len(_RUNS) > _RUNS_SIZE:
+        _RUNS.popitem(last=False)
+    return run
+
+
+def _compile_mapping(c: _Compiled) -> None:
+    """`c.run` (mapping and payload preparation) from `c.mapping`; raises MappingError for an invalid mapping."""
+    c.run = _run_for(c.slug, c.mapping)
     c.mapping = None
 
 
@@ -269,9 +284,9 @@ class Engine:
                 raise ConfigError(f"subscription {c.name!r}: trigger does not parse: {exc}") from None
             c.prepare = _schema(slug).prepare
             c.mapping = sub.get("mapping") or {}
-            c.run = c.transform = None
+            c.run = None
             if not lazy:
-                _compile_mapping(c, copy.deepcopy)
+                _compile_mapping(c)
             c.perform = ACTIONS[slug].perform
             c.types = _trigger_types(sub["subscribe"])
             self._subs.append(c)
@@ -316,7 +331,7 @@ class Engine:
     def _fire(self, sub, event: dict) -> dict:
         """One subscription on one event, its trigger already matched: what `send` lists for it."""
         if sub.run is None:  # a lazy engine's subscription, first run: an invalid mapping raises here
-            _compile_mapping(sub, None)
+            _compile_mapping(sub)
         error = sent = None
         try:
             requests = sub.perform(sub.run(event), self.settings, self._ctx)

@@ -93,7 +93,8 @@ def _clean_id(value, min_len: int):
 
 
 def _fold_properties(props):
-    """Plain keys beside operations mean `$set`; empty operations do nothing."""
+    """Plain keys beside operations mean `$set`; empty operations do nothing. When `$set` itself is no object
+    (e.g. a string), the plain keys stay beside the operations as sent."""
     if not isinstance(props, dict):
         return props
     plain = {}
@@ -108,8 +109,12 @@ def _fold_properties(props):
         else:
             plain[key] = value[:MAX_STRING] if isinstance(value, str) and len(value) > MAX_STRING else value
     if plain:
+        current = ops.get("$set", {})
+        if not isinstance(current, dict):
+            # `$set` is no object: Amplitude cannot fold the plain keys into it; the record keeps both as sent
+            return {**plain, **ops}
         merged = dict(plain)
-        merged.update(ops.get("$set", {}))
+        merged.update(current)
         ops["$set"] = merged
     return ops
 

@@ -15,7 +15,11 @@ first, so nothing is kept in memory):
    A step re-runs only the subscriptions it changed, on the events their triggers match and where the
    mapping keys it changed resolve to something new (`migrate.runner.StepRunner`), and an event whose records
    a step left unchanged keeps the previous diff.
-3. Only when a recommendation lowered parity and was dropped: the final recommended sets alone.
+3. Only when the settled recommended sets (rules that did not help dropped, changes kept where they changed
+   what is sent) may send something else than the last cumulative step on some event: the final recommended
+   sets alone. The verification pass compares every version of the last step's subscriptions with it, event by
+   event (`runner.same_outputs`); when each settled subscription is the last step's or a version shown to send
+   the same, the last step's findings are the settled sets' and this pass is not run.
 
 Every difference carries its impact (`migrate.impact`): `parity` in the model is chart parity, `parity_exact`
 every stored field.
@@ -42,7 +46,7 @@ from migrate.findings import SourceTable, VariantFindings
 from migrate.impact import DEVICE_MODES, OUTSIDE_CHANGES
 from migrate.recommend import Evidence, candidates, residuals, settle
 from migrate.replay import CompareSetup, FinalPass, FirstPass, FirstPassPartial, ModeSetup, VerifyPass
-from migrate.runner import Router
+from migrate.runner import Router, same_outputs
 
 __all__ = ["compare", "VARIANT_LABELS", "ProgressFn", "headline"]
 
@@ -343,7 +347,10 @@ def _verify(paths, setup, modes, steps, per_mode, sources, progress, detection_l
             found, [result.steps[m][n] for n in step_names[m]], [result.per_sub[m][n] for n in step_names[m]],
             per_mode[m], ms.primary_subs, Evidence(per_mode[m], detection_list, m, settings), m)
         recs.extend(entries)
-        rerun = rerun or ms.recommended_subs != found[-1][1]
+        # the last step's findings are the settled set's when the two send the same on every event: the
+        # same subscriptions, or versions of them the replay showed to send what the last step's sent
+        rerun = rerun or (ms.recommended_subs != found[-1][1] and (m not in result.differed or not same_outputs(
+            job.variants(ms), step_names[m][-1], result.differed[m], ms.recommended_subs)))
     return result.overall, result.by_mode, recs, rerun
 
 

@@ -705,6 +705,29 @@ class FirstPass(_CompareJob):
     def engines(self, ms: ModeSetup) -> dict:
         return {"presets": ms.engine(self.setup.presets), "translated": ms.engine(ms.primary_subs)}
 
+    def runner(self, m: str):
+        """Presets and the translated (or the user's) set. When the two share subscriptions (equal as JSON),
+        as two steps of one `StepRunner`: a shared subscription runs once per event, and one of the second set
+        whose changed mapping keys resolve as the preset's did reuses the preset's output. Otherwise (the
+        translated set shares none: every preset it keeps has other keys, whose values differ on nearly
+        every event) one engine per set, whose type dispatch costs less than the per-subscription
+        bookkeeping that would save nothing. Either way an event whose second-set records and errors are
+        the presets' keeps the presets' diff (`feed`), and the engines are eager: a mapping that does not
+        compile fails the pass before its first event, as before."""
+        runner = self._local.get(m)
+        if runner is None:
+            from migrate.canonical import records_from_requests
+            from migrate.runner import Runner, StepRunner, shared_subscriptions
+
+            ms = self.setup.mode(m)
+            variants = {"presets": self.setup.presets, "translated": ms.primary_subs}
+            if shared_subscriptions(variants):
+                runner = StepRunner(ms.emulator, variants, ms.engine, records_from_requests)
+            else:
+                runner = Runner(ms.emulator, self.engines(ms), records_from_requests, repeats=True)
+            self._local[m] = runner
+        return runner
+
     def begin(self, partial: FirstPassPartial) -> None:
         from migrate.findings import SourceTable, VariantFindings
 
@@ -724,10 +747,16 @@ class FirstPass(_CompareJob):
         ctx = impact_context(event, m)
         partial.modes[m] = partial.modes.get(m, 0) + 1
         classic_records = run.classic_records
+        previous = None  # (diff, digest) of the variant before
         for name, agg in partial.variants.items():
-            result = outcome(run, name, ctx)
             records = run.variants[name].records
-            digested = digest(result) if result.differences else None  # one digest for both findings
+            if previous is not None and name in run.repeats:
+                # the same records and errors as the variant before: the same diff, counted the same
+                result, digested = previous
+            else:
+                result = outcome(run, name, ctx)
+                digested = digest(result) if result.differences else None  # one digest for both findings
+            previous = (result, digested)
             agg.add(event, result, classic_records, records, digested)
             partial.sources.add(library, m, name, result, first=name == "presets")
             if name == "translated":
@@ -752,9 +781,14 @@ class VerifyPartial(Partial):
         self.overall = None  # VariantFindings of each mode's last step (or its base set), all modes
         self.by_mode: dict = {}  # the same per mode
         self.sources = None
+        # mode -> (position in the last step, subscription version) pairs seen to send something else than
+        # the last step's subscription there (`runner.same_outputs`)
+        self.differed: dict = {}
 
     def merge(self, other: "VerifyPartial") -> "VerifyPartial":
         super().merge(other)
+        for m, pairs in other.differed.items():
+            self.differed[m] = self.differed.get(m, set()) | pairs
         for m, aggs in other.steps.items():
             for name, findings in aggs.items():
                 self.steps[m][name].merge(findings)
@@ -798,9 +832,17 @@ class VerifyPass(_CompareJob):
             from migrate.runner import StepRunner
 
             ms = self.setup.mode(m)
+            names = self.names.get(m)
             runner = self._local[m] = StepRunner(ms.emulator, self.variants(ms), ms.lazy_engine,
-                                                 records_from_requests)
+                                                 records_from_requests, track=names[-1] if names else None)
         return runner
+
+    def end(self, partial: VerifyPartial) -> None:
+        # which versions of the last step's subscriptions sent something else on this chunk's events
+        for m, runner in self._local.items():
+            pairs = runner.take_differed() if hasattr(runner, "take_differed") else None
+            if pairs is not None:
+                partial.differed[m] = pairs
 
     def begin(self, partial: VerifyPartial) -> None:
         from migrate.findings import SourceTable, StepFigures, VariantFindings
@@ -827,7 +869,7 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
     """The verification step for one event: every step's findings, each step against the one before it per
     subscription, and the last step's (or, for a mode without recommendations, its base set's) as the mode's
     recommended figures."""
-    from migrate.findings import VariantFindings
+    from migrate.findings import VariantFindings, digest
 
     ctx = impact_context(event, m)
     last = step_names[-1] if step_names else "base"
@@ -870,11 +912,12 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
             row[5] += unmatched
         prev = name
     result = outcomes[last]
-    partial.overall.add(event, result, run.classic_records, run.variants[last].records)
+    digested = digest(result) if result.differences else None  # one digest for both findings
+    partial.overall.add(event, result, run.classic_records, run.variants[last].records, digested)
     by_mode = partial.by_mode.get(m)
     if by_mode is None:
         by_mode = partial.by_mode[m] = VariantFindings(label)
-    by_mode.add(event, result, run.classic_records, run.variants[last].records)
+    by_mode.add(event, result, run.classic_records, run.variants[last].records, digested)
     partial.sources.add(library, m, "recommended", result, first=False)
 
 
@@ -915,15 +958,16 @@ class FinalPass(_CompareJob):
         partial.sources = SourceTable()
 
     def feed(self, partial: FinalPartial, event, library, m, run) -> None:
-        from migrate.findings import VariantFindings
+        from migrate.findings import VariantFindings, digest
 
         result = outcome(run, "recommended", impact_context(event, m))
         records = run.variants["recommended"].records
-        partial.final.add(event, result, run.classic_records, records)
+        digested = digest(result) if result.differences else None  # one digest for both findings
+        partial.final.add(event, result, run.classic_records, records, digested)
         by_mode = partial.by_mode.get(m)
         if by_mode is None:
             by_mode = partial.by_mode[m] = VariantFindings(self.label)
-        by_mode.add(event, result, run.classic_records, records)
+        by_mode.add(event, result, run.classic_records, records, digested)
         partial.sources.add(library, m, "recommended", result, first=False)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-__all__ = ["Runner", "StepRunner", "EventRun", "VariantRun", "reaches", "CLASSIC_KEY", "ACTIONS_KEY", "EVENT_ACTIONS", "Router",
+__all__ = ["Runner", "StepRunner", "same_outputs", "shared_subscriptions", "EventRun", "VariantRun", "reaches", "CLASSIC_KEY", "ACTIONS_KEY", "EVENT_ACTIONS", "Router",
            "LIBRARY_MODES", "ROUTE_MODES", "library_name", "native_mode"]
 
 CLASSIC_KEY = "Amplitude"
@@ -91,12 +91,16 @@ def _add(run: VariantRun, piece: tuple[dict, list[dict], str | None]) -> None:
 
 
 class Runner:
-    """Holds the classic emulator and one Actions engine per variant; `run(event)` feeds them all."""
+    """Holds the classic emulator and one Actions engine per variant; `run(event)` feeds them all.
+    `repeats`: name in `EventRun.repeats` the variants whose records and errors are identical to the previous
+    variant's (as `StepRunner` does), so a caller can reuse that variant's diff."""
 
-    def __init__(self, emulator, engines: dict, records_from_requests: Callable[[list], list]):
+    def __init__(self, emulator, engines: dict, records_from_requests: Callable[[list], list], *,
+                 repeats: bool = False):
         self.emulator = emulator
         self.engines = engines
         self.records_from_requests = records_from_requests
+        self.repeats = repeats
 
     def classic(self, event: dict) -> tuple[list[dict], bool, str | None]:
         if not reaches(event, CLASSIC_KEY):
@@ -127,7 +131,15 @@ class Runner:
     def run(self, event: dict) -> EventRun:
         records, reached, error = self.classic(event)
         variants = {name: self.actions(engine, event) for name, engine in self.engines.items()}
-        return EventRun(records, reached, error, variants)
+        if not self.repeats:
+            return EventRun(records, reached, error, variants)
+        repeats = []
+        previous = None
+        for name, run in variants.items():
+            if previous is not None and run.errors == previous.errors and _identical(run.records, previous.records):
+                repeats.append(name)
+            previous = run
+        return EventRun(records, reached, error, variants, frozenset(repeats))
 
 
 class _Raised:
@@ -242,25 +254,22 @@ class StepRunner:
     """
 
     def __init__(self, emulator, variants: dict[str, list[dict]], make_engine: Callable[[list[dict]], object],
-                 records_from_requests: Callable[[list], list]):
+                 records_from_requests: Callable[[list], list], *, track: str | None = None):
         self.classic_runner = Runner(emulator, {}, records_from_requests)
         self.records_from_requests = records_from_requests
         self.names = list(variants)
-        keys: dict[str, int] = {}
-        distinct: list[dict] = []
-        self.orders: list[tuple[int, ...]] = []
-        for subs in variants.values():
-            order = []
-            for sub in subs:
-                if sub.get("enabled", True) is False:
-                    continue  # an engine leaves disabled subscriptions out
-                key = _subscription_key(sub)
-                if key not in keys:
-                    keys[key] = len(distinct)
-                    distinct.append(sub)
-                order.append(keys[key])
-            self.orders.append(tuple(order))
+        distinct, _, self.orders = _distinct(variants)
         self.subscriptions = distinct
+        # `track`: a variant whose every subscription is compared, event by event, with the other versions of
+        # it (same name) the variants hold (`same_outputs`); `differed` collects (position in `track`'s
+        # order, version) for those seen to send something else, `live` the pairs not seen to differ yet
+        self.differed: set[tuple[int, int]] = set()
+        self.live: list[tuple[int, int, int]] = []
+        self.tracking = track is not None
+        if track is not None:
+            order = self.orders[self.names.index(track)]
+            self.live = [(p, i, j) for p, i in enumerate(order) for j, sub in enumerate(distinct)
+                         if j != i and sub.get("name") == distinct[i].get("name")]
         self.make_engine = make_engine
         self.engine = None
         # subscriptions with the same trigger text share one trigger test per event
@@ -274,10 +283,10 @@ class StepRunner:
         nearest earlier variant) and the top-level mapping keys that differ, each as a pair of functions
         resolving that key alone (`key_fns`, shared by equal key expressions). Per event, when both fire and
         every changed key resolves to the same value, the changed subscription sends what its origin sent:
-        its piece is reused, without running its mapping, its action or the records."""
-        from actions.mapping_kit import compile_mapping
-
-        self.origins: dict[int, tuple[int, tuple]] = {}
+        its piece is reused, without running its mapping, its action or the records. A key's function is
+        compiled when an event first needs it (`_key_value`): in a run where the first key tried always
+        differs, the others never compile."""
+        self.origins: dict[int, tuple[int, list]] = {}
         self.key_fns: list = []
         fn_ids: dict[str, int] = {}
 
@@ -288,7 +297,7 @@ class StepRunner:
             index = fn_ids.get(text)
             if index is None:
                 index = fn_ids[text] = len(self.key_fns)
-                self.key_fns.append(compile_mapping({key: expr}))
+                self.key_fns.append(_Uncompiled({key: expr}))
             return index
 
         seen: set[int] = set()
@@ -309,17 +318,17 @@ class StepRunner:
                 plan = _key_plan(self.subscriptions[i], sub)
                 if plan is None:
                     continue
-                try:
-                    pairs = tuple((key_fn(k, a), key_fn(k, b)) for k, a, b in plan)
-                except Exception:  # noqa: BLE001 - a key that does not compile alone: no reuse
-                    continue
-                self.origins[j] = (i, pairs)
+                self.origins[j] = (i, [(key_fn(k, a), key_fn(k, b)) for k, a, b in plan])
             previous = order
 
-    def _reusable(self, pairs: tuple, values: dict, event: dict) -> bool:
-        """Whether every changed key resolves to the same value before and after (`values`: per event)."""
+    def _reusable(self, pairs: list, values: dict, event: dict) -> bool:
+        """Whether every changed key resolves to the same value before and after (`values`: per event).
+
+        The answer needs every pair to agree, so the order they are tried in is free: a pair that disagreed
+        moves to the front, and on the next event the key that usually differs (an `insert_id` one side
+        leaves null, say) is resolved first and alone."""
         fns = self.key_fns
-        for a, b in pairs:
+        for position, (a, b) in enumerate(pairs):
             got = []
             for index in (a, b):
                 if index is None:
@@ -327,15 +336,20 @@ class StepRunner:
                     continue
                 value = values.get(index, _MISSING)
                 if value is _MISSING:
+                    fn = fns[index]
+                    if type(fn) is _Uncompiled:
+                        fn = fns[index] = fn.compile()
                     try:
-                        value = fns[index](event)
+                        value = fn(event)
                     except Exception:  # noqa: BLE001 - the engine reports it
                         value = _FAILED
                     values[index] = value
                 if value is _FAILED:
-                    return False
+                    break
                 got.append(value)
-            if not _same_value(got[0], got[1]):
+            if len(got) < 2 or not _same_value(got[0], got[1]):
+                if position:
+                    pairs.insert(0, pairs.pop(position))
                 return False
         return True
 
@@ -406,11 +420,121 @@ class StepRunner:
                 stats["repeats"] += 1
             out[name] = run
             previous = (used, run)
+        if self.live:
+            self._compare_versions(pieces)
         return out, frozenset(repeats)
+
+    def _compare_versions(self, pieces: dict) -> None:
+        """Mark the tracked versions whose output on this event is not the tracked variant's (a version
+        that did not run here, because every variant holding it stopped at a trigger that raised, counts
+        as different)."""
+        live = self.live
+        gone = None
+        for pair in live:
+            _, i, j = pair
+            a, b = pieces.get(i, _MISSING), pieces.get(j, _MISSING)
+            if a is b and a is not _MISSING:
+                continue
+            if not _same_piece(a, b):
+                self.differed.add((pair[0], j))
+                gone = (gone or set()) | {pair}
+        if gone:
+            self.live = [pair for pair in live if pair not in gone]
+
+    def take_differed(self) -> set | None:
+        """The (position, version) pairs seen to differ since the last call (a chunk's share); None when this
+        runner tracks no variant."""
+        found, self.differed = self.differed, set()
+        return found if self.tracking else None
 
 
 _MISSING = object()
 _FAILED = object()
+
+
+class _Uncompiled:
+    """A one-key mapping not compiled yet (`StepRunner._plan_reuse`)."""
+    __slots__ = ("mapping",)
+
+    def __init__(self, mapping: dict):
+        self.mapping = mapping
+
+    def compile(self):
+        """The compiled function; one that always fails when the key does not compile alone (no reuse: the
+        subscription runs in full, and the engine reports what is wrong with it)."""
+        from actions.mapping_kit import compile_mapping
+
+        try:
+            return compile_mapping(self.mapping)
+        except Exception as exc:  # noqa: BLE001
+            error = exc
+
+            def failed(event):
+                raise error
+
+            return failed
+
+
+def _same_piece(a, b) -> bool:
+    """Two subscriptions' outputs on one event are the same: both did not fire, both raised the same trigger
+    error, or both sent identical records with identical fired entries and error lines."""
+    if a is b:
+        return a is not _MISSING
+    if type(a) is tuple and type(b) is tuple:
+        return _identical(a[0], b[0]) and _identical(a[1], b[1]) and a[2] == b[2]
+    if isinstance(a, _Raised) and isinstance(b, _Raised):
+        return a.message == b.message
+    return False
+
+
+def _distinct(variants: dict[str, list[dict]]) -> tuple[list[dict], dict[str, int], list[tuple[int, ...]]]:
+    """The distinct enabled subscriptions of `variants` (equal as JSON), their keys, and each variant's
+    subscriptions as indices into them, in order."""
+    keys: dict[str, int] = {}
+    distinct: list[dict] = []
+    orders: list[tuple[int, ...]] = []
+    for subs in variants.values():
+        order = []
+        for sub in subs:
+            if sub.get("enabled", True) is False:
+                continue  # an engine leaves disabled subscriptions out
+            key = _subscription_key(sub)
+            if key not in keys:
+                keys[key] = len(distinct)
+                distinct.append(sub)
+            order.append(keys[key])
+        orders.append(tuple(order))
+    return distinct, keys, orders
+
+
+def shared_subscriptions(variants: dict[str, list[dict]]) -> int:
+    """How many enabled subscriptions (equal as JSON) more than one of `variants` holds."""
+    seen: dict[str, int] = {}
+    for subs in variants.values():
+        for key in {_subscription_key(sub) for sub in subs if sub.get("enabled", True) is not False}:
+            seen[key] = seen.get(key, 0) + 1
+    return sum(n > 1 for n in seen.values())
+
+
+def same_outputs(variants: dict[str, list[dict]], track: str, differed: set, candidate: list[dict]) -> bool:
+    """Whether the subscription list `candidate` is shown to send, on every event a `StepRunner(variants,
+    track=track)` ran, exactly what the variant `track` sent there (records, errors, fired list): its enabled
+    subscriptions are, position by position, either `track`'s own or another version of it held by
+    `variants` that no event showed to send anything else (`differed`: the runners' `take_differed`, over
+    every event). A full engine's output is its subscriptions' outputs in order, so the two lists' outputs are
+    then the same on every one of those events. False whenever that is not shown (a version no variant holds,
+    another length or order)."""
+    distinct, keys, orders = _distinct(variants)
+    order = orders[list(variants).index(track)]
+    mine = [keys.get(_subscription_key(sub)) for sub in candidate if sub.get("enabled", True) is not False]
+    if len(mine) != len(order):
+        return False
+    for position, (i, j) in enumerate(zip(order, mine)):
+        if i == j:
+            continue
+        if j is None or distinct[j].get("name") != distinct[i].get("name") or (position, j) in differed:
+            return False
+    return True
 
 
 # ------------------------------------------------------------------------------------------------ routing

@@ -175,9 +175,10 @@ class _ObjectCodegen:
         name = self.fresh("p")
         self.prefixes[keys] = name
         key = self.bind(keys[-1], "k")
+        # (`step` gives None back for None: the short line compiles faster, and None parents are rare)
         self.head.append(
             f"    {name} = {parent}.get({key}, U) if type({parent}) is dict "
-            f"else ({parent} if {parent} is U or {parent} is None else step({parent}, {key}))"
+            f"else {parent} if {parent} is U else step({parent}, {key})"
         )
         return name
 
@@ -273,9 +274,11 @@ class _ObjectCodegen:
         self.emit(f"    if {source} != '':", depth)
         self.emit(f"        {result}[{out_key}] = {source}", depth)
         self.emit(f"elif {source} is not U:", depth)
-        value = self.fresh("x")
-        self.emit(f"    {value} = clean({source}) if isinstance({source}, C) else {source}", depth)
-        self.prepared(result, out_key, value, entry, depth + 1, checked=True)
+        # any other value (rare): the same steps, in a helper (less code to compile per field)
+        classes, test, slow = entry
+        self.namespace["store"] = _store_prepared
+        self.emit(f"    store({result}, {out_key}, {source}, {self.bind(classes, 'fc')}, "
+                  f"{self.bind(test, 'ft')}, {self.bind(slow, 'fs')}, sl)", depth)
 
     def branch(self, option: dict, out: bool, depth: int) -> str:
         use_exists = option.get("exists", UNDEFINED) is not UNDEFINED
@@ -299,8 +302,45 @@ class _ObjectCodegen:
     def build(self, value, out: bool):
         result = self.node(value, out, 1)
         source = "\n".join(["def build(payload):", *self.head, *self.body, f"    return {result}"])
-        exec(compile(source, "<mapping>", "exec"), self.namespace)  # noqa: S102 - code generated above
+        exec(_code_for(source), self.namespace)  # noqa: S102 - code generated above
         return self.namespace["build"]
+
+
+# Generated source -> its code object. The source holds only the shape of a node: every key, path and
+# constant is a name bound in the namespace of one build, so mappings that differ in such values, and the
+# same nested object inside different mappings, compile once per process; each build still gets its own
+# function over its own namespace (nothing is shared but the immutable code).
+_CODE_CACHE_SIZE = 1024
+_code_cache: OrderedDict[str, object] = OrderedDict()
+compile_counts = {"code": 0, "code_hits": 0}  # generated functions compiled / taken from the cache
+
+
+def _code_for(source: str):
+    code = _code_cache.get(source)
+    if code is not None:
+        _code_cache.move_to_end(source)
+        compile_counts["code_hits"] += 1
+        return code
+    code = compile(source, "<mapping>", "exec")
+    compile_counts["code"] += 1
+    _code_cache[source] = code
+    if len(_code_cache) > _CODE_CACHE_SIZE:
+        _code_cache.popitem(last=False)
+    return code
+
+
+def _store_prepared(out: dict, key, value, classes, test, slow, sl: list) -> None:
+    """What `_ObjectCodegen.prepared` emits for one root value that is not UNDEFINED, as a function."""
+    if isinstance(value, _CONTAINERS):
+        value = _remove_undefined(value)
+    cls = value.__class__
+    if cls in classes:
+        if cls is not str or value != "":
+            out[key] = value
+    elif test is not None and test(value):
+        out[key] = value
+    else:
+        slow(out, key, value, sl)
 
 
 def _plain_path(value) -> bool:

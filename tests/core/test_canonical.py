@@ -2,8 +2,6 @@
 
 import json
 
-import pytest
-
 from migrate.canonical import records_from_requests
 
 V2 = "https://api2.amplitude.com/2/httpapi"
@@ -148,6 +146,8 @@ def _fold_reference(props):
         else:
             plain[key] = _canonical._cut(value)
     if plain:
+        if "$set" in ops and not isinstance(ops["$set"], dict):
+            return {**plain, **ops}  # nothing to fold the plain keys into
         merged = dict(plain)
         merged.update(ops.get("$set", {}))
         ops["$set"] = merged
@@ -160,11 +160,15 @@ def _fold_reference(props):
                                  st.dictionaries(st.text(max_size=2), st.one_of(st.just("y" * 1100), st.integers()),
                                                  max_size=2))))
 def test_folded_properties_are_the_first_written_rule(props):
-    try:
-        expected = _fold_reference(props)
-    except (TypeError, ValueError) as exc:  # a non-object $set beside plain keys: the same error
-        with pytest.raises(type(exc)):
-            _canonical._fold_properties(props)
-        return
+    expected = _fold_reference(props)
     folded = _canonical._fold_properties(props)
     assert folded == expected and list(folded) == list(expected)
+
+
+def test_a_non_object_set_beside_plain_keys_is_kept_as_sent():
+    # it used to raise (dict.update on a string), which made compare stop with a traceback
+    assert _canonical._fold_properties({"$set": "x", "plan": "paid"}) == {"plan": "paid", "$set": "x"}
+    assert _canonical._fold_properties({"$set": ["a", "b"], "n": 1, "$add": {"k": 1}}) == \
+        {"n": 1, "$set": ["a", "b"], "$add": {"k": 1}}
+    # an object $set still takes the plain keys, its own values winning
+    assert _canonical._fold_properties({"plan": "free", "$set": {"plan": "paid"}}) == {"$set": {"plan": "paid"}}

@@ -50,7 +50,7 @@ def run_text(run) -> str:
 class FullSteps:
     """The verification before StepRunner: one full engine per step, every event through every engine."""
 
-    def __init__(self, emulator, variants, make_engine, records_from_requests):
+    def __init__(self, emulator, variants, make_engine, records_from_requests, **_):
         self.runner = Runner(emulator, {n: make_engine(subs) for n, subs in variants.items()},
                              records_from_requests)
 
@@ -63,8 +63,8 @@ class CheckedSteps(StepRunner):
 
     instances: list["CheckedSteps"] = []
 
-    def __init__(self, emulator, variants, make_engine, records_from_requests):
-        super().__init__(emulator, variants, make_engine, records_from_requests)
+    def __init__(self, emulator, variants, make_engine, records_from_requests, **options):
+        super().__init__(emulator, variants, make_engine, records_from_requests, **options)
         self.full = Runner(emulator, {n: make_engine(subs) for n, subs in variants.items()}, records_from_requests)
         self.checked = self.repeated = self.different = 0
         self.fires_full = 0

@@ -43,6 +43,9 @@ ODD_CHANGES = [
     {"type": "identify", "traits": [1, 2]}, {"type": "group", "groupId": None, "traits": None},
     {"type": "page", "name": 5, "category": [1], "properties": None},
     {"type": "alias", "previousId": 7}, {"type": "screen", "name": None, "context": None},
+    # a user-property operation that is no object beside plain traits (nothing to fold them into)
+    {"type": "identify", "traits": {"$set": "x", "plan": "paid"}},
+    {"context": {"traits": {"$set": ["a"], "plan": "paid"}, "library": {"name": "analytics.js", "version": "1"}}},
 ]
 
 
