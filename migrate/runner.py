@@ -509,11 +509,12 @@ def _distinct(variants: dict[str, list[dict]]) -> tuple[list[dict], dict[str, in
 
 def shared_subscriptions(variants: dict[str, list[dict]]) -> int:
     """How many enabled subscriptions (equal as JSON) more than one of `variants` holds."""
-    seen: dict[str, int] = {}
-    for subs in variants.values():
-        for key in {_subscription_key(sub) for sub in subs if sub.get("enabled", True) is not False}:
-            seen[key] = seen.get(key, 0) + 1
-    return sum(n > 1 for n in seen.values())
+    distinct, _, orders = _distinct(variants)
+    holders = [0] * len(distinct)
+    for order in orders:
+        for index in set(order):
+            holders[index] += 1
+    return sum(n > 1 for n in holders)
 
 
 def same_outputs(variants: dict[str, list[dict]], track: str, differed: set, candidate: list[dict]) -> bool:
