@@ -17,7 +17,7 @@ fields (keys Amplitude does not store) are reported with impact none and do not 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from migrate import impact as _impact
@@ -63,9 +63,9 @@ class Difference:
         elif self.impact == NONE and self.counts:
             object.__setattr__(self, "counts", False)
 
-    @property
+    @cached_property
     def field(self) -> str:
-        """The top-level record field the difference is in."""
+        """The top-level record field the difference is in (the differ sets it when it makes the difference)."""
         return _top_field(self.path)
 
 
@@ -228,35 +228,56 @@ _SESSION_FIELDS = frozenset({"device_id", "session_id", "event_id"})  # impact.o
 
 def _leaf_meta(kind: str, event_type, parts: list) -> tuple:
     """(category, path, field, impact or None for ip, whether a location lookup shows, whether a change outside
-    the mappings may close it): everything about a difference that depends on where it is, not on values."""
+    the mappings may close it, the new Difference's attributes when its values are all it needs besides these):
+    everything about a difference that depends on where it is, not on values."""
     key = (kind, event_type == "Product Purchased", *parts)
     meta = _LEAF_META.get(key)
     if meta is None:
-        category, counts = categorize(kind, event_type, parts)
-        path = format_path(parts)
-        field_name = path.split(".")[0].split("[")[0]
-        if not counts:
-            impact = NONE
-        elif field_name == "ip":
-            impact = None
-        else:
-            impact = BREAKDOWN if field_name in _impact.BREAKDOWN_FIELDS else CHART
-        meta = (category, path, field_name, impact,
-                counts and field_name in _impact.LOOKUP_REPLACING and path == field_name,
-                counts and field_name in _SESSION_FIELDS)
+        meta = _new_leaf_meta(kind, event_type, parts)
         if len(_LEAF_META) >= _MAX_LEAF_META:
             _LEAF_META.clear()
         _LEAF_META[key] = meta
     return meta
 
 
+def _new_leaf_meta(kind: str, event_type, parts: list) -> tuple:
+    category, counts = categorize(kind, event_type, parts)
+    path = format_path(parts)
+    field_name = path.split(".")[0].split("[")[0]
+    if not counts:
+        impact = NONE
+    elif field_name == "ip":
+        impact = None
+    else:
+        impact = BREAKDOWN if field_name in _impact.BREAKDOWN_FIELDS else CHART
+    lookup = counts and field_name in _impact.LOOKUP_REPLACING and path == field_name
+    session = counts and field_name in _SESSION_FIELDS
+    # the attributes of a Difference at this place whose impact is known here and that has no `outside` or
+    # `shown` to work out: copied, with the two values, into the new one (`_walk`)
+    plain = None
+    if impact is not None and not lookup and not session:
+        plain = dict(category=category, path=path, classic=None, actions=None, counts=impact != NONE,
+                     impact=impact, whole=None, outside=None, shown=None, field=field_name)
+    return (category, path, field_name, impact, lookup, session, plain)
+
+
 def _leaf(kind: str, event_type, parts: list, c, a, classic: dict, actions: dict, ctx: ImpactContext
           ) -> Difference:
     """The difference at `parts` (values c, a: None when absent) with its category and impact; `classic` and
     `actions` are the whole paired records (the ip and location rules read them)."""
-    category, path, field_name, impact, lookup, session = _leaf_meta(kind, event_type, parts)
-    if impact is NONE:
-        return _difference(category, path, c, a, NONE)
+    return _leaf_of(_leaf_meta(kind, event_type, parts), c, a, classic, actions, ctx)
+
+
+def _leaf_of(meta: tuple, c, a, classic: dict, actions: dict, ctx: ImpactContext) -> Difference:
+    """`_leaf`, from the `_leaf_meta` of its place."""
+    category, path, field_name, impact, lookup, session, plain = meta
+    if plain is not None:
+        d = _new(Difference)
+        attrs = d.__dict__
+        attrs.update(plain)
+        attrs["classic"] = c
+        attrs["actions"] = a
+        return d
     if impact is None:
         impact = _impact.ip_impact(classic, actions, ctx)
     outside = shown = None
@@ -284,16 +305,39 @@ def _diff_records(classic: dict, actions: dict, ctx: ImpactContext) -> list[Diff
         return out
     # Dicts are walked here key by key (cheap); deepdiff (tree view) only compares lists that differ,
     # because walking every equal field through deepdiff costs most of a compare run.
-    _walk(kind, event_type, [], classic, actions, out, whole_c, whole_a, ctx)
+    _walk(kind, event_type, [], classic, actions, out, whole_c, whole_a, ctx, _places(kind, event_type))
     return out
 
 
 _MISSING = object()
 _PLAIN = frozenset({str, int, bool, float, type(None)})
 
+# The places the walk has met, as a tree per (kind, whether the event is a Product Purchased): key -> [the
+# `_leaf_meta` of the place, the places under it]. One dictionary lookup per differing key finds what
+# `_leaf_meta` would build its key for. Bounded like _LEAF_META: dropped whole when it holds _MAX_LEAF_META.
+_PLACES: dict[tuple, dict] = {}
+_PLACES_SIZE = [0]
+
+
+def _places(kind: str, event_type) -> dict:
+    root = (kind, event_type == "Product Purchased")
+    places = _PLACES.get(root)
+    if places is None:
+        places = _PLACES[root] = {}
+    return places
+
+
+def _place(places: dict, key) -> list:
+    if _PLACES_SIZE[0] >= _MAX_LEAF_META:
+        _PLACES.clear()
+        _PLACES_SIZE[0] = 0
+    _PLACES_SIZE[0] += 1
+    entry = places[key] = [None, None]
+    return entry
+
 
 def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out: list[Difference],
-          whole_c: dict, whole_a: dict, ctx: ImpactContext) -> None:
+          whole_c: dict, whole_a: dict, ctx: ImpactContext, places: dict) -> None:
     keys = list(classic)
     keys.extend(k for k in actions if k not in classic)
     for key in keys:
@@ -307,16 +351,24 @@ def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out:
                 continue
         elif c is not _MISSING and a is not _MISSING and c == a and same(c, a):
             continue
-        path = [*parts, key]
-        if isinstance(c, dict) and isinstance(a, dict):
-            _walk(kind, event_type, path, c, a, out, whole_c, whole_a, ctx)
+        entry = places.get(key)
+        if entry is None:
+            entry = _place(places, key)
+        if tc is dict and type(a) is dict or isinstance(c, dict) and isinstance(a, dict):
+            under = entry[1]
+            if under is None:
+                under = entry[1] = {}
+            _walk(kind, event_type, [*parts, key], c, a, out, whole_c, whole_a, ctx, under)
         elif isinstance(c, list) and isinstance(a, list):
-            _list_differences(kind, event_type, path, c, a, out, whole_c, whole_a, ctx)
+            _list_differences(kind, event_type, [*parts, key], c, a, out, whole_c, whole_a, ctx)
         else:
-            out.append(_leaf(kind, event_type, path,
-                             None if c is _MISSING else c if tc is str else integral_numbers(c),
-                             None if a is _MISSING else a if type(a) is str else integral_numbers(a),
-                             whole_c, whole_a, ctx))
+            meta = entry[0]
+            if meta is None:
+                meta = entry[0] = _leaf_meta(kind, event_type, [*parts, key])
+            out.append(_leaf_of(meta,
+                                None if c is _MISSING else c if tc is str else integral_numbers(c),
+                                None if a is _MISSING else a if type(a) is str else integral_numbers(a),
+                                whole_c, whole_a, ctx))
 
 
 def _list_differences(kind: str, event_type, parts: list, classic: list, actions: list, out: list[Difference],
@@ -359,14 +411,20 @@ def comparable_records(records: list[dict]) -> list[dict]:
 
 
 def diff_event(classic: list[dict], actions: list[dict], ctx: ImpactContext | None = None, *,
-               classic_comparable: list[dict] | None = None) -> EventDiff:
+               classic_comparable: list[dict] | None = None, memo: dict | None = None) -> EventDiff:
     """Compare the records of one event: fast equality first, deepdiff only on mismatching pairs.
     `ctx` (connection mode, context.ip) feeds the impact rules; default: cloud mode. `classic_comparable`:
-    `comparable_records(classic)`, when the caller already has it."""
+    `comparable_records(classic)`, when the caller already has it.
+
+    `memo`: a dict the caller keeps for one event while it diffs several variants of it against the same
+    classic records. A paired record that is the very object (not an equal one) a variant before paired with
+    the same classic record, under the same context, keeps the differences found then (they depend on the two
+    records and the context alone, and are immutable); the comparable form of an Actions record is kept the
+    same way. Verification steps share the records of every subscription they leave as it was."""
     # the rules of `normalize_record` except the number rule, which `same` already applies (1 == 1.0) and
     # which is applied to the values a difference shows: equal records cost one walk
     c_norm = [comparable(r) for r in classic] if classic_comparable is None else classic_comparable
-    a_norm = [comparable(r) for r in actions]
+    a_norm = [comparable(r) for r in actions] if memo is None else [_comparable_kept(r, memo) for r in actions]
     result = EventDiff()
     # `same` implies ==, so == (in C, and quick to say no) decides most events before the strict walk
     if c_norm == a_norm and same(c_norm, a_norm) and not any(_placeholder(r.get("device_id")) for r in c_norm):
@@ -383,9 +441,24 @@ def diff_event(classic: list[dict], actions: list[dict], ctx: ImpactContext | No
             if category == "event_missing":
                 category = "event_extra"
             out.append(Difference(category, _record_label(a), None, a, whole="extra"))
-        else:
+        elif memo is None:
             out.extend(_diff_records(c, a, ctx))
+        else:
+            key = (id(c), id(a))
+            kept = memo.get(key)
+            if kept is None or kept[0] is not c or kept[1] is not a or kept[2] != ctx:
+                kept = memo[key] = (c, a, ctx, _diff_records(c, a, ctx))
+            out.extend(kept[3])
     return result
+
+
+def _comparable_kept(record: dict, memo: dict) -> dict:
+    """`comparable(record)`, kept in `memo` per record object (the memo holds the record: its id stays its)."""
+    key = id(record)
+    kept = memo.get(key)
+    if kept is None or kept[0] is not record:
+        kept = memo[key] = (record, comparable(record))
+    return kept[1]
 
 
 def _numbers_record(record: dict) -> dict:

@@ -134,23 +134,27 @@ def event_name(event: dict) -> str:
 
 
 def digest(outcome_: EventDiff) -> tuple:
-    """What `VariantFindings.add` counts of one event's differences, in one pass over them: (chart parity,
-    exact parity, outcome, outside-mapping change keys of its chart differences, whether those changes alone
-    close them, [(category, {path: differences})], [(impact, field)], [(breakdown field, (classic pair value,
-    actions pair value))], [(category, [paths], {impacts})]), every list in the order of first occurrence.
+    """What `VariantFindings.add`, `StepFigures.add` and `SourceTable.add` count of one event's differences, in
+    one pass over them: (chart parity, exact parity, outcome, outside-mapping change keys of its chart
+    differences, whether those changes alone close them, [(category, {path: differences}, {impacts})],
+    [(impact, field)], [(breakdown field, (classic pair value, actions pair value))]), every list and dict in
+    the order of first occurrence.
 
-    It depends on the differences alone: an outcome added to several findings (the translated one feeds the
-    whole-run and the per-mode findings) is digested once and the digest passed to each `add`."""
+    It depends on the differences alone, and is worked out once per diff: kept on the `EventDiff` (valid while
+    its list of differences keeps its length: a diff is digested once complete, errors included), so an outcome
+    added to several findings (the translated one feeds the whole-run and the per-mode findings; a verification
+    step that repeats the previous one shares its diff) is digested once."""
     diffs = outcome_.differences
+    cached = outcome_.__dict__.get("_digest")
+    if cached is not None and cached[0] is diffs and cached[1] == len(diffs):
+        return cached[2]
     chart_ok = exact_ok = True
     missing = extra = False
     rank = 3  # worst impact seen: 0 chart, 1 breakdown, 2 none, 3 no difference
     outside_keys: dict = {}
     seen_fields: dict[tuple[str, str], None] = {}
     pairs: dict[str, tuple] = {}
-    by_category: dict[str, list[str]] = {}
-    impacts: dict[str, set[str]] = {}
-    path_counts: dict[str, dict[str, int]] = {}
+    categories: dict[str, tuple[dict[str, int], set[str]]] = {}
     for d in diffs:
         impact = d.impact
         category = d.category
@@ -166,31 +170,50 @@ def digest(outcome_: EventDiff) -> tuple:
             rank = 1
         elif rank > 2:
             rank = 2
-        if whole == "missing":
-            missing = True
-        elif whole == "extra":
-            extra = True
-        cat_paths = by_category.get(category)
-        if cat_paths is None:
-            by_category[category] = [path]
-            impacts[category] = {impact}
-            path_counts[category] = {path: 1}
+        entry = categories.get(category)
+        if entry is None:
+            categories[category] = ({path: 1}, {impact})
         else:
-            if path not in cat_paths:
-                cat_paths.append(path)
-            impacts[category].add(impact)
-            counts = path_counts[category]
+            counts = entry[0]
             counts[path] = counts.get(path, 0) + 1
-        top = d.field if whole is None else f"({whole} record)"
+            entry[1].add(impact)
+        if whole is None:
+            top = d.field
+            if impact == BREAKDOWN and top not in pairs:
+                pairs[top] = d.shown or (d.classic, d.actions)
+        else:
+            if whole == "missing":
+                missing = True
+            elif whole == "extra":
+                extra = True
+            top = f"({whole} record)"
         if category != "error":  # an error message is no field; it is listed under its category
             seen_fields[(impact, top)] = None
-        if impact == BREAKDOWN and whole is None and top not in pairs:
-            pairs[top] = d.shown or (d.classic, d.actions)
-    return (chart_ok, exact_ok, "lost" if missing else "extra" if extra else _OUTCOME_BY_RANK[rank],
-              [k for k in outside_keys if k is not None], None not in outside_keys,
-              list(path_counts.items()), list(seen_fields),
-              [(top, (pair_value(top, c), pair_value(top, a))) for top, (c, a) in pairs.items()],
-              [(category, paths, impacts[category]) for category, paths in by_category.items()])
+    found = (chart_ok, exact_ok, "lost" if missing else "extra" if extra else _OUTCOME_BY_RANK[rank],
+             [k for k in outside_keys if k is not None], None not in outside_keys,
+             [(category, counts, impacts) for category, (counts, impacts) in categories.items()], list(seen_fields),
+             [(top, _shown_pair(top, c, a)) for top, (c, a) in pairs.items()])
+    outcome_._digest = (diffs, len(diffs), found)
+    return found
+
+
+_SHOWN: dict[tuple, tuple] = {}  # (field, classic, actions) -> the pair as shown, for text and absent values
+_MAX_SHOWN = 10_000
+_TEXT = (str, type(None))
+
+
+def _shown_pair(top: str, c, a) -> tuple:
+    """(pair_value(top, c), pair_value(top, a)); remembered for text values and None (keyed by value, the type
+    known: no 1 / True / 1.0 or 0.0 / -0.0 to mix up), the values of nearly every breakdown field."""
+    if type(c) in _TEXT and type(a) in _TEXT:
+        key = (top, c, a)
+        shown = _SHOWN.get(key)
+        if shown is None:
+            if len(_SHOWN) >= _MAX_SHOWN:
+                _SHOWN.clear()
+            shown = _SHOWN[key] = (pair_value(top, c), pair_value(top, a))
+        return shown
+    return pair_value(top, c), pair_value(top, a)
 
 
 @dataclass
@@ -282,7 +305,7 @@ class VariantFindings(_Figures):
             slot[2] += 1
             self.outcomes["identical"] += 1
             return
-        chart_ok, exact_ok, outcome_key, outside_keys, outside_only, path_counts, seen_fields, pairs, by_category \
+        chart_ok, exact_ok, outcome_key, outside_keys, outside_only, categories, seen_fields, pairs \
             = digested or digest(outcome_)
         if chart_ok:
             self.matched += 1
@@ -297,17 +320,6 @@ class VariantFindings(_Figures):
                 outside[key] = outside.get(key, 0) + 1
             if outside_only:
                 self.outside_only += 1
-        all_paths = self.paths
-        for category, counts in path_counts:
-            paths = all_paths.get(category)
-            if paths is None:
-                paths = all_paths[category] = {}
-            for path, k in counts.items():
-                n = paths.get(path)
-                if n is not None:
-                    paths[path] = n + k
-                elif len(paths) < MAX_EVENT_NAMES:
-                    paths[path] = k
         fields = self.fields
         for impact, top in seen_fields:
             table = fields[impact]
@@ -325,8 +337,18 @@ class VariantFindings(_Figures):
                 entry = breakdowns[top] = [0, TopPairs(PAIR_CAPACITY)]
             entry[0] += 1
             entry[1].add_shown(shown)
+        all_paths = self.paths
         findings = self.findings
-        for category, paths, impacts in by_category:
+        for category, counts, impacts in categories:
+            paths = all_paths.get(category)
+            if paths is None:
+                paths = all_paths[category] = {}
+            for path, k in counts.items():
+                n = paths.get(path)
+                if n is not None:
+                    paths[path] = n + k
+                elif len(paths) < MAX_EVENT_NAMES:
+                    paths[path] = k
             finding = findings.get(category)
             if finding is None:
                 finding = findings[category] = Finding(category)
@@ -335,8 +357,9 @@ class VariantFindings(_Figures):
             for impact in impacts:
                 by_impact[impact] = by_impact.get(impact, 0) + 1
             names = finding.events_by_name
-            if name in names:
-                names[name] += 1
+            n = names.get(name)
+            if n is not None:
+                names[name] = n + 1
             else:
                 key = self._name_slot(names, name)
                 names[key] = names.get(key, 0) + 1
@@ -345,7 +368,7 @@ class VariantFindings(_Figures):
                     {
                         "messageId": str(event.get("messageId", "")),
                         "event_name": name,
-                        "paths": paths[:20],
+                        "paths": list(counts)[:20],
                         "classic": classic,
                         "actions": actions,
                     }
@@ -439,6 +462,9 @@ class VariantFindings(_Figures):
         }
 
 
+_IDENTICAL = (True, True, "identical", False, [], [])  # StepFigures.summary of an event without differences
+
+
 class StepFigures(_Figures):
     """The figures a recommendation step is judged and reported by (`recommend.stats`: events, chart and exact
     parity, chart events, outcomes, events whose chart differences only a change outside the mappings closes,
@@ -456,28 +482,20 @@ class StepFigures(_Figures):
         # impact -> field -> events, for the impacts `recommend.stats` counts (bounded as in VariantFindings)
         self.fields: dict[str, dict[str, int]] = {CHART: {}, BREAKDOWN: {}}
 
-    # the diff last added and what `add` counts of it: the verification pass gives a step that left an
-    # event's records as they were the previous step's diff, so that work is done once for all of them
-    _last: tuple = (None, None)
-
     def add(self, event: dict, outcome_: EventDiff, classic=None, actions=None) -> None:
-        last, summary = StepFigures._last
-        if last is not outcome_:
-            summary = self.summary(outcome_)
-            StepFigures._last = (outcome_, summary)
-        self.add_summary(summary)
+        self.add_summary(self.summary(outcome_))
 
     @staticmethod
     def summary(outcome_: EventDiff) -> tuple:
-        """What `add` counts of one event's diff."""
-        diffs = outcome_.differences
-        chart = [d for d in diffs if d.impact == CHART]
-        # the same set as VariantFindings.add builds, so the bounded tables fill in the same order
-        seen_fields = {(d.impact, d.field if d.whole is None else f"({d.whole} record)")
-                       for d in diffs if d.category != "error"}
-        return (outcome_.chart_matched, outcome_.matched, outcome(diffs),
-                bool(chart) and all(d.outside is not None for d in chart),
-                tuple(dict.fromkeys(d.category for d in diffs)), seen_fields)
+        """What `add` counts of one event's diff, from its `digest` (worked out once per diff: steps that share
+        a diff, and the findings fed the same diff, share it)."""
+        if not outcome_.differences:
+            return _IDENTICAL
+        chart_ok, exact_ok, outcome_key, _, outside_only, categories, seen_fields, _ = digest(outcome_)
+        # the same (impact, field) pairs in the same order as VariantFindings.add, so the bounded tables fill
+        # in the same order
+        return (chart_ok, exact_ok, outcome_key, not chart_ok and outside_only,
+                [category for category, _, _ in categories], seen_fields)
 
     def add_summary(self, summary: tuple) -> None:
         """`add`, from the `summary` of the event's diff."""
@@ -541,8 +559,13 @@ class SourceTable:
             row["events"] += 1
         v = row["variants"].setdefault(variant, [0, 0, 0])
         v[0] += 1
-        v[1] += outcome_.chart_matched
-        v[2] += outcome_.matched
+        if not outcome_.differences:
+            v[1] += 1
+            v[2] += 1
+            return
+        chart_ok, exact_ok = digest(outcome_)[:2]  # the findings digest the same diff: done once
+        v[1] += chart_ok
+        v[2] += exact_ok
 
     def merge(self, other: "SourceTable") -> "SourceTable":
         """Fold in the rows of the events that follow (a later chunk, or a later pass's variants)."""

@@ -520,16 +520,29 @@ def workers_executor(workers: int | None):
 
 
 def outcome(run, variant: str, ctx=None):
-    """The diff of one variant against classic for one event, errors included."""
+    """The diff of one variant against classic for one event, errors included. The variants of one event share
+    one `diff_event` memo (kept with the latest run: a paired record object seen again keeps its differences)."""
     from migrate.differ import Difference, diff_event
 
     vrun = run.variants[variant]
-    result = diff_event(run.classic_records, vrun.records, ctx, classic_comparable=run.classic_comparable())
+    memo = _MEMO[1] if _MEMO[0] is run else _event_memo(run)
+    result = diff_event(run.classic_records, vrun.records, ctx, classic_comparable=run.classic_comparable(),
+                        memo=memo)
     for message in vrun.errors:
         result.differences.append(Difference("error", f"actions: {message}", counts=False))
     if run.classic_error:
         result.differences.append(Difference("error", f"classic: {run.classic_error}", counts=True))
     return result
+
+
+# (the EventRun of the event being diffed, its `diff_event` memo): one event's at a time, in each process
+_MEMO: list = [None, None]
+
+
+def _event_memo(run) -> dict:
+    memo: dict = {}
+    _MEMO[0], _MEMO[1] = run, memo
+    return memo
 
 
 def impact_context(event: dict, mode: str):
@@ -860,9 +873,10 @@ class VerifyPass(_CompareJob):
 
 def _mappable_chart(result) -> bool:
     """A chart-level difference a mapping could close (not only the SDK's device ids or sessions)."""
-    from migrate.impact import CHART
+    from migrate.findings import digest
 
-    return any(d.impact == CHART and d.outside is None for d in result.differences)
+    # digest: whether the changes outside the mappings alone close the chart differences (True when none)
+    return bool(result.differences) and not digest(result)[4]
 
 
 def verify_event(partial: VerifyPartial, event, library, m, run, step_names, label) -> None:
@@ -880,26 +894,40 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
         outcomes[name] = outcomes[previous] if name in run.repeats else outcome(run, name, ctx)
         previous = name
     # what the per-subscription rows count of each diff, once per diff (steps that repeat the previous one
-    # share it; the diffs live as long as this call, so their ids are theirs)
+    # share it; the diffs live as long as this call, so their ids are theirs), and the subscriptions each
+    # variant fired, once per variant
     summaries: dict[int, tuple] = {}
+    fired_subs: dict[str, set] = {}
 
     def summary(result):
         found = summaries.get(id(result))
         if found is None:
-            found = summaries[id(result)] = (_mappable_chart(result), not result.matched)
+            if result.differences:
+                digested = digest(result)  # kept with the diff: the step figures and findings use it too
+                found = (not digested[4], not digested[1])
+            else:
+                found = (False, False)
+            summaries[id(result)] = found
         return found
 
+    def fired(name):
+        subs = fired_subs.get(name)
+        if subs is None:
+            subs = fired_subs[name] = {f["subscription"] for f in run.variants[name].fired}
+        return subs
+
+    steps, rows_by_step = partial.steps.get(m), partial.per_sub.get(m)
     prev = "base"
     for name in step_names:
         result, classic_records, records = outcomes[name], run.classic_records, run.variants[name].records
-        partial.steps[m][name].add(event, result, classic_records, records)
+        steps[name].add(event, result, classic_records, records)
         mappable, unmatched = summary(result)
         a, b = run.variants[prev], run.variants[name]
         mappable_before, unmatched_before = summary(outcomes[prev])
         changed = name not in run.repeats and (a.records != b.records or a.errors != b.errors)
-        fired_before = {f["subscription"] for f in a.fired}
-        rows = partial.per_sub[m][name]
-        for sub in fired_before | {f["subscription"] for f in b.fired}:
+        fired_before = fired(prev)
+        rows = rows_by_step[name]
+        for sub in fired_before | fired(name):
             row = rows.get(sub)
             if row is None:
                 row = rows[sub] = [0] * 7
