@@ -295,12 +295,14 @@ def _diff_records(classic: dict, actions: dict, ctx: ImpactContext) -> list[Diff
     event_type = classic.get("event_type") if kind == "event" else None
     out: list[Difference] = []
     whole_c, whole_a = classic, actions
-    if _placeholder(classic.get("device_id")):
-        device_id = classic.get("device_id")
+    device_id = classic.get("device_id")
+    if isinstance(device_id, str) and device_id in DEVICE_ID_PLACEHOLDERS:  # _placeholder(device_id)
         out.append(_difference("device_id", "device_id", device_id, integral_numbers(actions.get("device_id")),
                                CHART, _impact.outside_mappings("device_id", device_id, ctx.mode)))
-        classic = {k: v for k, v in classic.items() if k != "device_id"}
-        actions = {k: v for k, v in actions.items() if k != "device_id"}
+        # the rest of the two records, walked without device_id (no copies: walking equal fields is cheap)
+        _walk(kind, event_type, [], classic, actions, out, whole_c, whole_a, ctx, _places(kind, event_type),
+              "device_id")
+        return out
     if classic == actions and same(classic, actions):  # == first: in C, and False whenever `same` is
         return out
     # Dicts are walked here key by key (cheap); deepdiff (tree view) only compares lists that differ,
@@ -309,8 +311,16 @@ def _diff_records(classic: dict, actions: dict, ctx: ImpactContext) -> list[Diff
     return out
 
 
-_MISSING = object()
+class _Absent:
+    """The value of a key an object does not have."""
+
+    __slots__ = ()
+
+
+_MISSING = _Absent()
 _PLAIN = frozenset({str, int, bool, float, type(None)})
+_NO_FLOAT = frozenset({str, int, bool, type(None)})  # values integral_numbers returns as they are
+_SCALAR = _PLAIN | {_Absent}
 
 # The places the walk has met, as a tree per (kind, whether the event is a Product Purchased): key -> [the
 # `_leaf_meta` of the place, the places under it]. One dictionary lookup per differing key finds what
@@ -337,13 +347,18 @@ def _place(places: dict, key) -> list:
 
 
 def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out: list[Difference],
-          whole_c: dict, whole_a: dict, ctx: ImpactContext, places: dict) -> None:
+          whole_c: dict, whole_a: dict, ctx: ImpactContext, places: dict, skip: str | None = None) -> None:
+    """Every difference between two objects at `parts` (`skip`: a key left out)."""
     keys = list(classic)
-    keys.extend(k for k in actions if k not in classic)
+    more = actions.keys() - classic.keys()
+    if more:
+        keys.extend(k for k in actions if k in more)
+    if skip is not None:
+        keys = [k for k in keys if k != skip]
     for key in keys:
         c, a = classic.get(key, _MISSING), actions.get(key, _MISSING)
-        tc = type(c)
-        if tc is type(a):
+        tc, ta = type(c), type(a)
+        if tc is ta:
             if tc in _PLAIN:  # the usual leaves: between two values of one of these types == is strict
                 if c == a:
                     continue
@@ -351,24 +366,32 @@ def _walk(kind: str, event_type, parts: list, classic: dict, actions: dict, out:
                 continue
         elif c is not _MISSING and a is not _MISSING and c == a and same(c, a):
             continue
-        entry = places.get(key)
-        if entry is None:
-            entry = _place(places, key)
-        if tc is dict and type(a) is dict or isinstance(c, dict) and isinstance(a, dict):
-            under = entry[1]
-            if under is None:
-                under = entry[1] = {}
-            _walk(kind, event_type, [*parts, key], c, a, out, whole_c, whole_a, ctx, under)
-        elif isinstance(c, list) and isinstance(a, list):
-            _list_differences(kind, event_type, [*parts, key], c, a, out, whole_c, whole_a, ctx)
-        else:
-            meta = entry[0]
-            if meta is None:
-                meta = entry[0] = _leaf_meta(kind, event_type, [*parts, key])
-            out.append(_leaf_of(meta,
-                                None if c is _MISSING else c if tc is str else integral_numbers(c),
-                                None if a is _MISSING else a if type(a) is str else integral_numbers(a),
-                                whole_c, whole_a, ctx))
+        entry = places.get(key) or _place(places, key)
+        if tc not in _SCALAR or ta not in _SCALAR:  # else two scalars, or a scalar and nothing: a leaf
+            if tc is dict and ta is dict or isinstance(c, dict) and isinstance(a, dict):
+                under = entry[1]
+                if under is None:
+                    under = entry[1] = {}
+                _walk(kind, event_type, [*parts, key], c, a, out, whole_c, whole_a, ctx, under)
+                continue
+            if isinstance(c, list) and isinstance(a, list):
+                _list_differences(kind, event_type, [*parts, key], c, a, out, whole_c, whole_a, ctx)
+                continue
+        meta = entry[0]
+        if meta is None:
+            meta = entry[0] = _leaf_meta(kind, event_type, [*parts, key])
+        c = None if c is _MISSING else c if tc in _NO_FLOAT else integral_numbers(c)
+        a = None if a is _MISSING else a if ta in _NO_FLOAT else integral_numbers(a)
+        plain = meta[6]
+        if plain is None:
+            out.append(_leaf_of(meta, c, a, whole_c, whole_a, ctx))
+        else:  # `_leaf_of`, inline: most differences are of this kind
+            d = _new(Difference)
+            attrs = d.__dict__
+            attrs.update(plain)
+            attrs["classic"] = c
+            attrs["actions"] = a
+            out.append(d)
 
 
 def _list_differences(kind: str, event_type, parts: list, classic: list, actions: list, out: list[Difference],
@@ -411,20 +434,14 @@ def comparable_records(records: list[dict]) -> list[dict]:
 
 
 def diff_event(classic: list[dict], actions: list[dict], ctx: ImpactContext | None = None, *,
-               classic_comparable: list[dict] | None = None, memo: dict | None = None) -> EventDiff:
+               classic_comparable: list[dict] | None = None) -> EventDiff:
     """Compare the records of one event: fast equality first, deepdiff only on mismatching pairs.
     `ctx` (connection mode, context.ip) feeds the impact rules; default: cloud mode. `classic_comparable`:
-    `comparable_records(classic)`, when the caller already has it.
-
-    `memo`: a dict the caller keeps for one event while it diffs several variants of it against the same
-    classic records. A paired record that is the very object (not an equal one) a variant before paired with
-    the same classic record, under the same context, keeps the differences found then (they depend on the two
-    records and the context alone, and are immutable); the comparable form of an Actions record is kept the
-    same way. Verification steps share the records of every subscription they leave as it was."""
+    `comparable_records(classic)`, when the caller already has it."""
     # the rules of `normalize_record` except the number rule, which `same` already applies (1 == 1.0) and
     # which is applied to the values a difference shows: equal records cost one walk
     c_norm = [comparable(r) for r in classic] if classic_comparable is None else classic_comparable
-    a_norm = [comparable(r) for r in actions] if memo is None else [_comparable_kept(r, memo) for r in actions]
+    a_norm = [comparable(r) for r in actions]
     result = EventDiff()
     # `same` implies ==, so == (in C, and quick to say no) decides most events before the strict walk
     if c_norm == a_norm and same(c_norm, a_norm) and not any(_placeholder(r.get("device_id")) for r in c_norm):
@@ -433,36 +450,26 @@ def diff_event(classic: list[dict], actions: list[dict], ctx: ImpactContext | No
     out = result.differences
     for c, a in align(c_norm, a_norm):
         if a is None:
-            c = _numbers_record(c)
-            out.append(Difference(_whole_record_category(c), _record_label(c), c, None, whole="missing"))
+            c = integral_numbers(c)
+            out.append(_whole(_whole_record_category(c), _record_label(c), c, None, "missing"))
         elif c is None:
-            a = _numbers_record(a)
+            a = integral_numbers(a)
             category = _whole_record_category(a)
             if category == "event_missing":
                 category = "event_extra"
-            out.append(Difference(category, _record_label(a), None, a, whole="extra"))
-        elif memo is None:
-            out.extend(_diff_records(c, a, ctx))
+            out.append(_whole(category, _record_label(a), None, a, "extra"))
         else:
-            key = (id(c), id(a))
-            kept = memo.get(key)
-            if kept is None or kept[0] is not c or kept[1] is not a or kept[2] != ctx:
-                kept = memo[key] = (c, a, ctx, _diff_records(c, a, ctx))
-            out.extend(kept[3])
+            out.extend(_diff_records(c, a, ctx))
     return result
 
 
-def _comparable_kept(record: dict, memo: dict) -> dict:
-    """`comparable(record)`, kept in `memo` per record object (the memo holds the record: its id stays its)."""
-    key = id(record)
-    kept = memo.get(key)
-    if kept is None or kept[0] is not record:
-        kept = memo[key] = (record, comparable(record))
-    return kept[1]
-
-
-def _numbers_record(record: dict) -> dict:
-    return {k: integral_numbers(v) for k, v in record.items()}
+def _whole(category: str, label: str, c, a, whole: str) -> Difference:
+    """`Difference(category, label, c, a, whole=whole)` (a whole record on one side only: it counts, in
+    charts), built as `_difference` builds the others."""
+    d = _new(Difference)
+    d.__dict__.update(category=category, path=label, classic=c, actions=a, counts=True, impact=CHART,
+                      whole=whole, outside=None, shown=None)
+    return d
 
 
 def _record_label(record: dict) -> str:

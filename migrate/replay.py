@@ -520,29 +520,16 @@ def workers_executor(workers: int | None):
 
 
 def outcome(run, variant: str, ctx=None):
-    """The diff of one variant against classic for one event, errors included. The variants of one event share
-    one `diff_event` memo (kept with the latest run: a paired record object seen again keeps its differences)."""
+    """The diff of one variant against classic for one event, errors included."""
     from migrate.differ import Difference, diff_event
 
     vrun = run.variants[variant]
-    memo = _MEMO[1] if _MEMO[0] is run else _event_memo(run)
-    result = diff_event(run.classic_records, vrun.records, ctx, classic_comparable=run.classic_comparable(),
-                        memo=memo)
+    result = diff_event(run.classic_records, vrun.records, ctx, classic_comparable=run.classic_comparable())
     for message in vrun.errors:
         result.differences.append(Difference("error", f"actions: {message}", counts=False))
     if run.classic_error:
         result.differences.append(Difference("error", f"classic: {run.classic_error}", counts=True))
     return result
-
-
-# (the EventRun of the event being diffed, its `diff_event` memo): one event's at a time, in each process
-_MEMO: list = [None, None]
-
-
-def _event_memo(run) -> dict:
-    memo: dict = {}
-    _MEMO[0], _MEMO[1] = run, memo
-    return memo
 
 
 def impact_context(event: dict, mode: str):
