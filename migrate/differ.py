@@ -123,6 +123,11 @@ def record_key(record: dict) -> tuple:
 def align(classic: list[dict], actions: list[dict]) -> list[tuple[dict | None, dict | None]]:
     """Pair records: same kind and event type first (in order), then leftover events of the same kind
     as renames; whatever remains is missing (classic only) or extra (actions only)."""
+    if len(classic) == 1 and len(actions) == 1:  # the usual event: what the loops below do with one each
+        c, a = classic[0], actions[0]
+        if c.get("kind", "event") == a.get("kind", "event"):
+            return [(c, a)]  # the same key, or else a rename
+        return [(c, None), (None, a)]
     pairs: list[tuple[dict | None, dict | None]] = []
     rest = list(actions)
     left = []
@@ -212,12 +217,14 @@ _DEFAULT_CONTEXT = ImpactContext()
 _new = object.__new__
 
 
-def _difference(category: str, path: str, c, a, impact: str, outside=None, shown=None) -> Difference:
+def _difference(category: str, path: str, c, a, impact: str, outside=None, shown=None, field_name=None
+                ) -> Difference:
     """A Difference whose fields are already consistent (counts exactly when impact is not none), built
-    without the dataclass's checks: the differ makes one per differing field of every event."""
+    without the dataclass's checks: the differ makes one per differing field of every event. `field_name`:
+    its `field` (`_top_field(path)`), when known."""
     d = _new(Difference)
     d.__dict__.update(category=category, path=path, classic=c, actions=a, counts=impact != NONE, impact=impact,
-                      whole=None, outside=outside, shown=shown)
+                      whole=None, outside=outside, shown=shown, field=field_name or _top_field(path))
     return d
 
 
@@ -287,7 +294,7 @@ def _leaf_of(meta: tuple, c, a, classic: dict, actions: dict, ctx: ImpactContext
         # an absent location field is not "no location": Amplitude looks it up from the IP address
         shown = (_impact.IP_LOOKUP if c is None and _impact.looked_up(classic) else c,
                  _impact.IP_LOOKUP if a is None and _impact.looked_up(actions) else a)
-    return _difference(category, path, c, a, impact, outside, shown)
+    return _difference(category, path, c, a, impact, outside, shown, field_name)
 
 
 def _diff_records(classic: dict, actions: dict, ctx: ImpactContext) -> list[Difference]:
@@ -298,7 +305,7 @@ def _diff_records(classic: dict, actions: dict, ctx: ImpactContext) -> list[Diff
     device_id = classic.get("device_id")
     if isinstance(device_id, str) and device_id in DEVICE_ID_PLACEHOLDERS:  # _placeholder(device_id)
         out.append(_difference("device_id", "device_id", device_id, integral_numbers(actions.get("device_id")),
-                               CHART, _impact.outside_mappings("device_id", device_id, ctx.mode)))
+                               CHART, _impact.outside_mappings("device_id", device_id, ctx.mode), None, "device_id"))
         # the rest of the two records, walked without device_id (no copies: walking equal fields is cheap)
         _walk(kind, event_type, [], classic, actions, out, whole_c, whole_a, ctx, _places(kind, event_type),
               "device_id")
@@ -468,7 +475,7 @@ def _whole(category: str, label: str, c, a, whole: str) -> Difference:
     charts), built as `_difference` builds the others."""
     d = _new(Difference)
     d.__dict__.update(category=category, path=label, classic=c, actions=a, counts=True, impact=CHART,
-                      whole=whole, outside=None, shown=None)
+                      whole=whole, outside=None, shown=None, field=_top_field(label))
     return d
 
 

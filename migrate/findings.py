@@ -192,7 +192,8 @@ def digest(outcome_: EventDiff) -> tuple:
     found = (chart_ok, exact_ok, "lost" if missing else "extra" if extra else _OUTCOME_BY_RANK[rank],
              [k for k in outside_keys if k is not None], None not in outside_keys,
              [(category, counts, impacts) for category, (counts, impacts) in categories.items()], list(seen_fields),
-             [(top, _shown_pair(top, c, a)) for top, (c, a) in pairs.items()])
+             [(top, _SHOWN.get((top, c, a)) or _shown_pair(top, c, a)) if type(c) in _TEXT and type(a) in _TEXT
+              else (top, (pair_value(top, c), pair_value(top, a))) for top, (c, a) in pairs.items()])
     outcome_._digest = (diffs, len(diffs), found)
     return found
 
@@ -336,7 +337,13 @@ class VariantFindings(_Figures):
                     continue
                 entry = breakdowns[top] = [0, TopPairs(PAIR_CAPACITY)]
             entry[0] += 1
-            entry[1].add_shown(shown)
+            summary = entry[1]
+            slot = summary.counts.get(shown)
+            if slot is not None:  # TopPairs.add_shown of a pair it counts already
+                summary.total += 1
+                slot[0] += 1
+            else:
+                summary.add_shown(shown)
         all_paths = self.paths
         findings = self.findings
         for category, counts, impacts in categories:
@@ -491,11 +498,17 @@ class StepFigures(_Figures):
         a diff, and the findings fed the same diff, share it)."""
         if not outcome_.differences:
             return _IDENTICAL
-        chart_ok, exact_ok, outcome_key, _, outside_only, categories, seen_fields, _ = digest(outcome_)
+        digested = digest(outcome_)
+        kept = outcome_.__dict__.get("_step_summary")
+        if kept is not None and kept[0] is digested:  # a step sharing the diff of the step before
+            return kept[1]
+        chart_ok, exact_ok, outcome_key, _, outside_only, categories, seen_fields, _ = digested
         # the same (impact, field) pairs in the same order as VariantFindings.add, so the bounded tables fill
         # in the same order
-        return (chart_ok, exact_ok, outcome_key, not chart_ok and outside_only,
-                [category for category, _, _ in categories], seen_fields)
+        found = (chart_ok, exact_ok, outcome_key, not chart_ok and outside_only,
+                 [category for category, _, _ in categories], seen_fields)
+        outcome_._step_summary = (digested, found)
+        return found
 
     def add_summary(self, summary: tuple) -> None:
         """`add`, from the `summary` of the event's diff."""

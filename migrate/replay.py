@@ -533,11 +533,24 @@ def outcome(run, variant: str, ctx=None):
 
 
 def impact_context(event: dict, mode: str):
-    from migrate.impact import ImpactContext
-
+    """The event's `ImpactContext`: its mode and the address Segment received it from. Kept per (mode, address)
+    for the events that follow (bounded): an event's diffs are worked out under one context."""
     ctx = event.get("context")
     ip = ctx.get("ip") if isinstance(ctx, dict) else None
-    return ImpactContext(mode=mode, event_ip=ip if isinstance(ip, str) and ip else None)
+    ip = ip if isinstance(ip, str) and ip else None
+    key = (mode, ip)
+    found = _CONTEXTS.get(key)
+    if found is None:
+        from migrate.impact import ImpactContext
+
+        if len(_CONTEXTS) >= _MAX_CONTEXTS:
+            _CONTEXTS.clear()
+        found = _CONTEXTS[key] = ImpactContext(mode=mode, event_ip=ip)
+    return found
+
+
+_CONTEXTS: dict = {}
+_MAX_CONTEXTS = 4096
 
 
 def _has(subs, key, value=None) -> bool:
