@@ -118,6 +118,8 @@ def test_findings_from_one_digest_equal_the_plain_count(monkeypatch):
         plain.add(event, outcome, classic, actions)
     assert fast.to_dict() == plain.to_dict()
     assert given.to_dict() == plain.to_dict()
+    pairs = lambda agg: [(k, n, p.counts, p.total) for k, (n, p) in agg.breakdowns.items()]  # noqa: E731
+    assert pairs(fast) == pairs(given) == pairs(plain)
     assert OTHER in str(plain.to_dict())  # the bounds were reached
 
 
@@ -168,3 +170,297 @@ def test_top_pairs_fed_shown_values_equal_top_pairs_fed_raw_values():
             shown.add_shown((pair_value(field, c), pair_value(field, a)))
         assert (raw.counts, raw.total) == (shown.counts, shown.total)
         assert not raw.exact  # evictions happened
+
+
+# -- the differ's shortcuts against the plain walk ------------------------------------------------------------
+#
+# The plain rules as they were written before the shortcuts: records copied without a placeholder device_id,
+# every difference built through the dataclass, its category, path and impact worked out from its place each
+# time, `isinstance` everywhere, strict equality by plain recursion. The differ must give the same differences,
+# value types included (compared as JSON text: True is not 1, 1 is not 1.0).
+
+import copy  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+import actions  # noqa: E402
+import classic  # noqa: E402
+import migrate.differ as D  # noqa: E402
+from migrate import impact as I  # noqa: E402
+from migrate.canonical import comparable, integral_numbers, records_from_requests  # noqa: E402
+from migrate.generate import generate_events  # noqa: E402
+from migrate.impact import ImpactContext  # noqa: E402
+from migrate.runner import Runner  # noqa: E402
+from migrate.translate import translate  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "fuzz"))
+from mutate import mutate_event  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = json.loads((ROOT / "examples" / "classic-settings.json").read_text())
+
+
+def plain_same(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(plain_same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(plain_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def plain_leaf(kind, event_type, parts, c, a, whole_c, whole_a, ctx) -> D.Difference:
+    category, counts = D.categorize(kind, event_type, parts)
+    path = D.format_path(parts)
+    top = path.split(".")[0].split("[")[0]
+    if not counts:
+        return D.Difference(category, path, c, a, counts=False)
+    impact = I.ip_impact(whole_c, whole_a, ctx) if top == "ip" else I.field_impact(top)
+    outside = shown = None
+    if top in ("device_id", "session_id", "event_id") and impact == I.CHART:
+        outside = I.outside_mappings(top, whole_c.get(top), ctx.mode)
+    if top in I.LOOKUP_REPLACING and path == top:
+        shown = (I.IP_LOOKUP if c is None and I.looked_up(whole_c) else c,
+                 I.IP_LOOKUP if a is None and I.looked_up(whole_a) else a)
+    return D.Difference(category, path, c, a, impact=impact, outside=outside, shown=shown)
+
+
+def plain_walk(kind, event_type, parts, c_obj, a_obj, out, whole_c, whole_a, ctx) -> None:
+    missing = object()
+    for key in list(c_obj) + [k for k in a_obj if k not in c_obj]:
+        c, a = c_obj.get(key, missing), a_obj.get(key, missing)
+        if c is not missing and a is not missing and plain_same(c, a):
+            continue
+        path = [*parts, key]
+        if isinstance(c, dict) and isinstance(a, dict):
+            plain_walk(kind, event_type, path, c, a, out, whole_c, whole_a, ctx)
+        elif isinstance(c, list) and isinstance(a, list):
+            D._list_differences(kind, event_type, path, c, a, out, whole_c, whole_a, ctx)
+        else:
+            out.append(plain_leaf(kind, event_type, path, None if c is missing else integral_numbers(c),
+                                  None if a is missing else integral_numbers(a), whole_c, whole_a, ctx))
+
+
+def plain_align(c_list, a_list):
+    pairs, rest, left, unmatched = [], list(a_list), [], []
+    for c in c_list:
+        for i, a in enumerate(rest):
+            if D.record_key(a) == D.record_key(c):
+                pairs.append((c, rest.pop(i)))
+                break
+        else:
+            left.append(c)
+    for c in left:
+        for i, a in enumerate(rest):
+            if a.get("kind", "event") == c.get("kind", "event"):
+                pairs.append((c, rest.pop(i)))
+                break
+        else:
+            unmatched.append(c)
+    return pairs + [(c, None) for c in unmatched] + [(None, a) for a in rest]
+
+
+def plain_diff(classic_records, actions_records, ctx) -> list:
+    c_norm, a_norm = [comparable(r) for r in classic_records], [comparable(r) for r in actions_records]
+    placeholder = lambda r: isinstance(r.get("device_id"), str) and r["device_id"] in D.DEVICE_ID_PLACEHOLDERS  # noqa: E731
+    if plain_same(c_norm, a_norm) and not any(placeholder(r) for r in c_norm):
+        return []
+    out = []
+    for c, a in plain_align(c_norm, a_norm):
+        if a is None or c is None:
+            record = {k: integral_numbers(v) for k, v in (c if a is None else a).items()}
+            category = D._whole_record_category(record)
+            if a is not None and category == "event_missing":
+                category = "event_extra"
+            out.append(D.Difference(category, D._record_label(record), record if a is None else None,
+                                    None if a is None else record, whole="missing" if a is None else "extra"))
+            continue
+        kind = c.get("kind", "event")
+        event_type = c.get("event_type") if kind == "event" else None
+        whole_c, whole_a = c, a
+        if placeholder(c):
+            out.append(D.Difference("device_id", "device_id", c["device_id"], integral_numbers(a.get("device_id")),
+                                    outside=I.outside_mappings("device_id", c["device_id"], ctx.mode)))
+            c = {k: v for k, v in c.items() if k != "device_id"}
+            a = {k: v for k, v in a.items() if k != "device_id"}
+        if not plain_same(c, a):
+            plain_walk(kind, event_type, [], c, a, out, whole_c, whole_a, ctx)
+    return out
+
+
+def diff_text(differences) -> str:
+    """Every attribute of every difference (`field` too), as JSON text: value types count."""
+    return json.dumps([[d.category, d.path, d.classic, d.actions, d.counts, d.impact, d.whole, d.outside, d.shown,
+                        d.field if d.whole is None else None, type(d).__name__] for d in differences], default=repr)
+
+
+_ODD_VALUES = [True, False, 1, 0, 1.0, 0.0, -0.0, 2.5, None, "", "x", "<sdk>", [], {}, [1, True], {"a": 1},
+               {"a": True}, {"a": {"b": [1.0]}}, [{"c": False}], "1"]
+_ODD_KEYS = ["device_id", "ip", "country", "city", "os_name", "library", "insert_id", "event_type", "session_id",
+             "user_id", "price", "event_properties", "user_properties", "groups", "time", "device_type", "paying"]
+
+
+def _disturb(record: dict, rng: random.Random) -> dict:
+    """A copy of a record with a few values, types, keys and nested objects changed."""
+    record = copy.deepcopy(record)
+    for _ in range(rng.randint(0, 4)):
+        key = rng.choice(_ODD_KEYS + list(record))
+        roll = rng.random()
+        if roll < 0.15:
+            record.pop(key, None)
+        elif roll < 0.3 and isinstance(record.get(key), dict):
+            record[key] = dict(record[key], **{rng.choice("abc"): rng.choice(_ODD_VALUES)})
+        elif roll < 0.4 and key in record:
+            value = record[key]  # the same value under a JSON-equal but differently typed form
+            record[key] = (float(value) if type(value) is int else int(value) if type(value) is bool
+                           else value)
+        else:
+            record[key] = rng.choice(_ODD_VALUES)
+    return record
+
+
+def _record_pairs():
+    """(classic records, actions records, context) of generated and mutated events through the emulator and
+    the translated subscriptions of every mode, and the same with either side disturbed."""
+    rng = random.Random(17)
+    loaded, _ = classic.load_settings(SETTINGS)
+    events = list(generate_events(120, 5))
+    events += [mutate_event(e, rng) for e in events[:60]]
+    for mode in ("cloud", "web", "ios"):
+        translation = translate(SETTINGS, mode=mode)
+        engine = actions.Engine(settings=translation.settings, subscriptions=translation.subscriptions)
+        runner = Runner(classic.Emulator(loaded, mode=mode), {"t": engine}, records_from_requests)
+        for event in events:
+            run = runner.run(copy.deepcopy(event))
+            ip = (event.get("context") or {}).get("ip") if isinstance(event.get("context"), dict) else None
+            ctx = ImpactContext(mode=mode, event_ip=ip if isinstance(ip, str) and ip else None)
+            c, a = run.classic_records, run.variants["t"].records
+            yield c, a, ctx
+            yield [_disturb(r, rng) for r in c], a, ctx
+            yield c, [_disturb(r, rng) for r in a], ctx
+            if c:
+                placeholder = dict(c[0], device_id=rng.choice(sorted(D.DEVICE_ID_PLACEHOLDERS)))
+                yield [placeholder] + c[1:], [_disturb(r, rng) for r in a], ctx
+
+
+def test_differ_gives_the_plain_walks_differences():
+    checked = differing = placeholders = wholes = 0
+    for c, a, ctx in _record_pairs():
+        want = plain_diff(c, a, ctx)
+        got = D.diff_event(c, a, ctx).differences
+        assert diff_text(got) == diff_text(want), (c, a)
+        again = D.diff_event(c, a, ctx, classic_comparable=D.comparable_records(c)).differences  # places known
+        assert diff_text(again) == diff_text(want)
+        checked += 1
+        differing += bool(want)
+        placeholders += any(d.category == "device_id" and d.path == "device_id" and d.outside for d in want)
+        wholes += any(d.whole for d in want)
+    assert checked > 1000 and differing > checked // 2 and placeholders > 50 and wholes > 50
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_same_is_the_plain_strict_equality(seed):
+    rng = random.Random(seed)
+
+    def value(depth=0):
+        roll = rng.random()
+        if depth < 3 and roll < 0.2:
+            return {rng.choice("abc"): value(depth + 1) for _ in range(rng.randint(0, 3))}
+        if depth < 3 and roll < 0.35:
+            return [value(depth + 1) for _ in range(rng.randint(0, 3))]
+        return rng.choice([True, False, 1, 0, 1.0, 0.0, -0.0, math.nan, None, "", "a", 2.5])
+
+    def twin(v):  # an equal-looking value: same shape, scalars sometimes swapped for JSON-equal ones
+        if isinstance(v, dict):
+            return {k: twin(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [twin(x) for x in v]
+        swaps = {True: [True, 1, 1.0], False: [False, 0, 0.0], 1: [1, 1.0, True], 0: [0, -0.0, False]}
+        return rng.choice(swaps.get(v, [v])) if not (isinstance(v, float) and math.isnan(v)) else v
+
+    seen = {True: 0, False: 0}
+    for _ in range(4000):
+        a = value()
+        b = twin(a) if rng.random() < 0.7 else value()
+        assert D.same(a, b) is plain_same(a, b), (a, b)
+        seen[plain_same(a, b)] += 1
+    assert min(seen.values()) > 500
+
+
+# -- the figures' shortcuts against the plain count -----------------------------------------------------------
+
+
+class PlainStepFigures(F.StepFigures):
+    """`StepFigures.add` as plainly written: every figure from the differences themselves, fields in the order
+    of first occurrence (as `VariantFindings.add` counts them)."""
+
+    def add(self, event, outcome_, classic=None, actions=None):
+        diffs = outcome_.differences
+        chart = [d for d in diffs if d.impact == CHART]
+        seen = dict.fromkeys((d.impact, d.field if d.whole is None else f"({d.whole} record)")
+                             for d in diffs if d.category != "error")
+        from migrate.impact import outcome
+
+        self.add_summary((not chart, not any(d.counts for d in diffs), outcome(diffs),
+                          bool(chart) and all(d.outside is not None for d in chart),
+                          list(dict.fromkeys(d.category for d in diffs)), list(seen)))
+
+
+def _figures_text(figures) -> str:
+    return json.dumps([figures.events, figures.matched, figures.matched_exact, figures.outcomes, figures.outside_only,
+                       [(c, f.count) for c, f in figures.findings.items()],
+                       {k: list(t.items()) for k, t in figures.fields.items()}])
+
+
+def test_step_figures_from_the_kept_digest_equal_the_plain_count(monkeypatch):
+    monkeypatch.setattr(F, "MAX_FIELDS", 4)  # the bounded tables fill up: the order they fill in counts
+    rng = random.Random(8)
+    fast, plain = F.StepFigures("s"), PlainStepFigures("s")
+    for i in range(3000):
+        outcome = _random_outcome(rng)
+        for _ in range(rng.choice([1, 1, 3])):  # steps sharing one diff
+            fast.add({}, outcome)
+            plain.add({}, outcome)
+        if outcome.differences and rng.random() < 0.2:  # a diff completed after it was counted once
+            outcome.differences.append(Difference("error", "actions: late", counts=False))
+            fast.add({}, outcome)
+            plain.add({}, outcome)
+    assert _figures_text(fast) == _figures_text(plain)
+    assert fast.events > 3000 and any(len(t) == 4 for t in fast.fields.values())
+
+
+def test_digest_follows_a_diff_completed_after_it_was_digested():
+    outcome = EventDiff([Difference("platform_fields", "os_name", "a", "b", impact=BREAKDOWN)])
+    first = digest(outcome)
+    outcome.differences.append(Difference("device_id", "device_id", "x", "y"))
+    assert digest(outcome) == digest(EventDiff(list(outcome.differences))) != first
+
+
+def test_breakdown_pairs_keep_value_types():
+    """The shown pairs are remembered for text only: 1, True and 1.0 (or 0.0 and -0.0) are other values."""
+    rng = random.Random(4)
+    values = [None, "", "a", "é" * 90, 1, True, 1.0, 0, False, 0.0, -0.0, 2.5, {"a": 1}, ["b"]]
+    for _ in range(3000):
+        top = rng.choice(["os_name", "ip", "country"])
+        c, a = rng.choice(values), rng.choice(values)
+        outcome = EventDiff([Difference("platform_fields", top, c, a, impact=BREAKDOWN)])
+        got = digest(outcome)[7]
+        assert json.dumps(got) == json.dumps([(top, (pair_value(top, c), pair_value(top, a)))]), (top, c, a)
+
+
+def test_impact_context_is_the_events_own():
+    from migrate.replay import impact_context
+
+    events = [{"context": {"ip": "1.2.3.4"}}, {"context": {"ip": ""}}, {"context": {"ip": 5}}, {"context": "x"}, {},
+              {"context": {"ip": "5.6.7.8"}}]
+    for mode in ("cloud", "web", "ios"):
+        for event in events * 2:
+            ip = event.get("context", {}).get("ip") if isinstance(event.get("context"), dict) else None
+            assert impact_context(event, mode) == ImpactContext(mode=mode, event_ip=ip if isinstance(ip, str) and ip
+                                                                else None)
