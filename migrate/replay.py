@@ -879,6 +879,17 @@ def _mappable_chart(result) -> bool:
     return bool(result.differences) and not digest(result)[4]
 
 
+def _row_figures(result) -> tuple[bool, bool]:
+    """What a per-subscription row counts of one diff: (`_mappable_chart(result)`, not exact parity), from the
+    diff's digest (kept with it: the step figures and findings use it too)."""
+    if not result.differences:
+        return False, False
+    from migrate.findings import digest
+
+    digested = digest(result)
+    return not digested[4], not digested[1]
+
+
 def verify_event(partial: VerifyPartial, event, library, m, run, step_names, label) -> None:
     """The verification step for one event: every step's findings, each step against the one before it per
     subscription, and the last step's (or, for a mode without recommendations, its base set's) as the mode's
@@ -902,12 +913,7 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
     def summary(result):
         found = summaries.get(id(result))
         if found is None:
-            if result.differences:
-                digested = digest(result)  # kept with the diff: the step figures and findings use it too
-                found = (not digested[4], not digested[1])
-            else:
-                found = (False, False)
-            summaries[id(result)] = found
+            found = summaries[id(result)] = _row_figures(result)
         return found
 
     def fired(name):
