@@ -490,24 +490,26 @@ class StepFigures(_Figures):
         self.fields: dict[str, dict[str, int]] = {CHART: {}, BREAKDOWN: {}}
 
     def add(self, event: dict, outcome_: EventDiff, classic=None, actions=None) -> None:
-        self.add_summary(self.summary(outcome_))
+        diffs = outcome_.differences
+        kept = outcome_.__dict__.get("_step_summary")
+        if kept is not None and kept[0] is diffs and kept[1] == len(diffs):  # a step sharing the diff before
+            self.add_summary(kept[2])
+        else:
+            self.add_summary(self.summary(outcome_))
 
     @staticmethod
     def summary(outcome_: EventDiff) -> tuple:
-        """What `add` counts of one event's diff, from its `digest` (worked out once per diff: steps that share
-        a diff, and the findings fed the same diff, share it)."""
-        if not outcome_.differences:
+        """What `add` counts of one event's diff, from its `digest`. Kept with the diff as its digest is (valid
+        while its list of differences keeps its length): steps that share a diff work it out once."""
+        diffs = outcome_.differences
+        if not diffs:
             return _IDENTICAL
-        digested = digest(outcome_)
-        kept = outcome_.__dict__.get("_step_summary")
-        if kept is not None and kept[0] is digested:  # a step sharing the diff of the step before
-            return kept[1]
-        chart_ok, exact_ok, outcome_key, _, outside_only, categories, seen_fields, _ = digested
+        chart_ok, exact_ok, outcome_key, _, outside_only, categories, seen_fields, _ = digest(outcome_)
         # the same (impact, field) pairs in the same order as VariantFindings.add, so the bounded tables fill
         # in the same order
         found = (chart_ok, exact_ok, outcome_key, not chart_ok and outside_only,
                  [category for category, _, _ in categories], seen_fields)
-        outcome_._step_summary = (digested, found)
+        outcome_._step_summary = (diffs, len(diffs), found)
         return found
 
     def add_summary(self, summary: tuple) -> None:
@@ -563,7 +565,9 @@ class SourceTable:
     def __init__(self):
         self.rows: dict[tuple[str, str], dict] = {}
 
-    def add(self, library: str, mode: str, variant: str, outcome_: EventDiff, *, first: bool) -> None:
+    def add(self, library: str, mode: str, variant: str, outcome_: EventDiff, *, first: bool,
+            digested: tuple | None = None) -> None:
+        """Count one event's diff. `digested`: `digest(outcome_)` when the caller has it."""
         key = (library, mode)
         if key not in self.rows and len(self.rows) >= self.MAX_SOURCES:
             key = (OTHER, mode)
@@ -576,7 +580,7 @@ class SourceTable:
             v[1] += 1
             v[2] += 1
             return
-        chart_ok, exact_ok = digest(outcome_)[:2]  # the findings digest the same diff: done once
+        chart_ok, exact_ok = (digested or digest(outcome_))[:2]  # the findings' digest of the same diff
         v[1] += chart_ok
         v[2] += exact_ok
 

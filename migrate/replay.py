@@ -771,7 +771,7 @@ class FirstPass(_CompareJob):
                 digested = digest(result) if result.differences else None  # one digest for both findings
             previous = (result, digested)
             agg.add(event, result, classic_records, records, digested)
-            partial.sources.add(library, m, name, result, first=name == "presets")
+            partial.sources.add(library, m, name, result, first=name == "presets", digested=digested)
             if name == "translated":
                 per_mode = partial.per_mode.get(m)
                 if per_mode is None:
@@ -952,7 +952,7 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
     if by_mode is None:
         by_mode = partial.by_mode[m] = VariantFindings(label)
     by_mode.add(event, result, run.classic_records, run.variants[last].records, digested)
-    partial.sources.add(library, m, "recommended", result, first=False)
+    partial.sources.add(library, m, "recommended", result, first=False, digested=digested)
 
 
 class FinalPartial(Partial):
@@ -1002,7 +1002,7 @@ class FinalPass(_CompareJob):
         if by_mode is None:
             by_mode = partial.by_mode[m] = VariantFindings(self.label)
         by_mode.add(event, result, run.classic_records, records, digested)
-        partial.sources.add(library, m, "recommended", result, first=False)
+        partial.sources.add(library, m, "recommended", result, first=False, digested=digested)
 
 
 # ------------------------------------------------------------------------------------------------ actions run

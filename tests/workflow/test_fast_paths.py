@@ -479,3 +479,24 @@ def test_per_subscription_row_figures_are_the_plain_ones():
         assert _row_figures(outcome) == plain
         seen.add(plain)
     assert len(seen) == 3  # a chart difference always counts against exact parity
+
+
+def test_source_table_from_the_digest_equals_the_plain_count():
+    class PlainSources(F.SourceTable):
+        def add(self, library, mode, variant, outcome_, *, first, digested=None):
+            row = self.rows.setdefault((library, mode), {"events": 0, "variants": {}})
+            row["events"] += first
+            v = row["variants"].setdefault(variant, [0, 0, 0])
+            v[0], v[1], v[2] = v[0] + 1, v[1] + outcome_.chart_matched, v[2] + outcome_.matched
+
+    rng = random.Random(6)
+    fast, given, plain = F.SourceTable(), F.SourceTable(), PlainSources()
+    for _ in range(3000):
+        outcome = _random_outcome(rng)
+        where = (rng.choice(["a", "b"]), rng.choice(["cloud", "web"]), rng.choice(["presets", "translated"]))
+        first = where[2] == "presets"
+        fast.add(*where, outcome, first=first)
+        given.add(*where, outcome, first=first, digested=digest(outcome) if outcome.differences else None)
+        plain.add(*where, outcome, first=first)
+    assert fast.rows == given.rows == plain.rows
+    assert any(v[0] > v[1] > 0 and v[1] != v[2] for row in plain.rows.values() for v in row["variants"].values())
