@@ -1,14 +1,35 @@
 """The fast paths of a compare pass give what the plain rules give: findings counted from one digest of an
-event's differences, the differ's C-level equality before its strict walk, the classic side's comparable
-records reused across variants."""
+event's differences (kept with the diff, and shared by the step figures, the source table and the
+per-subscription rows), the differ's C-level equality before its strict walk, its walk by remembered places,
+the classic side's comparable records reused across variants, the shown breakdown pairs remembered for text,
+the impact contexts shared per mode and address."""
 
+import copy
+import json
 import math
 import random
+import sys
+from pathlib import Path
 
-from migrate.differ import Difference, EventDiff, diff_event, same
+import pytest
+
+import actions
+import classic
+import migrate.differ as D
 import migrate.findings as F
+from migrate import impact as I
+from migrate.canonical import comparable, integral_numbers, records_from_requests
+from migrate.differ import Difference, EventDiff, diff_event, same
 from migrate.findings import OTHER, PAIR_CAPACITY, Finding, VariantFindings, digest
-from migrate.impact import BREAKDOWN, CHART, NONE, TopPairs, pair_value
+from migrate.generate import generate_events
+from migrate.impact import BREAKDOWN, CHART, NONE, ImpactContext, TopPairs, pair_value
+from migrate.runner import Runner
+from migrate.translate import translate
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "fuzz"))
+from mutate import mutate_event  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
 
 _OUTCOME_BY_RANK = ("changed", "breakdown", "no_effect", "identical")
 
@@ -179,27 +200,6 @@ def test_top_pairs_fed_shown_values_equal_top_pairs_fed_raw_values():
 # time, `isinstance` everywhere, strict equality by plain recursion. The differ must give the same differences,
 # value types included (compared as JSON text: True is not 1, 1 is not 1.0).
 
-import copy  # noqa: E402
-import json  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
-
-import actions  # noqa: E402
-import classic  # noqa: E402
-import migrate.differ as D  # noqa: E402
-from migrate import impact as I  # noqa: E402
-from migrate.canonical import comparable, integral_numbers, records_from_requests  # noqa: E402
-from migrate.generate import generate_events  # noqa: E402
-from migrate.impact import ImpactContext  # noqa: E402
-from migrate.runner import Runner  # noqa: E402
-from migrate.translate import translate  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "fuzz"))
-from mutate import mutate_event  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = json.loads((ROOT / "examples" / "classic-settings.json").read_text())
 
 
