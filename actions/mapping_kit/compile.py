@@ -129,6 +129,9 @@ def _options_error(check, opts) -> str | None:
     return None
 
 
+_MAX_LOOKUP_DEPTH = 12  # deeper prefixes are looked up one line each (no more nested blocks)
+
+
 def _path_step(value, key):
     """One step of a path walk from a value that is not a plain object."""
     return js_property(value, key) if truthy(value) else value
@@ -152,11 +155,15 @@ class _ObjectCodegen:
             "C": _CONTAINERS,
             "clean": _remove_undefined,
             "step": _path_step,
+            "walk": _walk_prefixes,
             "blank": _js_equal_empty_string,
         }
-        self.head: list[str] = []
         self.body: list[str] = []
         self.prefixes: dict[tuple, str] = {(): "payload"}
+        self.children: dict[tuple, list[tuple]] = {}  # prefix -> its longer prefixes one key longer
+        self.key_names: dict[tuple, str] = {}  # prefix -> the name bound to its last key
+        self.constants: dict[str, object] = {}  # names bound to a scalar constant of the mapping
+        self.objects: set[str] = set()  # names holding a plain object built here (never undefined)
         self.count = 0
 
     def fresh(self, prefix: str) -> str:
@@ -169,18 +176,56 @@ class _ObjectCodegen:
         return name
 
     def path(self, keys: tuple) -> str:
+        """The name holding the value at `keys`; every prefix gets one name, looked up in `head`."""
         if keys in self.prefixes:
             return self.prefixes[keys]
-        parent = self.path(keys[:-1])
+        self.path(keys[:-1])
         name = self.fresh("p")
         self.prefixes[keys] = name
-        key = self.bind(keys[-1], "k")
-        # (`step` gives None back for None: the short line compiles faster, and None parents are rare)
-        self.head.append(
-            f"    {name} = {parent}.get({key}, U) if type({parent}) is dict "
-            f"else {parent} if {parent} is U else step({parent}, {key})"
-        )
+        self.key_names[keys] = self.bind(keys[-1], "k")
+        self.children.setdefault(keys[:-1], []).append(keys)
         return name
+
+    def head(self) -> list[str]:
+        """The lookups of every prefix used, parents first (lookups are pure and cannot fail)."""
+        lines: list[str] = []
+        self.lookups((), 1, lines)
+        return lines
+
+    def descendants(self, keys: tuple) -> list[tuple]:
+        out = []
+        for child in self.children.get(keys, ()):
+            out.append(child)
+            out.extend(self.descendants(child))
+        return out
+
+    def lookups(self, keys: tuple, depth: int, lines: list[str]) -> None:
+        """The lookups below prefix `keys`: one type test of a parent for all its children, the usual
+        case (a plain object) as `.get`, a missing parent (its whole subtree is missing) as one
+        assignment, any other parent through `walk` (the runtime's steps, as `step` takes them)."""
+        below = self.descendants(keys)
+        if not below:
+            return
+        pad = "    " * depth
+        if len(below) == 1 or depth > _MAX_LOOKUP_DEPTH:  # one line per lookup
+            for child in below:
+                parent, name, key = self.prefixes[child[:-1]], self.prefixes[child], self.key_names[child]
+                lines.append(f"{pad}{name} = {parent}.get({key}, U) if type({parent}) is dict "
+                             f"else {parent} if {parent} is U else step({parent}, {key})")
+            return
+        parent = self.prefixes[keys]
+        lines.append(f"{pad}if type({parent}) is dict:")
+        for child in self.children[keys]:
+            lines.append(f"{pad}    {self.prefixes[child]} = {parent}.get({self.key_names[child]}, U)")
+            self.lookups(child, depth + 1, lines)
+        names = [self.prefixes[child] for child in below]
+        if keys:  # (the root is an object, or at least never undefined)
+            lines.append(f"{pad}elif {parent} is U:")
+            lines.append(f"{pad}    {' = '.join(names)} = U")
+        index = {keys: 0, **{child: i for i, child in enumerate(below, start=1)}}
+        spec = self.bind(tuple((index[child[:-1]], child[-1]) for child in below), "w")
+        lines.append(f"{pad}else:")
+        lines.append(f"{pad}    {', '.join(names)} = walk({parent}, {spec})")
 
     def emit(self, line: str, depth: int) -> None:
         self.body.append("    " * depth + line)
@@ -209,6 +254,8 @@ class _ObjectCodegen:
             self.emit(f"{result} = {{}}", depth)
             if root_fields is not None:
                 self.emit("sl = []", depth)
+            else:
+                self.objects.add(result)
             for key, child in _js_entries(value):
                 entry = root_fields.get(key) if root_fields is not None else None
                 if out and entry is not None and entry[0] and str in entry[0] and _plain_path(child):
@@ -220,65 +267,69 @@ class _ObjectCodegen:
                 out_key = self.bind(key, "o")
                 if root_fields is not None:
                     self.prepared(result, out_key, source, entry, depth)
-                elif out:
-                    self.emit(f"if {source} is not U:", depth)
-                    self.emit(f"    {result}[{out_key}] = {source}", depth)
+                elif out and source not in self.objects and source not in self.constants:
+                    self.emit(f"if {source} is not U: {result}[{out_key}] = {source}", depth)
                 else:
                     self.emit(f"{result}[{out_key}] = {source}", depth)
             if root_fields is not None:
                 return f"{result}, sl"
             return result
         elif value is None or isinstance(value, (str, int, float)):
-            return self.bind(value, "c")
+            name = self.bind(value, "c")
+            self.constants[name] = value
+            return name
         fn = self.bind(_compile(value, out), "f")
         result = self.fresh("x")
         self.emit(f"{result} = {fn}(payload)", depth)
         return result
 
-    def prepared(self, result: str, out_key: str, source: str, entry, depth: int, checked: bool = False) -> None:
+    def prepared(self, result: str, out_key: str, source: str, entry, depth: int) -> None:
         """Store one root value as the schema's removeEmptyValues stage would keep it (the same steps as
         `PayloadSchema._remove_empty`): values of kept classes and values passing the kept-value test
         as they are, the rest through the slow step, which also records the key for validation."""
         if entry is None:
             return  # not a field of the action: removed at the root (the value is still resolved)
         classes, test, slow = entry
-        if checked:  # the caller has tested `is not U`
-            depth -= 1
-        else:
+        if source in self.constants:  # a constant of the mapping: its class is known now
+            value = self.constants[source]
+            if value.__class__ in classes:
+                if value.__class__ is not str or value != "":
+                    self.emit(f"{result}[{out_key}] = {source}", depth)
+                return
+            classes = ()
+        elif source not in self.objects:
             self.emit(f"if {source} is not U:", depth)
-        self.emit(f"    cx = {source}.__class__", depth)
-        keyword = "if"
-        if classes:
-            self.emit(f"    if cx in {self.bind(classes, 'fc')}:", depth)
-            if str in classes:
-                self.emit(f"        if cx is not str or {source} != '':", depth)
-                self.emit(f"            {result}[{out_key}] = {source}", depth)
-            else:
-                self.emit(f"        {result}[{out_key}] = {source}", depth)
-            keyword = "elif"
-        if test is not None:
-            self.emit(f"    {keyword} {self.bind(test, 'ft')}({source}):", depth)
-            self.emit(f"        {result}[{out_key}] = {source}", depth)
-            keyword = "elif"
-        if keyword == "if":
-            self.emit(f"    {self.bind(slow, 'fs')}({result}, {out_key}, {source}, sl)", depth)
+            depth += 1
+        fc = self.bind(classes, "fc") if classes else None
+        ft = self.bind(test, "ft") if test is not None else None
+        slow_call = f"{self.bind(slow, 'fs')}({result}, {out_key}, {source}, sl)"
+        store = f"{result}[{out_key}] = {source}"
+        if fc is not None and str in classes:  # an empty string is removed
+            self.emit(f"cx = {source}.__class__", depth)
+            self.emit(f"if cx in {fc}:", depth)
+            self.emit(f"    if cx is not str or {source}: {store}", depth)
+            if ft is not None:
+                self.emit(f"elif {ft}({source}): {store}", depth)
+            self.emit(f"else: {slow_call}", depth)
+        elif fc is not None or ft is not None:
+            keep = [f"{source}.__class__ in {fc}"] if fc is not None else []
+            if ft is not None:
+                keep.append(f"{ft}({source})")
+            self.emit(f"if {' or '.join(keep)}: {store}", depth)
+            self.emit(f"else: {slow_call}", depth)
         else:
-            self.emit("    else:", depth)
-            self.emit(f"        {self.bind(slow, 'fs')}({result}, {out_key}, {source}, sl)", depth)
+            self.emit(slow_call, depth)
 
     def prepared_path(self, result: str, out_key: str, source: str, entry, depth: int) -> None:
         """`node` then `prepared` for a root field mapped by a plain `@path` whose schema keeps strings as
         they are: an exact `str` (the usual value) is tested first, without `clean` (strings are no
-        containers) and without the class lookup; any other value takes the general steps."""
+        containers) and without the class lookup; any other value takes the general steps, in a helper
+        (less code to compile per field)."""
         self.emit(f"if {source}.__class__ is str:", depth)
-        self.emit(f"    if {source} != '':", depth)
-        self.emit(f"        {result}[{out_key}] = {source}", depth)
-        self.emit(f"elif {source} is not U:", depth)
-        # any other value (rare): the same steps, in a helper (less code to compile per field)
-        classes, test, slow = entry
+        self.emit(f"    if {source}: {result}[{out_key}] = {source}", depth)
         self.namespace["store"] = _store_prepared
-        self.emit(f"    store({result}, {out_key}, {source}, {self.bind(classes, 'fc')}, "
-                  f"{self.bind(test, 'ft')}, {self.bind(slow, 'fs')}, sl)", depth)
+        self.emit(f"elif {source} is not U: store({result}, {out_key}, {source}, {self.bind(entry, 'e')}, sl)",
+                  depth)
 
     def branch(self, option: dict, out: bool, depth: int) -> str:
         use_exists = option.get("exists", UNDEFINED) is not UNDEFINED
@@ -301,7 +352,7 @@ class _ObjectCodegen:
 
     def build(self, value, out: bool):
         result = self.node(value, out, 1)
-        source = "\n".join(["def build(payload):", *self.head, *self.body, f"    return {result}"])
+        source = "\n".join(["def build(payload):", *self.head(), *self.body, f"    return {result}"])
         exec(_code_for(source), self.namespace)  # noqa: S102 - code generated above
         return self.namespace["build"]
 
@@ -329,8 +380,10 @@ def _code_for(source: str):
     return code
 
 
-def _store_prepared(out: dict, key, value, classes, test, slow, sl: list) -> None:
-    """What `_ObjectCodegen.prepared` emits for one root value that is not UNDEFINED, as a function."""
+def _store_prepared(out: dict, key, value, entry, sl: list) -> None:
+    """What `_ObjectCodegen.prepared` emits for one root value that is not UNDEFINED, as a function;
+    `entry` is the field's (classes kept as they are, test of other values kept, slow step)."""
+    classes, test, slow = entry
     if isinstance(value, _CONTAINERS):
         value = _remove_undefined(value)
     cls = value.__class__
@@ -341,6 +394,19 @@ def _store_prepared(out: dict, key, value, classes, test, slow, sl: list) -> Non
         out[key] = value
     else:
         slow(out, key, value, sl)
+
+
+def _walk_prefixes(value, spec: tuple) -> list:
+    """The values at a parent's longer prefixes when the parent is not a plain object: `spec` lists
+    (index of the parent, key) in order, index 0 being `value` itself; each step as the generated
+    lookups take it."""
+    values = [value]
+    for parent, key in spec:
+        value = values[parent]
+        values.append(value.get(key, UNDEFINED) if type(value) is dict
+                      else value if value is UNDEFINED else _path_step(value, key))
+    del values[0]
+    return values
 
 
 def _plain_path(value) -> bool:
