@@ -230,8 +230,9 @@ class _ObjectCodegen:
     def emit(self, line: str, depth: int) -> None:
         self.body.append("    " * depth + line)
 
-    def node(self, value, out: bool, depth: int) -> str:
-        """Emit code computing `value`; return the name holding it."""
+    def node(self, value, out: bool, depth: int, into: str | None = None) -> str:
+        """Emit code computing `value`; return the name holding it (`into` when the value is computed by
+        an expression the name can take directly)."""
         if isinstance(value, dict) and _is_directive(value):
             name = _directive_name(value)
             option = value[name]
@@ -239,7 +240,7 @@ class _ObjectCodegen:
                 source = self.path(_path_keys(option.replace("$.", "", 1)) or ())
                 if not out:
                     return source
-                result = self.fresh("x")
+                result = into or self.fresh("x")
                 self.emit(f"{result} = clean({source}) if isinstance({source}, C) else {source}", depth)
                 return result
             if name == "@literal":
@@ -262,6 +263,12 @@ class _ObjectCodegen:
                     # a string-valued field straight from the event: kept as it is unless empty
                     source = self.path(_path_keys(child["@path"].replace("$.", "", 1)) or ())
                     self.prepared_path(result, self.bind(key, "o"), source, entry, depth)
+                    continue
+                if out and root_fields is None and _plain_path(child):
+                    # (cleaning a container never gives undefined)
+                    source = self.path(_path_keys(child["@path"].replace("$.", "", 1)) or ())
+                    self.emit(f"if {source} is not U: {result}[{self.bind(key, 'o')}] = "
+                              f"clean({source}) if isinstance({source}, C) else {source}", depth)
                     continue
                 source = self.node(child, out, depth)
                 out_key = self.bind(key, "o")
@@ -339,15 +346,13 @@ class _ObjectCodegen:
             condition += f" and not blank({test})"
         result = self.fresh("b")
         self.emit(f"if {condition}:", depth)
-        if option.get("then", UNDEFINED) is not UNDEFINED:
-            self.emit(f"{result} = {self.node(option['then'], out, depth + 1)}", depth + 1)
-        else:
-            self.emit(f"{result} = U", depth + 1)
-        self.emit("else:", depth)
-        if truthy(option.get("else", UNDEFINED)):
-            self.emit(f"{result} = {self.node(option['else'], out, depth + 1)}", depth + 1)
-        else:
-            self.emit(f"{result} = U", depth + 1)
+        for present, branch in ((option.get("then", UNDEFINED) is not UNDEFINED, "then"),
+                                (truthy(option.get("else", UNDEFINED)), "else")):
+            if branch == "else":
+                self.emit("else:", depth)
+            source = self.node(option[branch], out, depth + 1, into=result) if present else "U"
+            if source != result:
+                self.emit(f"{result} = {source}", depth + 1)
         return result
 
     def build(self, value, out: bool):
@@ -372,7 +377,7 @@ def _code_for(source: str):
         _code_cache.move_to_end(source)
         compile_counts["code_hits"] += 1
         return code
-    code = compile(source, "<mapping>", "exec")
+    code = compile(source, "<mapping>", "exec", dont_inherit=True)
     compile_counts["code"] += 1
     _code_cache[source] = code
     if len(_code_cache) > _CODE_CACHE_SIZE:
