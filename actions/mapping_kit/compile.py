@@ -146,10 +146,12 @@ class _ObjectCodegen:
     any other directive is a call to its compiled closure at the same place.
     """
 
-    def __init__(self, root_fields: dict | None = None):
+    def __init__(self, root_fields: dict | None = None, root_object: bool = False):
         # root_fields: {key: (classes kept as they are, test of other values kept, slow step)} of the
-        # action's payload schema, to fuse removeEmptyValues into the outermost object (see `_fused`)
+        # action's payload schema, to fuse removeEmptyValues into the outermost object (see `_fused`);
+        # root_object: the function is only ever called with the mapping's data, a dict (`_check_data`)
         self.root_fields = root_fields
+        self.root_object = root_object
         self.namespace = {
             "U": UNDEFINED,
             "C": _CONTAINERS,
@@ -207,13 +209,18 @@ class _ObjectCodegen:
         if not below:
             return
         pad = "    " * depth
-        if len(below) == 1 or depth > _MAX_LOOKUP_DEPTH:  # one line per lookup
+        if (len(below) == 1 and (keys or not self.root_object)) or depth > _MAX_LOOKUP_DEPTH:  # a line each
             for child in below:
                 parent, name, key = self.prefixes[child[:-1]], self.prefixes[child], self.key_names[child]
                 lines.append(f"{pad}{name} = {parent}.get({key}, U) if type({parent}) is dict "
                              f"else {parent} if {parent} is U else step({parent}, {key})")
             return
         parent = self.prefixes[keys]
+        if not keys and self.root_object:  # the data: an object (a dict, whose properties `.get` gives)
+            for child in self.children[keys]:
+                lines.append(f"{pad}{self.prefixes[child]} = {parent}.get({self.key_names[child]}, U)")
+                self.lookups(child, depth, lines)
+            return
         lines.append(f"{pad}if type({parent}) is dict:")
         for child in self.children[keys]:
             lines.append(f"{pad}    {self.prefixes[child]} = {parent}.get({self.key_names[child]}, U)")
@@ -442,7 +449,7 @@ def compile_prepared(mapping, schema):
     if not (isinstance(to_process, dict) and not _is_directive(to_process) and _has_directive(to_process)):
         fn = None
     else:
-        build = _ObjectCodegen(schema.root_steps()).build(to_process, True)
+        build = _ObjectCodegen(schema.root_steps(), root_object=True).build(to_process, True)
         finish = schema.finish
 
         def fn(data=UNDEFINED):

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -193,7 +194,7 @@ def test_shared_prefix_lookups_in_the_fused_preparation(slug):
         fused = compile_prepared(mapping_doc, schema)
         if fused is None:
             return
-        for data in (first, second):
+        for data in (first, second, OrderedDict(first)):  # (the data may be any dict)
             expected = prepared_outcome(lambda d: schema.prepare(interpret(mapping_doc, d)), data)
             assert prepared_outcome(fused, data) == expected
 
