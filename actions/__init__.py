@@ -206,7 +206,8 @@ def _chain(transform, prepare):
 def _run_for(slug: str, mapping) -> Callable:
     """fn(event) = the action's payload preparation of the mapping's output, compiled once per process;
     raises the mapping's validation error (MappingError) for an invalid mapping, every time it is asked."""
-    key = (slug, repr(mapping))
+    text = repr(mapping)
+    key = (slug, text)
     run = _RUNS.get(key)
     if run is not None:
         _RUNS.move_to_end(key)
@@ -218,7 +219,7 @@ def _run_for(slug: str, mapping) -> Callable:
     schema = _schema(slug)
     # mapping and payload preparation in one generated function when the mapping allows it (this validates
     # the mapping too); otherwise the compiled mapping, then the preparation
-    run = compile_prepared(mapping, schema)
+    run = compile_prepared(mapping, schema, text)
     if run is None:
         run = _chain(compile_mapping(mapping), schema.prepare)
     compile_counts["compiled"] += 1

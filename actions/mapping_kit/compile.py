@@ -434,12 +434,13 @@ def _compile_object(node: dict, out: bool):
 _fused_cache: OrderedDict[tuple, object] = OrderedDict()
 
 
-def compile_prepared(mapping, schema):
+def compile_prepared(mapping, schema, text: str | None = None):
     """fn(data) giving exactly `schema.prepare(compile_mapping(mapping)(data))`, with removeEmptyValues
     fused into the generated code of the mapping's outermost object (no intermediate payload, no second
     pass over it); None when the mapping's root is not a plain object with directives (then the two
-    stages run one after the other). `schema` is an `actions.framework.PayloadSchema`."""
-    key = (repr(mapping), id(schema))
+    stages run one after the other). `schema` is an `actions.framework.PayloadSchema`; `text`, when
+    given, is `repr(mapping)`."""
+    key = (repr(mapping) if text is None else text, id(schema))
     fn = _fused_cache.get(key)
     if fn is not None:
         _fused_cache.move_to_end(key)

@@ -219,7 +219,8 @@ _VALIDATORS = {
 
 # Nodes (objects and directives) known to be valid, by `repr`: the mappings of one process share most of
 # their sub-objects (compare's recommendation steps change a few keys of the same subscriptions), and
-# whether a node is valid does not depend on where it sits (the stack only goes into the messages). The key
+# whether a node is valid does not depend on where it sits (the stack only goes into the messages); a whole
+# mapping is not remembered (what it compiles to is, by `repr`, in `compile` and `actions`). The key
 # keeps key order and types (1, 1.0 and True differ). Only valid nodes are remembered: an invalid node is
 # checked again each time, so it raises the same error, with the messages of its own place.
 _VALID_SIZE = 4096
@@ -229,7 +230,7 @@ validate_counts = {"checked": 0, "known": 0}  # object/directive nodes validated
 
 def _validate(mapping, stack):
     kind = _type_or_directive(mapping)
-    if kind == "directive" or kind == "object":
+    if (kind == "directive" or kind == "object") and stack:  # (a whole mapping: its compiled form is cached)
         key = repr(mapping)
         if key in _valid:
             validate_counts["known"] += 1
@@ -242,6 +243,10 @@ def _validate(mapping, stack):
         if len(_valid) >= _VALID_SIZE:
             _valid.clear()
         _valid[key] = None
+    elif kind == "directive":
+        _v_directive(mapping, stack)
+    elif kind == "object":
+        _v_object(mapping, stack)
     elif kind == "array":
         _v_array(mapping, stack)
 
