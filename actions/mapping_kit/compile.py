@@ -11,6 +11,7 @@ types) are raised by the closure at the same point, with the same message.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 from actions.jsjson import UNDEFINED
@@ -428,7 +429,40 @@ def _plain_path(value) -> bool:
 
 
 def _compile_object(node: dict, out: bool):
+    if getattr(_closures_only, "on", False):
+        return _object_closure(node, out)
     return _ObjectCodegen().build(node, out)
+
+
+_closures_only = threading.local()  # `on` while `compile_closures` builds (in this thread)
+
+
+def _object_closure(node: dict, out: bool):
+    """What `_ObjectCodegen` generates for a plain object with directives, as closures: every field in JS
+    key order, undefined values left out where `out`."""
+    fields = [(key, _compile(child, out)) for key, child in _js_entries(node)]
+    if out:
+
+        def build(payload):
+            result = {}
+            for key, fn in fields:
+                value = fn(payload)
+                if value is not UNDEFINED:
+                    result[key] = value
+            return result
+
+        return build
+    return lambda payload: {key: fn(payload) for key, fn in fields}
+
+
+def compile_closures(mapping):
+    """`compile_mapping(mapping)` built of closures only, with no generated code to compile: cheaper to build,
+    slower per call (for a mapping that may run on a few events only). Not cached."""
+    _closures_only.on = True
+    try:
+        return _compile_mapping(mapping)
+    finally:
+        _closures_only.on = False
 
 
 _fused_cache: OrderedDict[tuple, object] = OrderedDict()

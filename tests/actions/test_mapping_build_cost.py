@@ -253,3 +253,77 @@ def test_an_engine_gives_the_same_output_with_a_fresh_or_a_filled_memory():
     actions._RUNS.clear()
     second = [Engine(settings_, preset_subscriptions(), now=1).send(copy.deepcopy(e)) for e in events]
     assert strict(first) == strict(second)
+
+
+# -- a lazy engine's first runs: closures, then the compiled function
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(top_mapping, shared_event, st.dictionaries(st.sampled_from(["a", "o", "arr", "0", "x"]), leaf, max_size=5))
+def test_closures_equal_the_reference_resolver(mapping_doc, first, second):
+    from actions.mapping_kit.compile import compile_closures
+
+    try:
+        fn = compile_closures(copy.deepcopy(mapping_doc))
+    except MappingError as err:
+        failure = ("error", type(err).__name__, getattr(err, "js_name", None), str(err), getattr(err, "errors", None))
+        assert outcome(interpret, copy.deepcopy(mapping_doc), {}) == failure
+        return
+    for data in (first, second, first):
+        assert outcome(fn, copy.deepcopy(data)) == outcome(interpret, copy.deepcopy(mapping_doc), copy.deepcopy(data))
+
+
+@pytest.mark.parametrize("slug", sorted(ACTIONS))
+def test_closures_then_preparation_equal_the_fused_function(slug):
+    from actions.mapping_kit.compile import compile_closures
+
+    schema = _schema(slug)
+    names = sorted(ACTIONS[slug].FIELDS)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.dictionaries(st.sampled_from(names), field, min_size=2, max_size=10), shared_event)
+    def check(mapping_doc, data):
+        fused = compile_prepared(mapping_doc, schema)
+        if fused is None:
+            return
+        closures = compile_closures(mapping_doc)
+        assert prepared_outcome(lambda d: schema.prepare(closures(d)), data) == prepared_outcome(fused, data)
+
+    check()
+
+
+def test_a_lazy_engine_runs_closures_first_then_the_compiled_function():
+    import actions
+    from migrate.generate import generate_events
+
+    mapping = copy.deepcopy(preset_subscriptions()[0]["mapping"])
+    mapping["user_id"] = {"@path": "$.context.traits.first_runs_test"}  # a mapping not compiled yet
+    subs = [{"name": "t", "partnerAction": "logEventV2", "subscribe": "type = \"track\"", "mapping": mapping}]
+    settings_ = {"apiKey": "k", "secretKey": "s", "endpoint": "north_america"}
+    tracks = [e for e in generate_events(400, 7) if e.get("type") == "track"][: actions._FIRST_RUNS + 5]
+    assert len(tracks) == actions._FIRST_RUNS + 5
+    own = [copy.deepcopy(subs) for _ in range(2)]
+    lazy = [Engine(settings_, own[i], now=1, lazy=True) for i in range(2)]
+    before = dict(actions.compile_counts)
+    got = []
+    for index, event in enumerate(tracks):
+        engine = lazy[index % 2]  # the runs are counted over both engines
+        got.append(engine.send(copy.deepcopy(event)))
+        if index == 1:  # both engines have run the mapping: the caller may change its own objects now
+            for subs_ in own:
+                subs_[0]["mapping"].clear()
+        if index < actions._FIRST_RUNS:
+            assert actions.compile_counts["compiled"] == before["compiled"], "compiled before its first runs"
+    assert actions.compile_counts["compiled"] == before["compiled"] + 1  # once, for both engines
+    compiled = [engine._subs[0].run for engine in lazy]
+    assert compiled[0] is compiled[1]
+    eager = Engine(settings_, [{**subs[0], "mapping": lazy_mapping()}], now=1)
+    assert eager._subs[0].run is compiled[0]
+    expected = [eager.send(copy.deepcopy(event)) for event in tracks]
+    assert strict(got) == strict(expected)
+
+
+def lazy_mapping():
+    mapping = copy.deepcopy(preset_subscriptions()[0]["mapping"])
+    mapping["user_id"] = {"@path": "$.context.traits.first_runs_test"}
+    return mapping
