@@ -246,7 +246,7 @@ def _compile_mapping(c: _Compiled) -> None:
 
 _FIRST_RUNS = 32
 _FIRST_SIZE = 512
-_FIRST: "OrderedDict[tuple, list]" = OrderedDict()  # key of `_RUNS` -> [closure form, runs left]
+_FIRST: OrderedDict[tuple, list] = OrderedDict()  # key of `_RUNS` -> [closure form, runs left]
 first_counts = {"built": 0, "promoted": 0}  # closure forms built / mappings compiled after their first runs
 
 

@@ -17,14 +17,19 @@ from collections import OrderedDict
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_mapping_kit_compiled import outcome, strict, top_mapping
 
 from actions import ACTIONS, ActionError, Engine, _schema, preset_subscriptions
-from actions.mapping_kit import MappingError, ValidationError, compile_mapping, interpret, validate_mapping
+from actions.mapping_kit import (
+    MappingError,
+    ValidationError,
+    compile_mapping,
+    interpret,
+    validate_mapping,
+)
 from actions.mapping_kit import compile as compile_module
 from actions.mapping_kit import validate as validate_module
 from actions.mapping_kit.compile import compile_prepared
-
-from test_mapping_kit_compiled import outcome, strict, top_mapping
 
 
 class _NoMemory(dict):
