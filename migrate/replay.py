@@ -907,33 +907,28 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
     # what the per-subscription rows count of each diff, once per diff (steps that repeat the previous one
     # share it; the diffs live as long as this call, so their ids are theirs), and the subscriptions each
     # variant fired, once per variant
-    summaries: dict[int, tuple] = {}
-    fired_subs: dict[str, set] = {}
-
-    def summary(result):
-        found = summaries.get(id(result))
-        if found is None:
-            found = summaries[id(result)] = _row_figures(result)
-        return found
-
-    def fired(name):
-        subs = fired_subs.get(name)
-        if subs is None:
-            subs = fired_subs[name] = {f["subscription"] for f in run.variants[name].fired}
-        return subs
-
+    row_figures: dict[str, tuple] = {}
+    fired: dict[str, set] = {}
+    if step_names:
+        by_diff: dict[int, tuple] = {}
+        for name, result in outcomes.items():
+            found = by_diff.get(id(result))
+            if found is None:
+                found = by_diff[id(result)] = _row_figures(result)
+            row_figures[name] = found
+            fired[name] = {f["subscription"] for f in run.variants[name].fired}
     steps, rows_by_step = partial.steps.get(m), partial.per_sub.get(m)
     prev = "base"
     for name in step_names:
         result, classic_records, records = outcomes[name], run.classic_records, run.variants[name].records
         steps[name].add(event, result, classic_records, records)
-        mappable, unmatched = summary(result)
+        mappable, unmatched = row_figures[name]
         a, b = run.variants[prev], run.variants[name]
-        mappable_before, unmatched_before = summary(outcomes[prev])
+        mappable_before, unmatched_before = row_figures[prev]
         changed = name not in run.repeats and (a.records != b.records or a.errors != b.errors)
-        fired_before = fired(prev)
+        fired_before = fired[prev]
         rows = rows_by_step[name]
-        for sub in fired_before | fired(name):
+        for sub in fired_before | fired[name]:
             row = rows.get(sub)
             if row is None:
                 row = rows[sub] = [0] * 7
