@@ -521,15 +521,28 @@ def workers_executor(workers: int | None):
 
 def outcome(run, variant: str, ctx=None):
     """The diff of one variant against classic for one event, errors included."""
-    from migrate.differ import Difference, diff_event
-
+    differ = (_MODULES or _compare_modules())[0]
     vrun = run.variants[variant]
-    result = diff_event(run.classic_records, vrun.records, ctx, classic_comparable=run.classic_comparable())
+    result = differ.diff_event(run.classic_records, vrun.records, ctx, classic_comparable=run.classic_comparable())
     for message in vrun.errors:
-        result.differences.append(Difference("error", f"actions: {message}", counts=False))
+        result.differences.append(differ.Difference("error", f"actions: {message}", counts=False))
     if run.classic_error:
-        result.differences.append(Difference("error", f"classic: {run.classic_error}", counts=True))
+        result.differences.append(differ.Difference("error", f"classic: {run.classic_error}", counts=True))
     return result
+
+
+# (migrate.differ, migrate.findings, migrate.detect): what the compare passes use for every event, imported
+# when the first one runs (the other commands never need them) and then looked up once per use, not imported
+# again per event. Their names are read from the modules at each use, so a patched one is seen.
+_MODULES: tuple | None = None
+
+
+def _compare_modules() -> tuple:
+    global _MODULES
+    from migrate import detect, differ, findings
+
+    _MODULES = (differ, findings, detect)
+    return _MODULES
 
 
 def impact_context(event: dict, mode: str):
@@ -754,9 +767,8 @@ class FirstPass(_CompareJob):
         partial.side = [side[0] - self._side0[0], side[1] - self._side0[1]]
 
     def feed(self, partial: FirstPassPartial, event, library, m, run) -> None:
-        from migrate.detect import Detections
-        from migrate.findings import VariantFindings, digest
-
+        _, findings, detect = _MODULES or _compare_modules()
+        digest = findings.digest
         ctx = impact_context(event, m)
         partial.modes[m] = partial.modes.get(m, 0) + 1
         classic_records = run.classic_records
@@ -775,11 +787,11 @@ class FirstPass(_CompareJob):
             if name == "translated":
                 per_mode = partial.per_mode.get(m)
                 if per_mode is None:
-                    per_mode = partial.per_mode[m] = VariantFindings(self.labels["translated"])
+                    per_mode = partial.per_mode[m] = findings.VariantFindings(self.labels["translated"])
                 per_mode.add(event, result, classic_records, records, digested)
         if partial.detections is None:
             subs = self.setup.mode(m).primary_subs
-            partial.detections = Detections(min_id_length_set=_has(subs, "min_id_length"),
+            partial.detections = detect.Detections(min_id_length_set=_has(subs, "min_id_length"),
                                             batch_endpoint_set=_has(subs, "use_batch_endpoint", True))
         partial.detections.observe(event, run, "translated")
 
@@ -871,22 +883,13 @@ class VerifyPass(_CompareJob):
         verify_event(partial, event, library, m, run, self.names.get(m, ()), self.label)
 
 
-def _mappable_chart(result) -> bool:
-    """A chart-level difference a mapping could close (not only the SDK's device ids or sessions)."""
-    from migrate.findings import digest
-
-    # digest: whether the changes outside the mappings alone close the chart differences (True when none)
-    return bool(result.differences) and not digest(result)[4]
-
-
 def _row_figures(result) -> tuple[bool, bool]:
-    """What a per-subscription row counts of one diff: (`_mappable_chart(result)`, not exact parity), from the
-    diff's digest (kept with it: the step figures and findings use it too)."""
+    """What a per-subscription row counts of one diff: (a chart-level difference a mapping could close, that is
+    not only the SDK's device ids or sessions; not exact parity), from the diff's digest (kept with it: the
+    step figures and findings use it too)."""
     if not result.differences:
         return False, False
-    from migrate.findings import digest
-
-    digested = digest(result)
+    digested = (_MODULES or _compare_modules())[1].digest(result)
     return not digested[4], not digested[1]
 
 
@@ -894,8 +897,7 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
     """The verification step for one event: every step's findings, each step against the one before it per
     subscription, and the last step's (or, for a mode without recommendations, its base set's) as the mode's
     recommended figures."""
-    from migrate.findings import VariantFindings, digest
-
+    findings = (_MODULES or _compare_modules())[1]
     ctx = impact_context(event, m)
     last = step_names[-1] if step_names else "base"
     outcomes: dict = {}
@@ -941,11 +943,11 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
             row[5] += unmatched
         prev = name
     result = outcomes[last]
-    digested = digest(result) if result.differences else None  # one digest for both findings
+    digested = findings.digest(result) if result.differences else None  # one digest for both findings
     partial.overall.add(event, result, run.classic_records, run.variants[last].records, digested)
     by_mode = partial.by_mode.get(m)
     if by_mode is None:
-        by_mode = partial.by_mode[m] = VariantFindings(label)
+        by_mode = partial.by_mode[m] = findings.VariantFindings(label)
     by_mode.add(event, result, run.classic_records, run.variants[last].records, digested)
     partial.sources.add(library, m, "recommended", result, first=False, digested=digested)
 
@@ -987,15 +989,14 @@ class FinalPass(_CompareJob):
         partial.sources = SourceTable()
 
     def feed(self, partial: FinalPartial, event, library, m, run) -> None:
-        from migrate.findings import VariantFindings, digest
-
+        findings = (_MODULES or _compare_modules())[1]
         result = outcome(run, "recommended", impact_context(event, m))
         records = run.variants["recommended"].records
-        digested = digest(result) if result.differences else None  # one digest for both findings
+        digested = findings.digest(result) if result.differences else None  # one digest for both findings
         partial.final.add(event, result, run.classic_records, records, digested)
         by_mode = partial.by_mode.get(m)
         if by_mode is None:
-            by_mode = partial.by_mode[m] = VariantFindings(self.label)
+            by_mode = partial.by_mode[m] = findings.VariantFindings(self.label)
         by_mode.add(event, result, run.classic_records, records, digested)
         partial.sources.add(library, m, "recommended", result, first=False, digested=digested)
 
