@@ -975,20 +975,22 @@ class FinalPass(_CompareJob):
 
 
 class LinesPartial(Partial):
-    """A chunk's output lines (written by the main process in chunk order, never accumulated) and counts."""
+    """A chunk's output lines as UTF-8 bytes (written by the main process in chunk order, never accumulated)
+    and counts. The lines stay the bytes orjson wrote (`json_line_bytes`) from the engine to the output file:
+    never decoded to text and encoded again."""
 
     counters: tuple = ()
 
     def __init__(self):
         super().__init__()
-        self.text = ""
-        self.lines: list[str] = []
+        self.data = b""
+        self.lines: list[bytes] = []
         for name in self.counters:
             setattr(self, name, 0)
 
     def merge(self, other: "LinesPartial") -> "LinesPartial":
         super().merge(other)
-        self.text = ""
+        self.data = b""
         for name in self.counters:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
@@ -1026,7 +1028,7 @@ class ActionsRun(Job):
         masking and the line writer bound to locals (the same steps, in the same order, as written out
         in `step` before; the output is byte for byte the same)."""
         from migrate.canonical import records_from_request
-        from migrate.config import json_line
+        from migrate.config import json_line_bytes as json_line
         from migrate.masking import redact_request
         from migrate.run import engine_failure
 
@@ -1062,7 +1064,10 @@ class ActionsRun(Job):
         return step
 
     def end(self, partial: LinesPartial) -> None:
-        partial.text = "".join(line + "\n" for line in partial.lines)
+        lines = partial.lines
+        if lines:
+            lines.append(b"")  # the last line's newline
+        partial.data = b"\n".join(lines)
         partial.lines = []
 
 
@@ -1102,7 +1107,7 @@ class ClassicRun(Job):
 
     def step(self, partial: ClassicRunPartial, event: dict) -> None:
         from migrate.canonical import records_from_requests
-        from migrate.config import json_line
+        from migrate.config import json_line_bytes as json_line
         from migrate.masking import redact_request
         from migrate.run import engine_failure
 
@@ -1145,8 +1150,12 @@ def run_lines(job: Job, paths: list[str], out, stats: ReadStats, executor: Execu
     stats._size_done = 0
     duplicates = Duplicates(stats)
 
+    write = out.write
+    if hasattr(out, "encoding"):  # a text stream (binary ones have no encoding): the lines as text
+        write = lambda data: out.write(data.decode("utf-8"))  # noqa: E731
+
     def seen(partial):
-        out.write(partial.text)
+        write(partial.data)
         stats.absorb(partial.read, on_skip)
         duplicates.feed(partial.ids, partial.name)
         stats.at(partial.position)
