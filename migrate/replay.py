@@ -1106,37 +1106,47 @@ class ClassicRun(Job):
         self.strict = strict
 
     def step(self, partial: ClassicRunPartial, event: dict) -> None:
+        self.local("step", self._stepper)(partial, event)
+
+    def _stepper(self):
+        """The per-event work as one closure, built once per process: the emulator, the normaliser, the
+        masking and the line writer bound to locals (imported once, not on every event)."""
         from migrate.canonical import records_from_requests
         from migrate.config import json_line_bytes as json_line
         from migrate.masking import redact_request
         from migrate.run import engine_failure
 
-        pii = self.pii
-        mid = event.get("messageId") if isinstance(event, dict) else None
-        try:
-            result = self.emulator.send(event)
-            requests = result["requests"]
-            records = result["records"]
-            if records is None:
-                records = records_from_requests(requests)
-        except Exception as exc:  # one odd event must not stop a long run: written as data and counted
-            partial.failed += 1
-            failed = {"messageId": mid, "requests": [], "records": [], "error": engine_failure(exc)}
-            partial.lines.append(json_line(pii.scrub(failed) if pii is not None else failed))
-            return
-        line = {"messageId": mid, "requests": [redact_request(r) for r in requests] if self.redact else requests,
-                "records": records}
-        if result.get("skipped"):
-            partial.skipped_events += 1
-            line["skipped"] = result["skipped"]
-            if len(partial.event_skips) < MAX_EVENT_SKIP_NOTES:
-                partial.event_skips.append((mid, result["skipped"]))
-        elif not records and result.get("note"):
-            line["note"] = result["note"]
-            partial.not_sent[result["note"]] = partial.not_sent.get(result["note"], 0) + 1
-        partial.requests += len(requests)
-        partial.records += len(records)
-        partial.lines.append(json_line(pii.scrub(line) if pii is not None else line))
+        send = self.emulator.send
+        pii, redact = self.pii, self.redact
+
+        def step(partial: ClassicRunPartial, event: dict) -> None:
+            mid = event.get("messageId") if isinstance(event, dict) else None
+            try:
+                result = send(event)
+                requests = result["requests"]
+                records = result["records"]
+                if records is None:
+                    records = records_from_requests(requests)
+            except Exception as exc:  # one odd event must not stop a long run: written as data and counted
+                partial.failed += 1
+                failed = {"messageId": mid, "requests": [], "records": [], "error": engine_failure(exc)}
+                partial.lines.append(json_line(pii.scrub(failed) if pii is not None else failed))
+                return
+            line = {"messageId": mid, "requests": [redact_request(r) for r in requests] if redact else requests,
+                    "records": records}
+            if result.get("skipped"):
+                partial.skipped_events += 1
+                line["skipped"] = result["skipped"]
+                if len(partial.event_skips) < MAX_EVENT_SKIP_NOTES:
+                    partial.event_skips.append((mid, result["skipped"]))
+            elif not records and result.get("note"):
+                line["note"] = result["note"]
+                partial.not_sent[result["note"]] = partial.not_sent.get(result["note"], 0) + 1
+            partial.requests += len(requests)
+            partial.records += len(records)
+            partial.lines.append(json_line(pii.scrub(line) if pii is not None else line))
+
+        return step
 
     end = ActionsRun.end
 

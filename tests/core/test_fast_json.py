@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -89,3 +90,45 @@ def test_subscription_text_puts_short_objects_on_one_line():
     back = json.loads(text)
     assert back[0]["mapping"]["device_id"] == subs[0]["mapping"]["device_id"]
     assert json_text(subs, indent=2, width=10 ** 6).count("\n") == 0
+
+
+# ---- `_float_forms` (which lines go to `json_text`) is the plain marker rule
+
+from migrate.config import _float_forms, json_line_bytes  # noqa: E402
+
+
+def _float_forms_plain(data: bytes) -> bool:
+    """The rule as first written: every `e-`, `e+` or `.0000` that follows a digit and ends a number token
+    (a run of digits, dots and minus signs right after `:`, `,` or `[`)."""
+    for marker in (b"e-", b"e+", b".0000"):
+        index = data.find(marker)
+        while index != -1:
+            start = index
+            while start > 0 and data[start - 1] in b"0123456789.-":
+                start -= 1
+            if index and data[index - 1] in b"0123456789" and 0 < start < index and data[start - 1] in b":,[":
+                return True
+            index = data.find(marker, index + 1)
+    return False
+
+
+_BYTES = st.lists(st.sampled_from([b"e-", b"e+", b".0000", b"1", b"0", b"-", b".", b"+", b":", b",", b"[", b'"',
+                                   b"a", b"e", b"{"]), max_size=25).map(b"".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_BYTES)
+def test_float_forms_is_the_plain_marker_rule(data):
+    assert _float_forms(data) == _float_forms_plain(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUES)
+def test_output_bytes_are_the_utf8_of_the_output_text(value):
+    line = {"line": value}
+    assert json_line_bytes(line) == json_text(line).encode("utf-8")
+    try:
+        data = orjson.dumps(line)
+    except TypeError:  # beyond what orjson writes (json_text writes it)
+        return
+    assert _float_forms(data) == _float_forms_plain(data)
