@@ -289,8 +289,12 @@ def records_from_request(request: dict) -> list[dict]:
     endpoint, version2 = _endpoint(url)
     if endpoint in ("httpapi", "batch") and (version2 or endpoint == "batch"):
         body = request.get("json") or {}
-        min_len = _min_id_length(body.get("options"))
-        return [normalize_event(e, min_len) for e in _items(body.get("events"))]
+        options = body.get("options")
+        min_len = None if options is None else _min_id_length(options)
+        events = body.get("events")
+        if events.__class__ is list:  # the usual body: `_items` without the intermediate list
+            return [normalize_event(e, min_len) for e in events if isinstance(e, dict)]
+        return [normalize_event(e, min_len) for e in _items(events)]
     if endpoint == "httpapi":  # HTTP API v1: form field `event`, one object or a list
         # v1 predates the 5-character id minimum: Classic's short ids were kept (only empty ones dropped)
         return [normalize_event(e, V1_MIN_ID_LENGTH) for e in _items(_form_json(request, "event"))]

@@ -325,15 +325,21 @@ class Job:
         ids = partial.ids = [] if self.collect_ids else None
         drop = chunk.drop
         self.begin(partial)
+        step = self.stepper()
         for ordinal, event in read_chunk(chunk, stats, strict=self.strict):
             if ids is not None:
-                ids.append(message_id(event))
+                mid = event.get("messageId")  # `message_id(event)`, inline
+                ids.append(mid if isinstance(mid, str) and mid else None)
             if drop and ordinal in drop:
                 continue
             stats.read += 1
-            self.step(partial, event)
+            step(partial, event)
         self.end(partial)
         return partial
+
+    def stepper(self) -> Callable:
+        """The function `map` calls per event: `step`, or a job's closure built once per process."""
+        return self.step
 
     def begin(self, partial: Partial) -> None:
         """Before the chunk's first event."""
@@ -440,8 +446,9 @@ class Duplicates:
         """Count the repeats among one chunk's ids; returns their positions in the chunk."""
         found = []
         stats = self.stats
+        repeat = self.recent.repeat
         for position, mid in enumerate(ids):
-            if mid is not None and self.recent.repeat(mid):
+            if mid is not None and repeat(mid):
                 stats.duplicates += 1
                 if len(stats.duplicate_examples) < MAX_DUPLICATE_EXAMPLES:
                     stats.duplicate_examples.append({"messageId": mid[:200], "file": name})
@@ -1023,6 +1030,9 @@ class ActionsRun(Job):
     def step(self, partial: ActionsRunPartial, event: dict) -> None:
         self.local("step", self._stepper)(partial, event)
 
+    def stepper(self) -> Callable:
+        return self.local("step", self._stepper)
+
     def _stepper(self):
         """The per-event work as one closure, built once per process: the engine, the normaliser, the
         masking and the line writer bound to locals (the same steps, in the same order, as written out
@@ -1107,6 +1117,9 @@ class ClassicRun(Job):
 
     def step(self, partial: ClassicRunPartial, event: dict) -> None:
         self.local("step", self._stepper)(partial, event)
+
+    def stepper(self) -> Callable:
+        return self.local("step", self._stepper)
 
     def _stepper(self):
         """The per-event work as one closure, built once per process: the emulator, the normaliser, the

@@ -248,3 +248,16 @@ def test_normalized_events_are_the_plain_rule(event, min_len):
     record = _canonical.normalize_event(event, min_len)
     assert record == expected and list(record) == list(expected)
     assert [type(v) for v in record.values()] == [type(v) for v in expected.values()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.lists(st.one_of(st.dictionaries(_EVENT_KEYS, _ANY, max_size=5), st.integers(), st.none()),
+                          max_size=3),
+                 st.dictionaries(_EVENT_KEYS, _ANY, max_size=5), st.none(), st.text(max_size=2)),
+       st.one_of(st.none(), st.just({}), st.fixed_dictionaries({"min_id_length": st.integers(0, 9)})))
+def test_v2_records_are_the_items_rule(events, options):
+    body = {"api_key": "k", "events": events} if options is None else {"events": events, "options": options}
+    request = {"url": "https://api2.amplitude.com/2/httpapi", "json": body}
+    min_len = _canonical._min_id_length(options)
+    expected = [_normalize_event_reference(e, min_len) for e in _canonical._items(events)]
+    assert _canonical.records_from_request(request) == expected
