@@ -236,7 +236,11 @@ def _mask_credentials(part: Any) -> Any:
         return part
     for key in part:
         if type(key) is str and _secret_name(key):  # copy only when there is something to mask
-            return {k: (mask_value(v) if isinstance(k, str) and _secret_name(k) else v) for k, v in part.items()}
+            out = dict(part)  # a copy in one step, then the credentials masked in place
+            for k, v in part.items():
+                if isinstance(k, str) and _secret_name(k):
+                    out[k] = mask_value(v)
+            return out
     return part
 
 
