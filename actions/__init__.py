@@ -206,7 +206,8 @@ def _chain(transform, prepare):
 def _run_for(slug: str, mapping) -> Callable:
     """fn(event) = the action's payload preparation of the mapping's output, compiled once per process;
     raises the mapping's validation error (MappingError) for an invalid mapping, every time it is asked."""
-    key = (slug, repr(mapping))
+    text = repr(mapping)
+    key = (slug, text)
     run = _RUNS.get(key)
     if run is not None:
         _RUNS.move_to_end(key)
@@ -218,7 +219,7 @@ def _run_for(slug: str, mapping) -> Callable:
     schema = _schema(slug)
     # mapping and payload preparation in one generated function when the mapping allows it (this validates
     # the mapping too); otherwise the compiled mapping, then the preparation
-    run = compile_prepared(mapping, schema)
+    run = compile_prepared(mapping, schema, text)
     if run is None:
         run = _chain(compile_mapping(mapping), schema.prepare)
     compile_counts["compiled"] += 1
@@ -234,6 +235,60 @@ def _compile_mapping(c: _Compiled) -> None:
     c.mapping = None
 
 
+# -- a lazy engine's first runs of a mapping not compiled yet
+#
+# Generating and compiling a mapping's function costs about as much as 150-200 runs of it cost more when its
+# directives run as plain closures (`compile_closures`: built ~15x faster, each run ~2x slower). compare's
+# verification engines are lazy and build many mappings that run on a few events only, so a lazy engine runs
+# a mapping this process has not compiled as closures for its first `_FIRST_RUNS` runs (counted over every
+# lazy engine of the process), then compiles it (`_run_for`) and runs the compiled function from then on. The
+# two forms give the same payloads and errors (tests/actions/test_mapping_build_cost.py).
+
+_FIRST_RUNS = 32
+_FIRST_SIZE = 512
+_FIRST: OrderedDict[tuple, list] = OrderedDict()  # key of `_RUNS` -> [closure form, runs left]
+first_counts = {"built": 0, "promoted": 0}  # closure forms built / mappings compiled after their first runs
+
+
+def _compile_lazily(c: _Compiled) -> None:
+    """`_compile_mapping` for a lazy engine: the compiled function when this process has it, else the closure
+    form counting its runs; raises MappingError for an invalid mapping, as `_compile_mapping` does."""
+    text = repr(c.mapping)
+    key = (c.slug, text)
+    run = _RUNS.get(key)
+    if run is not None:
+        _RUNS.move_to_end(key)
+        compile_counts["hits"] += 1
+        c.run = run
+        c.mapping = None
+        return
+    state = _FIRST.get(key)
+    if state is None:
+        from .mapping_kit.compile import compile_closures
+
+        # validated as `_run_for` validates; a copy of the mapping is kept to compile (the caller may change
+        # its own once the engine has run it)
+        closures = _chain(compile_closures(c.mapping), _schema(c.slug).prepare)
+        state = [closures, _FIRST_RUNS, copy.deepcopy(c.mapping)]
+        first_counts["built"] += 1
+        _FIRST[key] = state
+        if len(_FIRST) > _FIRST_SIZE:
+            _FIRST.popitem(last=False)
+    c.mapping = None
+    closures, mapping = state[0], state[2]
+
+    def first_runs(event=UNDEFINED):
+        state[1] -= 1
+        if state[1] < 0:  # run enough: compiled (once per process), for this and every later event
+            if _FIRST.pop(key, None) is not None:
+                first_counts["promoted"] += 1
+            c.run = compiled = _run_for(c.slug, mapping)
+            return compiled(event)
+        return closures(event)
+
+    c.run = first_runs
+
+
 _DISPATCH_LIMIT = 256  # distinct event types remembered per engine (the rest are dispatched on the fly)
 
 
@@ -246,7 +301,9 @@ class Engine:
     (or (status, text)) that simulates Amplitude's answers; a non-2xx status becomes the runtime's HTTPError.
     lazy: compile (and validate) each subscription's mapping when it first runs instead of here, for an engine
     holding many subscriptions of which an event stream may run few (the caller must not change the mappings
-    meanwhile); a mapping that does not compile then raises from `send`/`fire`, as it would have from here.
+    meanwhile); a mapping that does not compile then raises from `send`/`fire`, as it would have from here. A
+    mapping no engine of the process has compiled yet runs as closures for its first runs, then compiled
+    (`_compile_lazily`): the same results, less building for mappings that run on a few events only.
     """
 
     def __init__(
@@ -331,7 +388,7 @@ class Engine:
     def _fire(self, sub, event: dict) -> dict:
         """One subscription on one event, its trigger already matched: what `send` lists for it."""
         if sub.run is None:  # a lazy engine's subscription, first run: an invalid mapping raises here
-            _compile_mapping(sub)
+            _compile_lazily(sub)
         error = sent = None
         try:
             requests = sub.perform(sub.run(event), self.settings, self._ctx)

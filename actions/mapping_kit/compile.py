@@ -11,6 +11,7 @@ types) are raised by the closure at the same point, with the same message.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 from actions.jsjson import UNDEFINED
@@ -129,6 +130,9 @@ def _options_error(check, opts) -> str | None:
     return None
 
 
+_MAX_LOOKUP_DEPTH = 12  # deeper prefixes are looked up one line each (no more nested blocks)
+
+
 def _path_step(value, key):
     """One step of a path walk from a value that is not a plain object."""
     return js_property(value, key) if truthy(value) else value
@@ -143,20 +147,26 @@ class _ObjectCodegen:
     any other directive is a call to its compiled closure at the same place.
     """
 
-    def __init__(self, root_fields: dict | None = None):
+    def __init__(self, root_fields: dict | None = None, root_object: bool = False):
         # root_fields: {key: (classes kept as they are, test of other values kept, slow step)} of the
-        # action's payload schema, to fuse removeEmptyValues into the outermost object (see `_fused`)
+        # action's payload schema, to fuse removeEmptyValues into the outermost object (see `_fused`);
+        # root_object: the function is only ever called with the mapping's data, a dict (`_check_data`)
         self.root_fields = root_fields
+        self.root_object = root_object
         self.namespace = {
             "U": UNDEFINED,
             "C": _CONTAINERS,
             "clean": _remove_undefined,
             "step": _path_step,
+            "walk": _walk_prefixes,
             "blank": _js_equal_empty_string,
         }
-        self.head: list[str] = []
         self.body: list[str] = []
         self.prefixes: dict[tuple, str] = {(): "payload"}
+        self.children: dict[tuple, list[tuple]] = {}  # prefix -> its longer prefixes one key longer
+        self.key_names: dict[tuple, str] = {}  # prefix -> the name bound to its last key
+        self.constants: dict[str, object] = {}  # names bound to a scalar constant of the mapping
+        self.objects: set[str] = set()  # names holding a plain object built here (never undefined)
         self.count = 0
 
     def fresh(self, prefix: str) -> str:
@@ -169,24 +179,68 @@ class _ObjectCodegen:
         return name
 
     def path(self, keys: tuple) -> str:
+        """The name holding the value at `keys`; every prefix gets one name, looked up in `head`."""
         if keys in self.prefixes:
             return self.prefixes[keys]
-        parent = self.path(keys[:-1])
+        self.path(keys[:-1])
         name = self.fresh("p")
         self.prefixes[keys] = name
-        key = self.bind(keys[-1], "k")
-        # (`step` gives None back for None: the short line compiles faster, and None parents are rare)
-        self.head.append(
-            f"    {name} = {parent}.get({key}, U) if type({parent}) is dict "
-            f"else {parent} if {parent} is U else step({parent}, {key})"
-        )
+        self.key_names[keys] = self.bind(keys[-1], "k")
+        self.children.setdefault(keys[:-1], []).append(keys)
         return name
+
+    def head(self) -> list[str]:
+        """The lookups of every prefix used, parents first (lookups are pure and cannot fail)."""
+        lines: list[str] = []
+        self.lookups((), 1, lines)
+        return lines
+
+    def descendants(self, keys: tuple) -> list[tuple]:
+        out = []
+        for child in self.children.get(keys, ()):
+            out.append(child)
+            out.extend(self.descendants(child))
+        return out
+
+    def lookups(self, keys: tuple, depth: int, lines: list[str]) -> None:
+        """The lookups below prefix `keys`: one type test of a parent for all its children, the usual
+        case (a plain object) as `.get`, a missing parent (its whole subtree is missing) as one
+        assignment, any other parent through `walk` (the runtime's steps, as `step` takes them)."""
+        below = self.descendants(keys)
+        if not below:
+            return
+        pad = "    " * depth
+        if (len(below) == 1 and (keys or not self.root_object)) or depth > _MAX_LOOKUP_DEPTH:  # a line each
+            for child in below:
+                parent, name, key = self.prefixes[child[:-1]], self.prefixes[child], self.key_names[child]
+                lines.append(f"{pad}{name} = {parent}.get({key}, U) if type({parent}) is dict "
+                             f"else {parent} if {parent} is U else step({parent}, {key})")
+            return
+        parent = self.prefixes[keys]
+        if not keys and self.root_object:  # the data: an object (a dict, whose properties `.get` gives)
+            for child in self.children[keys]:
+                lines.append(f"{pad}{self.prefixes[child]} = {parent}.get({self.key_names[child]}, U)")
+                self.lookups(child, depth, lines)
+            return
+        lines.append(f"{pad}if type({parent}) is dict:")
+        for child in self.children[keys]:
+            lines.append(f"{pad}    {self.prefixes[child]} = {parent}.get({self.key_names[child]}, U)")
+            self.lookups(child, depth + 1, lines)
+        names = [self.prefixes[child] for child in below]
+        if keys:  # (the root is an object, or at least never undefined)
+            lines.append(f"{pad}elif {parent} is U:")
+            lines.append(f"{pad}    {' = '.join(names)} = U")
+        index = {keys: 0, **{child: i for i, child in enumerate(below, start=1)}}
+        spec = self.bind(tuple((index[child[:-1]], child[-1]) for child in below), "w")
+        lines.append(f"{pad}else:")
+        lines.append(f"{pad}    {', '.join(names)} = walk({parent}, {spec})")
 
     def emit(self, line: str, depth: int) -> None:
         self.body.append("    " * depth + line)
 
-    def node(self, value, out: bool, depth: int) -> str:
-        """Emit code computing `value`; return the name holding it."""
+    def node(self, value, out: bool, depth: int, into: str | None = None) -> str:
+        """Emit code computing `value`; return the name holding it (`into` when the value is computed by
+        an expression the name can take directly)."""
         if isinstance(value, dict) and _is_directive(value):
             name = _directive_name(value)
             option = value[name]
@@ -194,7 +248,7 @@ class _ObjectCodegen:
                 source = self.path(_path_keys(option.replace("$.", "", 1)) or ())
                 if not out:
                     return source
-                result = self.fresh("x")
+                result = into or self.fresh("x")
                 self.emit(f"{result} = clean({source}) if isinstance({source}, C) else {source}", depth)
                 return result
             if name == "@literal":
@@ -209,6 +263,8 @@ class _ObjectCodegen:
             self.emit(f"{result} = {{}}", depth)
             if root_fields is not None:
                 self.emit("sl = []", depth)
+            else:
+                self.objects.add(result)
             for key, child in _js_entries(value):
                 entry = root_fields.get(key) if root_fields is not None else None
                 if out and entry is not None and entry[0] and str in entry[0] and _plain_path(child):
@@ -216,69 +272,79 @@ class _ObjectCodegen:
                     source = self.path(_path_keys(child["@path"].replace("$.", "", 1)) or ())
                     self.prepared_path(result, self.bind(key, "o"), source, entry, depth)
                     continue
+                if out and root_fields is None and _plain_path(child):
+                    # (cleaning a container never gives undefined)
+                    source = self.path(_path_keys(child["@path"].replace("$.", "", 1)) or ())
+                    self.emit(f"if {source} is not U: {result}[{self.bind(key, 'o')}] = "
+                              f"clean({source}) if isinstance({source}, C) else {source}", depth)
+                    continue
                 source = self.node(child, out, depth)
                 out_key = self.bind(key, "o")
                 if root_fields is not None:
                     self.prepared(result, out_key, source, entry, depth)
-                elif out:
-                    self.emit(f"if {source} is not U:", depth)
-                    self.emit(f"    {result}[{out_key}] = {source}", depth)
+                elif out and source not in self.objects and source not in self.constants:
+                    self.emit(f"if {source} is not U: {result}[{out_key}] = {source}", depth)
                 else:
                     self.emit(f"{result}[{out_key}] = {source}", depth)
             if root_fields is not None:
                 return f"{result}, sl"
             return result
         elif value is None or isinstance(value, (str, int, float)):
-            return self.bind(value, "c")
+            name = self.bind(value, "c")
+            self.constants[name] = value
+            return name
         fn = self.bind(_compile(value, out), "f")
         result = self.fresh("x")
         self.emit(f"{result} = {fn}(payload)", depth)
         return result
 
-    def prepared(self, result: str, out_key: str, source: str, entry, depth: int, checked: bool = False) -> None:
+    def prepared(self, result: str, out_key: str, source: str, entry, depth: int) -> None:
         """Store one root value as the schema's removeEmptyValues stage would keep it (the same steps as
         `PayloadSchema._remove_empty`): values of kept classes and values passing the kept-value test
         as they are, the rest through the slow step, which also records the key for validation."""
         if entry is None:
             return  # not a field of the action: removed at the root (the value is still resolved)
         classes, test, slow = entry
-        if checked:  # the caller has tested `is not U`
-            depth -= 1
-        else:
+        if source in self.constants:  # a constant of the mapping: its class is known now
+            value = self.constants[source]
+            if value.__class__ in classes:
+                if value.__class__ is not str or value != "":
+                    self.emit(f"{result}[{out_key}] = {source}", depth)
+                return
+            classes = ()
+        elif source not in self.objects:
             self.emit(f"if {source} is not U:", depth)
-        self.emit(f"    cx = {source}.__class__", depth)
-        keyword = "if"
-        if classes:
-            self.emit(f"    if cx in {self.bind(classes, 'fc')}:", depth)
-            if str in classes:
-                self.emit(f"        if cx is not str or {source} != '':", depth)
-                self.emit(f"            {result}[{out_key}] = {source}", depth)
-            else:
-                self.emit(f"        {result}[{out_key}] = {source}", depth)
-            keyword = "elif"
-        if test is not None:
-            self.emit(f"    {keyword} {self.bind(test, 'ft')}({source}):", depth)
-            self.emit(f"        {result}[{out_key}] = {source}", depth)
-            keyword = "elif"
-        if keyword == "if":
-            self.emit(f"    {self.bind(slow, 'fs')}({result}, {out_key}, {source}, sl)", depth)
+            depth += 1
+        fc = self.bind(classes, "fc") if classes else None
+        ft = self.bind(test, "ft") if test is not None else None
+        slow_call = f"{self.bind(slow, 'fs')}({result}, {out_key}, {source}, sl)"
+        store = f"{result}[{out_key}] = {source}"
+        if fc is not None and str in classes:  # an empty string is removed
+            self.emit(f"cx = {source}.__class__", depth)
+            self.emit(f"if cx in {fc}:", depth)
+            self.emit(f"    if cx is not str or {source}: {store}", depth)
+            if ft is not None:
+                self.emit(f"elif {ft}({source}): {store}", depth)
+            self.emit(f"else: {slow_call}", depth)
+        elif fc is not None or ft is not None:
+            keep = [f"{source}.__class__ in {fc}"] if fc is not None else []
+            if ft is not None:
+                keep.append(f"{ft}({source})")
+            self.emit(f"if {' or '.join(keep)}: {store}", depth)
+            self.emit(f"else: {slow_call}", depth)
         else:
-            self.emit("    else:", depth)
-            self.emit(f"        {self.bind(slow, 'fs')}({result}, {out_key}, {source}, sl)", depth)
+            self.emit(slow_call, depth)
 
     def prepared_path(self, result: str, out_key: str, source: str, entry, depth: int) -> None:
         """`node` then `prepared` for a root field mapped by a plain `@path` whose schema keeps strings as
         they are: an exact `str` (the usual value) is tested first, without `clean` (strings are no
-        containers) and without the class lookup; any other value takes the general steps."""
+        containers) and without the class lookup; any other value takes the general steps, in a helper
+        (less code to compile per field)."""
         self.emit(f"if {source}.__class__ is str:", depth)
-        self.emit(f"    if {source} != '':", depth)
-        self.emit(f"        {result}[{out_key}] = {source}", depth)
-        self.emit(f"elif {source} is not U:", depth)
-        # any other value (rare): the same steps, in a helper (less code to compile per field)
-        classes, test, slow = entry
+        self.emit(f"    if {source}: {result}[{out_key}] = {source}", depth)
         self.namespace["store"] = _store_prepared
-        self.emit(f"    store({result}, {out_key}, {source}, {self.bind(classes, 'fc')}, "
-                  f"{self.bind(test, 'ft')}, {self.bind(slow, 'fs')}, sl)", depth)
+        self.emit(f"elif {source} is not U: store({result}, {out_key}, {source}, {self.bind(entry, 'e')}, sl)",
+                  depth)
 
     def branch(self, option: dict, out: bool, depth: int) -> str:
         use_exists = option.get("exists", UNDEFINED) is not UNDEFINED
@@ -288,20 +354,18 @@ class _ObjectCodegen:
             condition += f" and not blank({test})"
         result = self.fresh("b")
         self.emit(f"if {condition}:", depth)
-        if option.get("then", UNDEFINED) is not UNDEFINED:
-            self.emit(f"{result} = {self.node(option['then'], out, depth + 1)}", depth + 1)
-        else:
-            self.emit(f"{result} = U", depth + 1)
-        self.emit("else:", depth)
-        if truthy(option.get("else", UNDEFINED)):
-            self.emit(f"{result} = {self.node(option['else'], out, depth + 1)}", depth + 1)
-        else:
-            self.emit(f"{result} = U", depth + 1)
+        for present, branch in ((option.get("then", UNDEFINED) is not UNDEFINED, "then"),
+                                (truthy(option.get("else", UNDEFINED)), "else")):
+            if branch == "else":
+                self.emit("else:", depth)
+            source = self.node(option[branch], out, depth + 1, into=result) if present else "U"
+            if source != result:
+                self.emit(f"{result} = {source}", depth + 1)
         return result
 
     def build(self, value, out: bool):
         result = self.node(value, out, 1)
-        source = "\n".join(["def build(payload):", *self.head, *self.body, f"    return {result}"])
+        source = "\n".join(["def build(payload):", *self.head(), *self.body, f"    return {result}"])
         exec(_code_for(source), self.namespace)  # noqa: S102 - code generated above
         return self.namespace["build"]
 
@@ -321,7 +385,7 @@ def _code_for(source: str):
         _code_cache.move_to_end(source)
         compile_counts["code_hits"] += 1
         return code
-    code = compile(source, "<mapping>", "exec")
+    code = compile(source, "<mapping>", "exec", dont_inherit=True)
     compile_counts["code"] += 1
     _code_cache[source] = code
     if len(_code_cache) > _CODE_CACHE_SIZE:
@@ -329,8 +393,10 @@ def _code_for(source: str):
     return code
 
 
-def _store_prepared(out: dict, key, value, classes, test, slow, sl: list) -> None:
-    """What `_ObjectCodegen.prepared` emits for one root value that is not UNDEFINED, as a function."""
+def _store_prepared(out: dict, key, value, entry, sl: list) -> None:
+    """What `_ObjectCodegen.prepared` emits for one root value that is not UNDEFINED, as a function;
+    `entry` is the field's (classes kept as they are, test of other values kept, slow step)."""
+    classes, test, slow = entry
     if isinstance(value, _CONTAINERS):
         value = _remove_undefined(value)
     cls = value.__class__
@@ -343,6 +409,19 @@ def _store_prepared(out: dict, key, value, classes, test, slow, sl: list) -> Non
         slow(out, key, value, sl)
 
 
+def _walk_prefixes(value, spec: tuple) -> list:
+    """The values at a parent's longer prefixes when the parent is not a plain object: `spec` lists
+    (index of the parent, key) in order, index 0 being `value` itself; each step as the generated
+    lookups take it."""
+    values = [value]
+    for parent, key in spec:
+        value = values[parent]
+        values.append(value.get(key, UNDEFINED) if type(value) is dict
+                      else value if value is UNDEFINED else _path_step(value, key))
+    del values[0]
+    return values
+
+
 def _plain_path(value) -> bool:
     """A `{"@path": "$.a.b"}` node (what `node` reads as a lookup)."""
     return (isinstance(value, dict) and _is_directive(value) and _directive_name(value) == "@path"
@@ -350,18 +429,52 @@ def _plain_path(value) -> bool:
 
 
 def _compile_object(node: dict, out: bool):
+    if getattr(_closures_only, "on", False):
+        return _object_closure(node, out)
     return _ObjectCodegen().build(node, out)
+
+
+_closures_only = threading.local()  # `on` while `compile_closures` builds (in this thread)
+
+
+def _object_closure(node: dict, out: bool):
+    """What `_ObjectCodegen` generates for a plain object with directives, as closures: every field in JS
+    key order, undefined values left out where `out`."""
+    fields = [(key, _compile(child, out)) for key, child in _js_entries(node)]
+    if out:
+
+        def build(payload):
+            result = {}
+            for key, fn in fields:
+                value = fn(payload)
+                if value is not UNDEFINED:
+                    result[key] = value
+            return result
+
+        return build
+    return lambda payload: {key: fn(payload) for key, fn in fields}
+
+
+def compile_closures(mapping):
+    """`compile_mapping(mapping)` built of closures only, with no generated code to compile: cheaper to build,
+    slower per call (for a mapping that may run on a few events only). Not cached."""
+    _closures_only.on = True
+    try:
+        return _compile_mapping(mapping)
+    finally:
+        _closures_only.on = False
 
 
 _fused_cache: OrderedDict[tuple, object] = OrderedDict()
 
 
-def compile_prepared(mapping, schema):
+def compile_prepared(mapping, schema, text: str | None = None):
     """fn(data) giving exactly `schema.prepare(compile_mapping(mapping)(data))`, with removeEmptyValues
     fused into the generated code of the mapping's outermost object (no intermediate payload, no second
     pass over it); None when the mapping's root is not a plain object with directives (then the two
-    stages run one after the other). `schema` is an `actions.framework.PayloadSchema`."""
-    key = (repr(mapping), id(schema))
+    stages run one after the other). `schema` is an `actions.framework.PayloadSchema`; `text`, when
+    given, is `repr(mapping)`."""
+    key = (repr(mapping) if text is None else text, id(schema))
     fn = _fused_cache.get(key)
     if fn is not None:
         _fused_cache.move_to_end(key)
@@ -371,7 +484,7 @@ def compile_prepared(mapping, schema):
     if not (isinstance(to_process, dict) and not _is_directive(to_process) and _has_directive(to_process)):
         fn = None
     else:
-        build = _ObjectCodegen(schema.root_steps()).build(to_process, True)
+        build = _ObjectCodegen(schema.root_steps(), root_object=True).build(to_process, True)
         finish = schema.finish
 
         def fn(data=UNDEFINED):

@@ -217,9 +217,33 @@ _VALIDATORS = {
 }
 
 
+# Nodes (objects and directives) known to be valid, by `repr`: the mappings of one process share most of
+# their sub-objects (compare's recommendation steps change a few keys of the same subscriptions), and
+# whether a node is valid does not depend on where it sits (the stack only goes into the messages); a whole
+# mapping is not remembered (what it compiles to is, by `repr`, in `compile` and `actions`). The key
+# keeps key order and types (1, 1.0 and True differ). Only valid nodes are remembered: an invalid node is
+# checked again each time, so it raises the same error, with the messages of its own place.
+_VALID_SIZE = 4096
+_valid: dict[str, None] = {}
+validate_counts = {"checked": 0, "known": 0}  # object/directive nodes validated / found already valid
+
+
 def _validate(mapping, stack):
     kind = _type_or_directive(mapping)
-    if kind == "directive":
+    if (kind == "directive" or kind == "object") and stack:  # (a whole mapping: its compiled form is cached)
+        key = repr(mapping)
+        if key in _valid:
+            validate_counts["known"] += 1
+            return
+        validate_counts["checked"] += 1
+        if kind == "directive":
+            _v_directive(mapping, stack)
+        else:
+            _v_object(mapping, stack)
+        if len(_valid) >= _VALID_SIZE:
+            _valid.clear()
+        _valid[key] = None
+    elif kind == "directive":
         _v_directive(mapping, stack)
     elif kind == "object":
         _v_object(mapping, stack)
