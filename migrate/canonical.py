@@ -103,7 +103,7 @@ def _fold_properties(props):
         if key in _OPS_SET:
             if isinstance(value, dict):
                 if value:
-                    ops.setdefault(key, {}).update({k: _cut(v) for k, v in value.items()})
+                    ops.setdefault(key, {}).update(_cut_props(value))  # the values, long strings cut
             elif value not in (None, [], ""):
                 ops[key] = value
         else:
@@ -139,46 +139,62 @@ def _is_number(value) -> bool:
 
 
 def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
-    """One Amplitude event (v1 or v2 wire object) as the record Amplitude stores."""
+    """One Amplitude event (v1 or v2 wire object) as the record Amplitude stores.
+
+    The steps, in order: the accepted non-null fields; the id rule; language tag to name; a missing
+    event_type rejected; session_id -1 dropped; a digit-string time as a number; user properties folded;
+    empty event/group properties and groups dropped, long property strings cut; revenue from price and
+    quantity; long top-level strings cut. Each step first looks whether it applies (most events need few),
+    so the common event costs one pass over its fields and a handful of lookups."""
     min_len = min_id_length or DEFAULT_MIN_ID_LENGTH
     record = {"kind": "event"}
+    fields = _EVENT_SET
     for key, value in event.items():
-        if key in _EVENT_SET and value is not None:
+        if key in fields and value is not None:
             record[key] = value
     _apply_ids(record, min_len)
     get = record.get
     language = get("language")
-    if isinstance(language, str):
+    if language is not None and isinstance(language, str):
         record["language"] = _language(language)
     event_type = get("event_type")  # absent and None are one case: None values are never copied
     if event_type is None or event_type == "":
         record["rejected"] = "missing event_type"
-    if get("session_id") == -1:
+    session_id = get("session_id")
+    if session_id is not None and session_id == -1:
         del record["session_id"]  # -1 is Amplitude's "no session"
     time = get("time")
-    if isinstance(time, str) and time.isdigit():
+    if time is not None and time.__class__ is not int and isinstance(time, str) and time.isdigit():
         record["time"] = int(time)
-    if "user_properties" in record:
-        folded = _fold_properties(record["user_properties"])
+    props = get("user_properties")
+    if props is not None:  # present (None values are never copied)
+        folded = _fold_properties(props)
         if folded:
             record["user_properties"] = folded
         else:
             del record["user_properties"]
     for key in ("event_properties", "group_properties"):
-        if key in record:
-            if record[key] == {}:
+        props = get(key)
+        if props is not None:
+            if props == {}:
                 del record[key]
             else:
-                record[key] = _cut_props(record[key])
-    if record.get("groups") == {}:
+                record[key] = _cut_props(props)
+    groups = get("groups")
+    if groups is not None and groups == {}:
         del record["groups"]
-    price, quantity = record.get("price"), record.get("quantity")
-    if _is_number(price) and (_is_number(quantity) or "revenue" not in record):
-        # Amplitude derives revenue from price x quantity (quantity defaults to 1)
-        record["revenue"] = price * (quantity if _is_number(quantity) else 1)
-    for key, value in record.items():
+    price = get("price")
+    if price is not None and _is_number(price):
+        quantity = get("quantity")
+        if _is_number(quantity) or "revenue" not in record:
+            # Amplitude derives revenue from price x quantity (quantity defaults to 1)
+            record["revenue"] = price * (quantity if _is_number(quantity) else 1)
+    for value in record.values():  # a long string is rare: looked for before any write
         if isinstance(value, str) and len(value) > MAX_STRING:
-            record[key] = value[:MAX_STRING]
+            for key, value in record.items():
+                if isinstance(value, str) and len(value) > MAX_STRING:
+                    record[key] = value[:MAX_STRING]
+            break
     return record
 
 
@@ -273,8 +289,12 @@ def records_from_request(request: dict) -> list[dict]:
     endpoint, version2 = _endpoint(url)
     if endpoint in ("httpapi", "batch") and (version2 or endpoint == "batch"):
         body = request.get("json") or {}
-        min_len = _min_id_length(body.get("options"))
-        return [normalize_event(e, min_len) for e in _items(body.get("events"))]
+        options = body.get("options")
+        min_len = None if options is None else _min_id_length(options)
+        events = body.get("events")
+        if events.__class__ is list:  # the usual body: `_items` without the intermediate list
+            return [normalize_event(e, min_len) for e in events if isinstance(e, dict)]
+        return [normalize_event(e, min_len) for e in _items(events)]
     if endpoint == "httpapi":  # HTTP API v1: form field `event`, one object or a list
         # v1 predates the 5-character id minimum: Classic's short ids were kept (only empty ones dropped)
         return [normalize_event(e, V1_MIN_ID_LENGTH) for e in _items(_form_json(request, "event"))]

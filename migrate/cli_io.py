@@ -59,19 +59,21 @@ def write_output(path: str | None, text: str) -> None:
 
 @contextmanager
 def output_stream(path: str | None, *, mask: tuple[str, ...] = ()):
-    """Standard output, or a file written whole or not at all: lines go to PATH.partial, which replaces
-    PATH only when the run ends without error (a broken input file leaves no half result behind). A PATH
-    that exists and is no regular file (/dev/null, a named pipe) is written directly: it is never replaced.
-    `mask`: secret values masked in everything written."""
+    """A binary stream for UTF-8 lines: standard output, or a file written whole or not at all: lines go to
+    PATH.partial, which replaces PATH only when the run ends without error (a broken input file leaves no
+    half result behind). A PATH that exists and is no regular file (/dev/null, a named pipe) is written
+    directly: it is never replaced. `mask`: secret values masked in everything written."""
     from migrate.masking import MaskingWriter
 
     if path in (None, "-"):
-        yield MaskingWriter(sys.stdout, mask) if mask else sys.stdout
-        sys.stdout.flush()
+        sys.stdout.flush()  # anything written as text so far goes first
+        stdout = getattr(sys.stdout, "buffer", None) or _TextAsBytes(sys.stdout)
+        yield MaskingWriter(stdout, mask) if mask else stdout
+        stdout.flush()
         return
     if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
         try:
-            fh = open(path, "w", encoding="utf-8")
+            fh = open(path, "wb")
         except OSError as exc:
             raise InputError(f"{path}: cannot write output: {exc.strerror or exc}") from None
         with fh:
@@ -79,7 +81,7 @@ def output_stream(path: str | None, *, mask: tuple[str, ...] = ()):
         return
     partial = f"{path}.partial"
     try:
-        fh = open(partial, "w", encoding="utf-8")
+        fh = open(partial, "wb")
     except OSError as exc:
         raise InputError(f"{path}: cannot write output: {exc.strerror or exc}") from None
     try:
@@ -90,3 +92,17 @@ def output_stream(path: str | None, *, mask: tuple[str, ...] = ()):
         with suppress(OSError):
             os.remove(partial)
         raise
+
+
+class _TextAsBytes:
+    """A text stream without a binary buffer (a replaced sys.stdout), written to with UTF-8 bytes."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, data: bytes) -> int:
+        self._stream.write(data.decode("utf-8"))
+        return len(data)
+
+    def flush(self) -> None:
+        self._stream.flush()

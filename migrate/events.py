@@ -172,8 +172,10 @@ class _Slow(Exception):
     """A value the fast parser reads differently from the reference parser: use the reference parser."""
 
 
-def _fix_object(obj: dict) -> None:
-    # orjson gives floats for 1.0 and 1e3: JSON.parse's one number type makes them the integers 1 and 1000.
+def _fix_object(obj: dict) -> int:
+    """orjson gives floats for 1.0 and 1e3: JSON.parse's one number type makes them the integers 1 and 1000.
+    Returns the number of objects and arrays in `obj`, itself included (a bound on its depth)."""
+    containers = 1
     for key, value in obj.items():
         kind = type(value)
         if kind is str:  # most values: one test, not three
@@ -185,12 +187,14 @@ def _fix_object(obj: dict) -> None:
                 else:
                     raise _Slow  # 1e21 or a huge integer literal: the reference parser keeps every digit
         elif kind is dict:
-            _fix_object(value)
+            containers += _fix_object(value)
         elif kind is list:
-            _fix_array(value)
+            containers += _fix_array(value)
+    return containers
 
 
-def _fix_array(items: list) -> None:
+def _fix_array(items: list) -> int:
+    containers = 1
     for index, value in enumerate(items):
         kind = type(value)
         if kind is str:
@@ -202,9 +206,10 @@ def _fix_array(items: list) -> None:
                 else:
                     raise _Slow
         elif kind is dict:
-            _fix_object(value)
+            containers += _fix_object(value)
         elif kind is list:
-            _fix_array(value)
+            containers += _fix_array(value)
+    return containers
 
 
 def _parse_reference(text: str | bytes):
@@ -220,18 +225,24 @@ def _parse_fast(text: str | bytes):
     Infinity, nesting deeper than 1024) and reads integers beyond 64 bits as floats: those lines,
     and every line it rejects, are parsed again by `_parse_reference`, which also words the errors.
     """
+    return _parse_counted(text)[0]
+
+
+def _parse_counted(text: str | bytes):
+    """(`_parse_fast(text)`, the number of objects and arrays in it, or None when the reference parser read
+    it). The count comes with the number walk, at no extra pass: the reader uses it as the depth bound."""
     try:
         value = orjson.loads(text)
         kind = type(value)
         if kind is dict:
-            _fix_object(value)
-        elif kind is list:
-            _fix_array(value)
-        elif kind is float:
+            return value, _fix_object(value)
+        if kind is list:
+            return value, _fix_array(value)
+        if kind is float:
             raise _Slow
-        return value
+        return value, 0
     except (orjson.JSONDecodeError, _Slow):
-        return _parse_reference(text)
+        return _parse_reference(text), None
 
 
 def parse_json_line(text: str | bytes):
@@ -445,7 +456,7 @@ def _iter_lines(name: str, stream, first_line: bytes | None, skip, cursor: _Curs
         if lineno == 1:
             text = text.lstrip(b"\xef\xbb\xbf")
         try:
-            obj = parse_json_line(text)
+            obj, containers = _parse_counted(text)  # `parse_json_line`, with the objects and arrays counted
         except UnicodeDecodeError as exc:
             skip(Skip(name, lineno, f"not UTF-8 text ({exc.reason})", "not UTF-8 text"))
             continue
@@ -459,8 +470,12 @@ def _iter_lines(name: str, stream, first_line: bytes | None, skip, cursor: _Curs
         except ValueError as exc:
             skip(Skip(name, lineno, f"invalid JSON: {exc}", "invalid JSON"))
             continue
-        if text.count(b"{") + text.count(b"[") <= MAX_DEPTH and type(obj) is dict and _is_type(obj.get("type")):
-            yield obj  # the common case: a plain event that cannot be nested too deeply
+        # the common case: a plain event that cannot be nested too deeply. Its depth is at most the number of
+        # its objects and arrays (counted by the parser's number walk), or of the brackets in the line.
+        if (containers <= MAX_DEPTH if containers is not None else
+                text.count(b"{") + text.count(b"[") <= MAX_DEPTH) and type(obj) is dict \
+                and _is_type(obj.get("type")):
+            yield obj
             continue
         if _is_batch(obj) or isinstance(obj, list):
             items, label = (obj["batch"], "batch item") if isinstance(obj, dict) else (obj, "array item")

@@ -236,7 +236,11 @@ def _mask_credentials(part: Any) -> Any:
         return part
     for key in part:
         if type(key) is str and _secret_name(key):  # copy only when there is something to mask
-            return {k: (mask_value(v) if isinstance(k, str) and _secret_name(k) else v) for k, v in part.items()}
+            out = dict(part)  # a copy in one step, then the credentials masked in place
+            for k, v in part.items():
+                if isinstance(k, str) and _secret_name(k):
+                    out[k] = mask_value(v)
+            return out
     return part
 
 
@@ -278,18 +282,34 @@ LOG_FILTER = LogFilter()
 
 
 class MaskingWriter:
-    """A text stream that masks the known secret values in everything written through it. Writers write
-    whole lines or whole documents, so a secret is never split between two writes."""
+    """A stream that masks the known secret values in everything written through it: text to a text stream,
+    or UTF-8 bytes to a binary one (the JSON lines of `actions run` / `classic run`, written as orjson made
+    them). Writers write whole lines or whole documents, so a secret is never split between two writes.
+
+    Bytes are masked with each secret's UTF-8 form, in the same order (longest first). In valid UTF-8 a
+    match can only start and end on character boundaries, so this replaces exactly what masking the decoded
+    text would, and the output is the text result's encoding. A secret that cannot be UTF-8 (a lone
+    surrogate) can occur in no valid UTF-8 output, as it can occur in no text written as UTF-8: it is looked
+    for as its "surrogatepass" bytes, which never match either."""
 
     def __init__(self, stream, known: Iterable[str]):
         self._stream = stream
         self._known = known_secrets(known)
+        self._known_bytes = tuple(secret.encode("utf-8", "surrogatepass") for secret in self._known)
 
-    def write(self, text: str) -> int:
-        for secret in self._known:
-            if secret in text:
-                text = text.replace(secret, MASK)
+    def write(self, text: str | bytes) -> int:
+        if text.__class__ is bytes:
+            for secret in self._known_bytes:
+                if secret in text:
+                    text = text.replace(secret, _MASK_BYTES)
+        else:
+            for secret in self._known:
+                if secret in text:
+                    text = text.replace(secret, MASK)
         return self._stream.write(text)
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
+
+
+_MASK_BYTES = MASK.encode("utf-8")

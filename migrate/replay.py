@@ -325,15 +325,21 @@ class Job:
         ids = partial.ids = [] if self.collect_ids else None
         drop = chunk.drop
         self.begin(partial)
+        step = self.stepper()
         for ordinal, event in read_chunk(chunk, stats, strict=self.strict):
             if ids is not None:
-                ids.append(message_id(event))
+                mid = event.get("messageId")  # `message_id(event)`, inline
+                ids.append(mid if isinstance(mid, str) and mid else None)
             if drop and ordinal in drop:
                 continue
             stats.read += 1
-            self.step(partial, event)
+            step(partial, event)
         self.end(partial)
         return partial
+
+    def stepper(self) -> Callable:
+        """The function `map` calls per event: `step`, or a job's closure built once per process."""
+        return self.step
 
     def begin(self, partial: Partial) -> None:
         """Before the chunk's first event."""
@@ -440,8 +446,9 @@ class Duplicates:
         """Count the repeats among one chunk's ids; returns their positions in the chunk."""
         found = []
         stats = self.stats
+        repeat = self.recent.repeat
         for position, mid in enumerate(ids):
-            if mid is not None and self.recent.repeat(mid):
+            if mid is not None and repeat(mid):
                 stats.duplicates += 1
                 if len(stats.duplicate_examples) < MAX_DUPLICATE_EXAMPLES:
                     stats.duplicate_examples.append({"messageId": mid[:200], "file": name})
@@ -1005,20 +1012,22 @@ class FinalPass(_CompareJob):
 
 
 class LinesPartial(Partial):
-    """A chunk's output lines (written by the main process in chunk order, never accumulated) and counts."""
+    """A chunk's output lines as UTF-8 bytes (written by the main process in chunk order, never accumulated)
+    and counts. The lines stay the bytes orjson wrote (`json_line_bytes`) from the engine to the output file:
+    never decoded to text and encoded again."""
 
     counters: tuple = ()
 
     def __init__(self):
         super().__init__()
-        self.text = ""
-        self.lines: list[str] = []
+        self.data = b""
+        self.lines: list[bytes] = []
         for name in self.counters:
             setattr(self, name, 0)
 
     def merge(self, other: "LinesPartial") -> "LinesPartial":
         super().merge(other)
-        self.text = ""
+        self.data = b""
         for name in self.counters:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
@@ -1051,12 +1060,15 @@ class ActionsRun(Job):
     def step(self, partial: ActionsRunPartial, event: dict) -> None:
         self.local("step", self._stepper)(partial, event)
 
+    def stepper(self) -> Callable:
+        return self.local("step", self._stepper)
+
     def _stepper(self):
         """The per-event work as one closure, built once per process: the engine, the normaliser, the
         masking and the line writer bound to locals (the same steps, in the same order, as written out
         in `step` before; the output is byte for byte the same)."""
         from migrate.canonical import records_from_request
-        from migrate.config import json_line
+        from migrate.config import json_line_bytes as json_line
         from migrate.masking import redact_request
         from migrate.run import engine_failure
 
@@ -1092,7 +1104,10 @@ class ActionsRun(Job):
         return step
 
     def end(self, partial: LinesPartial) -> None:
-        partial.text = "".join(line + "\n" for line in partial.lines)
+        lines = partial.lines
+        if lines:
+            lines.append(b"")  # the last line's newline
+        partial.data = b"\n".join(lines)
         partial.lines = []
 
 
@@ -1131,37 +1146,50 @@ class ClassicRun(Job):
         self.strict = strict
 
     def step(self, partial: ClassicRunPartial, event: dict) -> None:
+        self.local("step", self._stepper)(partial, event)
+
+    def stepper(self) -> Callable:
+        return self.local("step", self._stepper)
+
+    def _stepper(self):
+        """The per-event work as one closure, built once per process: the emulator, the normaliser, the
+        masking and the line writer bound to locals (imported once, not on every event)."""
         from migrate.canonical import records_from_requests
-        from migrate.config import json_line
+        from migrate.config import json_line_bytes as json_line
         from migrate.masking import redact_request
         from migrate.run import engine_failure
 
-        pii = self.pii
-        mid = event.get("messageId") if isinstance(event, dict) else None
-        try:
-            result = self.emulator.send(event)
-            requests = result["requests"]
-            records = result["records"]
-            if records is None:
-                records = records_from_requests(requests)
-        except Exception as exc:  # one odd event must not stop a long run: written as data and counted
-            partial.failed += 1
-            failed = {"messageId": mid, "requests": [], "records": [], "error": engine_failure(exc)}
-            partial.lines.append(json_line(pii.scrub(failed) if pii is not None else failed))
-            return
-        line = {"messageId": mid, "requests": [redact_request(r) for r in requests] if self.redact else requests,
-                "records": records}
-        if result.get("skipped"):
-            partial.skipped_events += 1
-            line["skipped"] = result["skipped"]
-            if len(partial.event_skips) < MAX_EVENT_SKIP_NOTES:
-                partial.event_skips.append((mid, result["skipped"]))
-        elif not records and result.get("note"):
-            line["note"] = result["note"]
-            partial.not_sent[result["note"]] = partial.not_sent.get(result["note"], 0) + 1
-        partial.requests += len(requests)
-        partial.records += len(records)
-        partial.lines.append(json_line(pii.scrub(line) if pii is not None else line))
+        send = self.emulator.send
+        pii, redact = self.pii, self.redact
+
+        def step(partial: ClassicRunPartial, event: dict) -> None:
+            mid = event.get("messageId") if isinstance(event, dict) else None
+            try:
+                result = send(event)
+                requests = result["requests"]
+                records = result["records"]
+                if records is None:
+                    records = records_from_requests(requests)
+            except Exception as exc:  # one odd event must not stop a long run: written as data and counted
+                partial.failed += 1
+                failed = {"messageId": mid, "requests": [], "records": [], "error": engine_failure(exc)}
+                partial.lines.append(json_line(pii.scrub(failed) if pii is not None else failed))
+                return
+            line = {"messageId": mid, "requests": [redact_request(r) for r in requests] if redact else requests,
+                    "records": records}
+            if result.get("skipped"):
+                partial.skipped_events += 1
+                line["skipped"] = result["skipped"]
+                if len(partial.event_skips) < MAX_EVENT_SKIP_NOTES:
+                    partial.event_skips.append((mid, result["skipped"]))
+            elif not records and result.get("note"):
+                line["note"] = result["note"]
+                partial.not_sent[result["note"]] = partial.not_sent.get(result["note"], 0) + 1
+            partial.requests += len(requests)
+            partial.records += len(records)
+            partial.lines.append(json_line(pii.scrub(line) if pii is not None else line))
+
+        return step
 
     end = ActionsRun.end
 
@@ -1175,8 +1203,12 @@ def run_lines(job: Job, paths: list[str], out, stats: ReadStats, executor: Execu
     stats._size_done = 0
     duplicates = Duplicates(stats)
 
+    write = out.write
+    if hasattr(out, "encoding"):  # a text stream (binary ones have no encoding): the lines as text
+        write = lambda data: out.write(data.decode("utf-8"))  # noqa: E731
+
     def seen(partial):
-        out.write(partial.text)
+        write(partial.data)
         stats.absorb(partial.read, on_skip)
         duplicates.feed(partial.ids, partial.name)
         stats.at(partial.position)

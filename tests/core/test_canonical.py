@@ -92,7 +92,7 @@ def test_language_tags_become_names_as_amplitude_stores_them():
 
 # ---- the short cuts of the normaliser give what its general steps give
 
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from migrate import canonical as _canonical  # noqa: E402
@@ -172,3 +172,92 @@ def test_a_non_object_set_beside_plain_keys_is_kept_as_sent():
         {"n": 1, "$set": ["a", "b"], "$add": {"k": 1}}
     # an object $set still takes the plain keys, its own values winning
     assert _canonical._fold_properties({"plan": "free", "$set": {"plan": "paid"}}) == {"$set": {"plan": "paid"}}
+
+
+def _normalize_event_reference(event, min_id_length=None):
+    """`normalize_event` as first written: every step run on every event, in the documented order."""
+    from migrate.amplitude import DEFAULT_MIN_ID_LENGTH, EVENT_FIELDS, MAX_STRING
+
+    min_len = min_id_length or DEFAULT_MIN_ID_LENGTH
+    record = {"kind": "event"}
+    for key, value in event.items():
+        if key in EVENT_FIELDS and value is not None:
+            record[key] = value
+    for key in ("user_id", "device_id"):
+        if record.get(key) is not None:
+            kept = _canonical._clean_id(record[key], min_len)
+            if kept is None:
+                del record[key]
+            else:
+                record[key] = kept
+    if "user_id" not in record and "device_id" not in record:
+        record["rejected"] = f"no valid user_id or device_id (ids shorter than {min_len} or reserved are dropped)"
+    if isinstance(record.get("language"), str):
+        record["language"] = language_name(record["language"])
+    if record.get("event_type") in (None, ""):
+        record["rejected"] = "missing event_type"
+    if record.get("session_id") == -1:
+        del record["session_id"]
+    if isinstance(record.get("time"), str) and record["time"].isdigit():
+        record["time"] = int(record["time"])
+    if "user_properties" in record:
+        folded = _fold_reference(record["user_properties"]) if isinstance(record["user_properties"], dict) \
+            else record["user_properties"]
+        if folded:
+            record["user_properties"] = folded
+        else:
+            del record["user_properties"]
+    for key in ("event_properties", "group_properties"):
+        if key in record:
+            if record[key] == {}:
+                del record[key]
+            elif isinstance(record[key], dict):
+                record[key] = {k: _canonical._cut(v) for k, v in record[key].items()}
+    if record.get("groups") == {}:
+        del record["groups"]
+    price, quantity = record.get("price"), record.get("quantity")
+    number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)  # noqa: E731
+    if number(price) and (number(quantity) or "revenue" not in record):
+        record["revenue"] = price * (quantity if number(quantity) else 1)
+    for key, value in record.items():
+        if isinstance(value, str) and len(value) > MAX_STRING:
+            record[key] = value[:MAX_STRING]
+    return record
+
+
+_LONG = "z" * 1030
+_ANY = st.one_of(st.just(_LONG), st.none(), st.booleans(), st.integers(-2, 3), st.floats(-2, 3, allow_nan=False), st.just(-1),
+                 st.text(max_size=4), st.sampled_from(["", "123", "en-US", "de", _LONG, "anonymous", "user-1"]),
+                 st.dictionaries(st.sampled_from(["$set", "$add", "plan", "k"]),
+                                 st.one_of(st.none(), st.just(_LONG), st.integers(), st.just({}),
+                                           st.dictionaries(st.just("p"), st.sampled_from(["v", _LONG]))),
+                                 max_size=3),
+                 st.lists(st.integers(), max_size=2))
+_EVENT_KEYS = st.sampled_from(["user_id", "device_id", "event_type", "time", "language", "session_id", "price",
+                               "quantity", "revenue", "user_properties", "event_properties", "group_properties",
+                               "groups", "platform", "library", "use_batch_endpoint", "kind", "device_type"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.dictionaries(_EVENT_KEYS, _ANY, max_size=10), st.sampled_from([None, 1, 5, 8]))
+@example({"user_id": "user-1", "event_type": "e", "platform": _LONG}, None)  # a long string last
+@example({"device_id": "d-123", "event_type": _LONG, "session_id": -1.0, "time": "17"}, 1)
+@example({"device_id": "d-123", "event_type": "e", "price": 2.5, "quantity": True, "revenue": 1}, None)
+def test_normalized_events_are_the_plain_rule(event, min_len):
+    expected = _normalize_event_reference(event, min_len)
+    record = _canonical.normalize_event(event, min_len)
+    assert record == expected and list(record) == list(expected)
+    assert [type(v) for v in record.values()] == [type(v) for v in expected.values()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.lists(st.one_of(st.dictionaries(_EVENT_KEYS, _ANY, max_size=5), st.integers(), st.none()),
+                          max_size=3),
+                 st.dictionaries(_EVENT_KEYS, _ANY, max_size=5), st.none(), st.text(max_size=2)),
+       st.one_of(st.none(), st.just({}), st.fixed_dictionaries({"min_id_length": st.integers(0, 9)})))
+def test_v2_records_are_the_items_rule(events, options):
+    body = {"api_key": "k", "events": events} if options is None else {"events": events, "options": options}
+    request = {"url": "https://api2.amplitude.com/2/httpapi", "json": body}
+    min_len = _canonical._min_id_length(options)
+    expected = [_normalize_event_reference(e, min_len) for e in _canonical._items(events)]
+    assert _canonical.records_from_request(request) == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -89,3 +90,107 @@ def test_subscription_text_puts_short_objects_on_one_line():
     back = json.loads(text)
     assert back[0]["mapping"]["device_id"] == subs[0]["mapping"]["device_id"]
     assert json_text(subs, indent=2, width=10 ** 6).count("\n") == 0
+
+
+# ---- `_float_forms` (which lines go to `json_text`) is the plain marker rule
+
+from migrate.config import _float_forms, json_line_bytes  # noqa: E402
+
+
+def _float_forms_plain(data: bytes) -> bool:
+    """The rule as first written: every `e-`, `e+` or `.0000` that follows a digit and ends a number token
+    (a run of digits, dots and minus signs right after `:`, `,` or `[`)."""
+    for marker in (b"e-", b"e+", b".0000"):
+        index = data.find(marker)
+        while index != -1:
+            start = index
+            while start > 0 and data[start - 1] in b"0123456789.-":
+                start -= 1
+            if index and data[index - 1] in b"0123456789" and 0 < start < index and data[start - 1] in b":,[":
+                return True
+            index = data.find(marker, index + 1)
+    return False
+
+
+_BYTES = st.lists(st.sampled_from([b"e-", b"e+", b".0000", b"1", b"0", b"-", b".", b"+", b":", b",", b"[", b'"',
+                                   b"a", b"e", b"{"]), max_size=25).map(b"".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_BYTES)
+def test_float_forms_is_the_plain_marker_rule(data):
+    assert _float_forms(data) == _float_forms_plain(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUES)
+def test_output_bytes_are_the_utf8_of_the_output_text(value):
+    line = {"line": value}
+    assert json_line_bytes(line) == json_text(line).encode("utf-8")
+    try:
+        data = orjson.dumps(line)
+    except TypeError:  # beyond what orjson writes (json_text writes it)
+        return
+    assert _float_forms(data) == _float_forms_plain(data)
+
+
+# ---- the reader's depth bound: objects and arrays counted by the number walk, or the brackets of the line
+
+import io  # noqa: E402
+
+import migrate.events as _events  # noqa: E402
+from migrate.events import MAX_DEPTH, ReadStats, iter_line_range  # noqa: E402
+
+
+def _nested(depth, leaf):
+    value = leaf
+    for level in range(depth):
+        value = {"k": value} if level % 2 else [value]
+    return value
+
+
+_EVENTS = st.one_of(
+    st.builds(lambda props, extra: {"type": "track", "event": "E", "properties": props, **extra},
+              VALUES, st.dictionaries(st.sampled_from(["type", "batch", "x"]),
+                                      st.sampled_from(["track", "Track", "[{", "{" * 140, 1.0]), max_size=2)),
+    st.builds(lambda depth, leaf: {"type": "identify", "traits": _nested(depth, leaf)},
+              st.integers(MAX_DEPTH - 3, MAX_DEPTH + 3), st.sampled_from([1.0, "[[", 2.5, None])),
+    st.lists(st.fixed_dictionaries({"type": st.just("page")}), max_size=2),
+    st.builds(lambda n: {"type": "track", "list": [[] for _ in range(n)]}, st.integers(MAX_DEPTH - 2, MAX_DEPTH + 2)),
+)
+
+
+def _read(lines, monkeypatch=None):
+    stats, skips = ReadStats(), []
+    data = b"".join(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n" for line in lines)
+    events = list(iter_line_range("f.jsonl", io.BytesIO(data), stats, skips.append, 1))
+    return [typed(e) for e in events], [(s.line, s.reason) for s in skips]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_EVENTS, min_size=1, max_size=4))
+def test_the_counted_depth_bound_reads_what_the_bracket_count_reads(lines):
+    fast = _read(lines)
+    plain_parse = _events._parse_counted
+    try:  # the plain rule: no count from the parser, every line's brackets counted
+        _events._parse_counted = lambda text: (plain_parse(text)[0], None)
+        plain = _read(lines)
+    finally:
+        _events._parse_counted = plain_parse
+    assert fast == plain
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUES)
+def test_the_number_walk_counts_every_object_and_array(value):
+    def containers(v):
+        if isinstance(v, dict):
+            return 1 + sum(containers(x) for x in v.values())
+        if isinstance(v, list):
+            return 1 + sum(containers(x) for x in v)
+        return 0
+
+    text = json.dumps({"v": value}).encode("utf-8")
+    parsed, count = _events._parse_counted(text)
+    assert typed(parsed) == typed(_parse_reference(text))
+    assert count is None or count == containers(parsed)

@@ -155,3 +155,47 @@ def test_redact_masks_texts_the_same_when_they_repeat_and_when_the_known_secrets
     # another set of known secrets: nothing remembered for the first set may leak into it
     assert redact(data) == {"a": "token=" + MASK, "b": ["token=" + MASK, "x " + KEY], KEY: "token=" + MASK}
     assert redact(data, [KEY]) == first
+
+
+# ---- the lines of `actions run` / `classic run` are masked as UTF-8 bytes: the same as masking the text
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from(["ab", "abc", "ab€", "€", "é", "😀", "•", "••", MASK, "x", "\n", '"', "c:", "ü"])
+_TEXTS = st.lists(_PIECES, max_size=30).map("".join)
+
+
+def _masked_as_text(text, known):
+    """The rule as written for text: every known secret, longest first, replaced wherever it occurs."""
+    for secret in sorted({k for k in known if len(k) >= 4 and k != MASK}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+class _Sink:
+    def __init__(self):
+        self.parts = []
+
+    def write(self, data):
+        self.parts.append(data)
+        return len(data)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS, st.lists(st.one_of(_TEXTS, st.sampled_from(["ab€a", "€€€€", "\ud800abc", "😀😀", "éééé"])),
+                        max_size=4))
+def test_masking_bytes_equals_masking_the_text(text, known):
+    as_text, as_bytes = _Sink(), _Sink()
+    MaskingWriter(as_text, known).write(text)
+    MaskingWriter(as_bytes, known).write(text.encode("utf-8"))
+    expected = _masked_as_text(text, known)
+    assert as_text.parts == [expected]
+    assert as_bytes.parts == [expected.encode("utf-8")]
+
+
+def test_secrets_with_non_ascii_are_masked_in_bytes_and_a_lone_surrogate_secret_is_harmless():
+    out = _Sink()
+    writer = MaskingWriter(out, ("clé-secrète-😀", "\ud800-abcd", KEY))
+    writer.write(f'{{"a":"clé-secrète-😀","b":"{KEY}","c":"\\ud800-abcd"}}\n'.encode("utf-8"))
+    assert out.parts == [f'{{"a":"{MASK}","b":"{MASK}","c":"\\ud800-abcd"}}\n'.encode("utf-8")]
