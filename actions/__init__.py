@@ -203,15 +203,22 @@ def _chain(transform, prepare):
     return lambda event=UNDEFINED: prepare(transform(event))
 
 
+def _compiled(key: tuple) -> Callable | None:
+    """The function this process compiled for `key` ((action, mapping's repr)), counted as a hit; else None."""
+    run = _RUNS.get(key)
+    if run is not None:
+        _RUNS.move_to_end(key)
+        compile_counts["hits"] += 1
+    return run
+
+
 def _run_for(slug: str, mapping) -> Callable:
     """fn(event) = the action's payload preparation of the mapping's output, compiled once per process;
     raises the mapping's validation error (MappingError) for an invalid mapping, every time it is asked."""
     text = repr(mapping)
     key = (slug, text)
-    run = _RUNS.get(key)
+    run = _compiled(key)
     if run is not None:
-        _RUNS.move_to_end(key)
-        compile_counts["hits"] += 1
         return run
     from .mapping_kit import compile_mapping
     from .mapping_kit.compile import compile_prepared
@@ -253,12 +260,9 @@ first_counts = {"built": 0, "promoted": 0}  # closure forms built / mappings com
 def _compile_lazily(c: _Compiled) -> None:
     """`_compile_mapping` for a lazy engine: the compiled function when this process has it, else the closure
     form counting its runs; raises MappingError for an invalid mapping, as `_compile_mapping` does."""
-    text = repr(c.mapping)
-    key = (c.slug, text)
-    run = _RUNS.get(key)
+    key = (c.slug, repr(c.mapping))
+    run = _compiled(key)
     if run is not None:
-        _RUNS.move_to_end(key)
-        compile_counts["hits"] += 1
         c.run = run
         c.mapping = None
         return
