@@ -114,11 +114,6 @@ def json_line_bytes(obj) -> bytes:
     return data
 
 
-def json_line(obj) -> str:
-    """`json_line_bytes(obj)` as text."""
-    return json_line_bytes(obj).decode("utf-8")
-
-
 def load_json_file(path: str, what: str):
     """Parse a JSON file; BadInput names the file, line and the parser's reason."""
     try:

@@ -1068,7 +1068,7 @@ class ActionsRun(Job):
         masking and the line writer bound to locals (the same steps, in the same order, as written out
         in `step` before; the output is byte for byte the same)."""
         from migrate.canonical import records_from_request
-        from migrate.config import json_line_bytes as json_line
+        from migrate.config import json_line_bytes
         from migrate.masking import redact_request
         from migrate.run import engine_failure
 
@@ -1088,7 +1088,7 @@ class ActionsRun(Job):
                 partial.failed += 1
                 line = {"messageId": event.get("messageId"), "fired": [], "records": [],
                         "error": engine_failure(exc)}
-                partial.lines.append(json_line(pii.scrub(line) if pii is not None else line))
+                partial.lines.append(json_line_bytes(pii.scrub(line) if pii is not None else line))
                 return
             partial.fired += len(fired)
             for item in fired:
@@ -1099,7 +1099,7 @@ class ActionsRun(Job):
             partial.requests += n_requests
             partial.records += len(records)
             line = {"messageId": event.get("messageId"), "fired": fired, "records": records}
-            partial.lines.append(json_line(pii.scrub(line) if pii is not None else line))
+            partial.lines.append(json_line_bytes(pii.scrub(line) if pii is not None else line))
 
         return step
 
@@ -1155,7 +1155,7 @@ class ClassicRun(Job):
         """The per-event work as one closure, built once per process: the emulator, the normaliser, the
         masking and the line writer bound to locals (imported once, not on every event)."""
         from migrate.canonical import records_from_requests
-        from migrate.config import json_line_bytes as json_line
+        from migrate.config import json_line_bytes
         from migrate.masking import redact_request
         from migrate.run import engine_failure
 
@@ -1173,7 +1173,7 @@ class ClassicRun(Job):
             except Exception as exc:  # one odd event must not stop a long run: written as data and counted
                 partial.failed += 1
                 failed = {"messageId": mid, "requests": [], "records": [], "error": engine_failure(exc)}
-                partial.lines.append(json_line(pii.scrub(failed) if pii is not None else failed))
+                partial.lines.append(json_line_bytes(pii.scrub(failed) if pii is not None else failed))
                 return
             line = {"messageId": mid, "requests": [redact_request(r) for r in requests] if redact else requests,
                     "records": records}
@@ -1187,7 +1187,7 @@ class ClassicRun(Job):
                 partial.not_sent[result["note"]] = partial.not_sent.get(result["note"], 0) + 1
             partial.requests += len(requests)
             partial.records += len(records)
-            partial.lines.append(json_line(pii.scrub(line) if pii is not None else line))
+            partial.lines.append(json_line_bytes(pii.scrub(line) if pii is not None else line))
 
         return step
 
