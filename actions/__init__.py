@@ -182,7 +182,7 @@ def _deliver(requests: list[dict], responder: Responder | None, sent: list[dict]
 
 
 class _Compiled:
-    __slots__ = ("name", "slug", "trigger", "prepare", "run", "perform", "types", "mapping")
+    __slots__ = ("index", "name", "slug", "trigger", "prepare", "run", "perform", "types", "mapping")
 
 
 # -- compiled mappings, per process
@@ -337,6 +337,7 @@ class Engine:
                     f"valid actions: {_valid_actions()}"
                 )
             c = _Compiled()
+            c.index = len(self._subs)
             c.name = sub.get("name")
             c.slug = slug
             try:
@@ -363,16 +364,23 @@ class Engine:
                 self._by_type[event_type] = subs
         return subs
 
-    def send(self, event: dict) -> list[dict]:
-        """Every subscription whose trigger matches, with the requests it made and its error (or None)."""
+    def _candidates(self, event) -> tuple | list:
+        """The subscriptions whose trigger may match `event` (by its type), in order."""
         if type(event) is dict:
             event_type = event.get("type")
             subs = self._by_type.get(event_type) if type(event_type) is str else None
             if subs is None:
                 subs = self._for_type(event_type if type(event_type) is str else None)
-        else:
-            subs = self._subs
-        return [self._fire(sub, event) for sub in subs if sub.trigger(event)]
+            return subs
+        return self._subs
+
+    def send(self, event: dict) -> list[dict]:
+        """Every subscription whose trigger matches, with the requests it made and its error (or None)."""
+        return [self._fire(sub, event) for sub in self._candidates(event) if sub.trigger(event)]
+
+    def send_indexed(self, event: dict) -> list[tuple[int, dict]]:
+        """`send`, each entry with the index of its subscription in `subscriptions()`."""
+        return [(sub.index, self._fire(sub, event)) for sub in self._candidates(event) if sub.trigger(event)]
 
     # -- one subscription at a time: `send(event)` is, in order, `fire(i, event)` for every index `i` of
     # `subscriptions()` whose `matches(i, event)` is true (an exception from a trigger propagates from both)

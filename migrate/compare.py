@@ -87,6 +87,17 @@ def spooled(paths: Iterable[str]):
             os.unlink(tmp)
 
 
+@contextlib.contextmanager
+def _kept_dir(later_passes: bool):
+    """A private temporary directory for what the first pass keeps for the later ones (`migrate.kept`), removed
+    at the end; None when no pass follows the first."""
+    if not later_passes:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="amplitude-migrate-kept-", ignore_cleanup_errors=True) as directory:
+        yield directory
+
+
 # residual categories of device-mode sources that only a change outside the mappings closes
 _OUTSIDE_BY_CATEGORY = {"device_id": "sdk_device_id", "session": "sdk_session"}
 
@@ -171,9 +182,10 @@ def compare(
 
     stats = ReadStats()
     sources = SourceTable()
-    with spooled(events) as (paths, names):
+    with spooled(events) as (paths, names), _kept_dir(recommend) as keep_dir:
         setup = CompareSetup(settings, classic_settings, options, user_subs, presets, mode, source_modes,
                              export=(paths, amplitude_export) if amplitude_export else None)
+        setup.keep_dir = keep_dir
         if amplitude_export:
             executor = None  # the export's index is built and kept in this process
         drops = None

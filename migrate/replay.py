@@ -623,6 +623,8 @@ class CompareSetup:
         self.source_modes = dict(source_modes or {})
         self.export = export  # (event paths, export path): the classic side from the team's export
         self.export_counts = None
+        # a directory for what the first pass keeps for the later ones (`migrate.kept`), or None
+        self.keep_dir: str | None = None
         self._modes: dict[str, ModeSetup] = {}
 
     def __getstate__(self):
@@ -667,7 +669,12 @@ def _merge_by_mode(mine: dict, theirs: dict) -> None:
 
 
 class _CompareJob(Job):
-    """A pass of `compare`: per event, classic and the pass's variants of the event's mode."""
+    """A pass of `compare`: per event, classic and the pass's variants of the event's mode. With
+    `setup.keep_dir`, the first pass keeps per chunk what the later passes can take instead of running it
+    again (`migrate.kept`; `keeps`), and the later passes take it (`takes`)."""
+
+    keeps = False
+    takes = False
 
     def __init__(self, setup: CompareSetup, *, strict: bool = False):
         super().__init__()
@@ -689,10 +696,32 @@ class _CompareJob(Job):
 
     def begin(self, partial: Partial) -> None:
         partial.router = self.setup.router()
+        partial.kept = None
+        directory = self.setup.keep_dir
+        if directory is not None and (self.keeps or self.takes):
+            from migrate.kept import KeptReader, KeptWriter
+
+            path = os.path.join(directory, f"chunk-{partial.index}")
+            partial.kept = KeptWriter(path) if self.keeps else KeptReader(path)
+
+    def end(self, partial: Partial) -> None:
+        kept = partial.kept
+        partial.kept = None  # not part of the partial sent back
+        if kept is not None:
+            kept.close()
 
     def step(self, partial: Partial, event: dict) -> None:
         library, m = partial.router.route(event)
-        self.feed(partial, event, library, m, self.runner(m).run(event))
+        runner = self.runner(m)
+        kept = partial.kept
+        if kept is None:
+            run = runner.run(event)
+        elif self.keeps:
+            run = runner.run(event)
+            kept.add(event, (run.classic_records, run.classic_reached, run.classic_error, runner.kept_pieces))
+        else:
+            run = runner.run(event, kept.take(event))
+        self.feed(partial, event, library, m, run)
 
     def feed(self, partial, event, library, m, run) -> None:
         raise NotImplementedError
@@ -730,6 +759,7 @@ class FirstPass(_CompareJob):
 
     partial_type = FirstPassPartial
     collect_ids = True
+    keeps = True
 
     def __init__(self, setup: CompareSetup, labels: dict, *, strict: bool = False):
         super().__init__(setup, strict=strict)
@@ -755,9 +785,10 @@ class FirstPass(_CompareJob):
             ms = self.setup.mode(m)
             variants = {"presets": self.setup.presets, "translated": ms.primary_subs}
             if shared_subscriptions(variants):
-                runner = StepRunner(ms.emulator, variants, ms.engine, records_from_requests)
+                runner = StepRunner(ms.emulator, variants, ms.engine, records_from_requests, keep="translated")
             else:
-                runner = Runner(ms.emulator, self.engines(ms), records_from_requests, repeats=True)
+                runner = Runner(ms.emulator, self.engines(ms), records_from_requests, repeats=True,
+                                keep="translated")
             self._local[m] = runner
         return runner
 
@@ -770,6 +801,7 @@ class FirstPass(_CompareJob):
         self._side0 = self.setup.side_counts()
 
     def end(self, partial: FirstPassPartial) -> None:
+        super().end(partial)
         side = self.setup.side_counts()
         partial.side = [side[0] - self._side0[0], side[1] - self._side0[1]]
 
@@ -844,6 +876,7 @@ class VerifyPass(_CompareJob):
     (`StepFigures`). `steps`: mode -> [(title, subscriptions), ...]."""
 
     partial_type = VerifyPartial
+    takes = True
 
     def __init__(self, setup: CompareSetup, steps: dict, label: str):
         super().__init__(setup)
@@ -870,6 +903,7 @@ class VerifyPass(_CompareJob):
         return runner
 
     def end(self, partial: VerifyPartial) -> None:
+        super().end(partial)
         # which versions of the last step's subscriptions sent something else on this chunk's events
         for m, runner in self._local.items():
             pairs = runner.take_differed() if hasattr(runner, "take_differed") else None
@@ -979,6 +1013,7 @@ class FinalPass(_CompareJob):
     `recommended`: mode -> subscriptions."""
 
     partial_type = FinalPartial
+    takes = True
 
     def __init__(self, setup: CompareSetup, recommended: dict, label: str):
         super().__init__(setup)

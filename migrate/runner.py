@@ -67,6 +67,14 @@ class EventRun:
         return cached[1]
 
 
+# What an earlier pass worked out for one event that a later pass of the same events can take instead of running it
+# again (`migrate.replay`'s kept first pass): Classic's (records, reached, error) and, or None, the output of each
+# subscription of the runner's base set (`StepRunner`'s first variant), position by position, as pieces
+# (`_piece`: (fired entry, records, error line)), None where the trigger did not match or a `_Raised`; the list
+# may stop early (after a trigger that raised, the later subscriptions did not run).
+Seed = tuple
+
+
 def _piece(item: dict, records_from_requests) -> tuple[dict, list[dict], str | None]:
     """What one fired subscription adds to a VariantRun: its `fired` entry, its records, its error line."""
     error = item.get("error")
@@ -96,11 +104,15 @@ class Runner:
     variant's (as `StepRunner` does), so a caller can reuse that variant's diff."""
 
     def __init__(self, emulator, engines: dict, records_from_requests: Callable[[list], list], *,
-                 repeats: bool = False):
+                 repeats: bool = False, keep: str | None = None):
         self.emulator = emulator
         self.engines = engines
         self.records_from_requests = records_from_requests
         self.repeats = repeats
+        # `keep`: the variant whose output per subscription `kept_pieces` holds after each `run` (`Seed`)
+        self.keep = keep
+        self.kept_pieces = None
+        self._kept_count = len(engines[keep].subscriptions()) if keep is not None else 0
 
     def classic(self, event: dict) -> tuple[list[dict], bool, str | None]:
         if not reaches(event, CLASSIC_KEY):
@@ -128,9 +140,31 @@ class Runner:
             _add(run, _piece(item, self.records_from_requests))
         return run
 
-    def run(self, event: dict) -> EventRun:
-        records, reached, error = self.classic(event)
-        variants = {name: self.actions(engine, event) for name, engine in self.engines.items()}
+    def _kept_actions(self, engine, event: dict) -> VariantRun:
+        """`actions`, keeping the output of each of the engine's subscriptions in `kept_pieces` (None: the
+        event did not reach Actions or a trigger raised, so nothing is kept)."""
+        self.kept_pieces = None
+        if not reaches(event, ACTIONS_KEY):
+            return VariantRun(reached=False)
+        run = VariantRun()
+        try:
+            fired = engine.send_indexed(event)
+        except Exception as exc:  # same reason as for classic
+            run.errors.append(f"{type(exc).__name__}: {exc}")
+            return run
+        pieces = [None] * self._kept_count
+        for index, item in fired:
+            piece = pieces[index] = _piece(item, self.records_from_requests)
+            _add(run, piece)
+        self.kept_pieces = pieces
+        return run
+
+    def run(self, event: dict, seed: Seed | None = None) -> EventRun:
+        """Classic and every engine on `event`; `seed`: Classic's output on it, worked out before."""
+        records, reached, error = self.classic(event) if seed is None else seed[:3]
+        keep = self.keep
+        variants = {name: self._kept_actions(engine, event) if name == keep else self.actions(engine, event)
+                    for name, engine in self.engines.items()}
         if not self.repeats:
             return EventRun(records, reached, error, variants)
         repeats = []
@@ -254,11 +288,15 @@ class StepRunner:
     """
 
     def __init__(self, emulator, variants: dict[str, list[dict]], make_engine: Callable[[list[dict]], object],
-                 records_from_requests: Callable[[list], list], *, track: str | None = None):
+                 records_from_requests: Callable[[list], list], *, track: str | None = None,
+                 keep: str | None = None):
         self.classic_runner = Runner(emulator, {}, records_from_requests)
         self.records_from_requests = records_from_requests
         self.names = list(variants)
         distinct, _, self.orders = _distinct(variants)
+        # `keep`: the variant whose output per subscription `kept_pieces` holds after each `run` (`Seed`)
+        self.keep_order = self.orders[self.names.index(keep)] if keep is not None else None
+        self.kept_pieces = None
         self.subscriptions = distinct
         # `track`: a variant whose every subscription is compared, event by event, with the other versions of
         # it (same name) the variants hold (`same_outputs`); `differed` collects (position in `track`'s
@@ -353,17 +391,23 @@ class StepRunner:
                 return False
         return True
 
-    def run(self, event: dict) -> EventRun:
+    def run(self, event: dict, seed: Seed | None = None) -> EventRun:
+        """Classic and every variant on `event`. `seed`: what an earlier pass worked out on it (`Seed`): Classic's
+        output, and the first variant's subscriptions' outputs, which are then taken instead of run."""
         if self.engine is None:
             self.engine = self.make_engine(self.subscriptions)
-        records, reached, error = self.classic_runner.classic(event)
-        return EventRun(records, reached, error, *self.variants(event))
+        if seed is None:
+            records, reached, error = self.classic_runner.classic(event)
+            return EventRun(records, reached, error, *self.variants(event))
+        return EventRun(seed[0], seed[1], seed[2], *self.variants(event, seed[3]))
 
-    def variants(self, event: dict) -> tuple[dict[str, VariantRun], frozenset]:
-        """The VariantRun of every variant on `event`, and the names of those that repeat the previous one."""
+    def variants(self, event: dict, seeded: list | None = None) -> tuple[dict[str, VariantRun], frozenset]:
+        """The VariantRun of every variant on `event`, and the names of those that repeat the previous one.
+        `seeded`: the first variant's subscriptions' outputs on `event`, position by position (`Seed`)."""
         stats = self.stats
         stats["events"] += 1
         stats["variants"] += len(self.names)
+        self.kept_pieces = None
         if not reaches(event, ACTIONS_KEY):
             return ({name: VariantRun(reached=False) for name in self.names},
                     frozenset(self.names[1:]))
@@ -371,6 +415,11 @@ class StepRunner:
         trigger_of = self.trigger_of
         matched: dict[int, object] = {}
         pieces: dict[int, object] = {}
+        if seeded:
+            # an output known for a subscription is its trigger's answer too (a piece: matched; None: not)
+            for index, piece in zip(self.orders[0], seeded):
+                pieces[index] = piece
+                matched[trigger_of[index]] = True if type(piece) is tuple else False if piece is None else piece
         origins = self.origins
         values: dict[int, object] = {}  # key function -> its value on this event
         out: dict[str, VariantRun] = {}
@@ -422,6 +471,14 @@ class StepRunner:
             previous = (used, run)
         if self.live:
             self._compare_versions(pieces)
+        if self.keep_order is not None:
+            kept = []
+            for index in self.keep_order:
+                piece = pieces.get(index, _MISSING)
+                if piece is _MISSING:
+                    break  # not run: a trigger before it raised
+                kept.append(piece)
+            self.kept_pieces = kept
         return out, frozenset(repeats)
 
     def _compare_versions(self, pieces: dict) -> None:
