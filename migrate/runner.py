@@ -294,6 +294,11 @@ class StepRunner:
         self.records_from_requests = records_from_requests
         self.names = list(variants)
         distinct, _, self.orders = _distinct(variants)
+        # per variant after the first, when it holds as many subscriptions as the one before: the positions
+        # where the two hold different ones (a recommendation step changes one or two)
+        self.deltas = [None] + [
+            [q for q, (i, j) in enumerate(zip(before, order)) if i != j] if len(before) == len(order) else None
+            for before, order in zip(self.orders, self.orders[1:])]
         # `keep`: the variant whose output per subscription `kept_pieces` holds after each `run` (`Seed`)
         self.keep_order = self.orders[self.names.index(keep)] if keep is not None else None
         self.kept_pieces = None
@@ -422,44 +427,69 @@ class StepRunner:
                 matched[trigger_of[index]] = True if type(piece) is tuple else False if piece is None else piece
         origins = self.origins
         values: dict[int, object] = {}  # key function -> its value on this event
+
+        def compute(index: int):
+            """Subscription `index`'s piece on this event (`pieces` holds it from then on)."""
+            rep = trigger_of[index]
+            hit = matched.get(rep, _MISSING)
+            if hit is _MISSING:
+                stats["triggers"] += 1
+                try:
+                    hit = engine.matches(rep, event)
+                except Exception as exc:  # a whole engine fails here: Runner.actions says how
+                    hit = _Raised(exc)
+                matched[rep] = hit
+            if hit is True:
+                origin = origins.get(index)
+                piece = _MISSING
+                if origin is not None:
+                    before = pieces.get(origin[0])
+                    if type(before) is tuple and self._reusable(origin[1], values, event):
+                        stats["reused"] += 1
+                        piece = _renamed(before, self.subscriptions[index].get("name"))
+                if piece is _MISSING:
+                    stats["fired"] += 1
+                    piece = _piece(engine.fire(index, event), self.records_from_requests)
+            elif hit is False:
+                piece = None
+            else:
+                piece = hit
+            pieces[index] = piece
+            return piece
+
         out: dict[str, VariantRun] = {}
         repeats = []
-        previous = None  # (pieces used, VariantRun) of the previous variant
-        for name, order in zip(self.names, self.orders):
+        previous = None  # (pieces used, VariantRun, order, whether it stopped at a raise) of the previous variant
+        for name, order, delta in zip(self.names, self.orders, self.deltas):
+            if delta is not None and previous is not None and not previous[3]:
+                # the positions where this variant holds another subscription than the previous one: when each
+                # gives the very piece the previous one's gave there, the two variants' outputs are one
+                before = previous[2]
+                for q in delta:
+                    piece = pieces.get(order[q], _MISSING)
+                    if piece is _MISSING:
+                        piece = compute(order[q])
+                    if piece is not pieces[before[q]]:
+                        break
+                else:
+                    repeats.append(name)
+                    stats["repeats"] += 1
+                    out[name] = previous[1]
+                    previous = (previous[0], previous[1], order, False)
+                    continue
             used = []
             run = VariantRun()
+            raised = False
             for index in order:
                 piece = pieces.get(index, _MISSING)
                 if piece is _MISSING:
-                    rep = trigger_of[index]
-                    hit = matched.get(rep, _MISSING)
-                    if hit is _MISSING:
-                        stats["triggers"] += 1
-                        try:
-                            hit = engine.matches(rep, event)
-                        except Exception as exc:  # a whole engine fails here: Runner.actions says how
-                            hit = _Raised(exc)
-                        matched[rep] = hit
-                    if hit is True:
-                        origin = origins.get(index)
-                        if origin is not None:
-                            before = pieces.get(origin[0])
-                            if type(before) is tuple and self._reusable(origin[1], values, event):
-                                stats["reused"] += 1
-                                piece = _renamed(before, self.subscriptions[index].get("name"))
-                        if piece is _MISSING:
-                            stats["fired"] += 1
-                            piece = _piece(engine.fire(index, event), self.records_from_requests)
-                    elif hit is False:
-                        piece = None
-                    else:
-                        piece = hit
-                    pieces[index] = piece
+                    piece = compute(index)
                 if piece is None:
                     continue
                 used.append(piece)
                 if isinstance(piece, _Raised):
                     run = VariantRun(errors=[piece.message])
+                    raised = True
                     break
                 _add(run, piece)
             if previous is not None and (
@@ -468,7 +498,7 @@ class StepRunner:
                 repeats.append(name)
                 stats["repeats"] += 1
             out[name] = run
-            previous = (used, run)
+            previous = (used, run, order, raised)
         if self.live:
             self._compare_versions(pieces)
         if self.keep_order is not None:

@@ -54,8 +54,8 @@ class FullSteps:
         self.runner = Runner(emulator, {n: make_engine(subs) for n, subs in variants.items()},
                              records_from_requests)
 
-    def run(self, event):
-        return self.runner.run(event)
+    def run(self, event, seed=None):
+        return self.runner.run(event, seed)
 
 
 class CheckedSteps(StepRunner):
@@ -70,9 +70,9 @@ class CheckedSteps(StepRunner):
         self.fires_full = 0
         CheckedSteps.instances.append(self)
 
-    def run(self, event):
+    def run(self, event, seed=None):
         before = text(event)
-        run = super().run(event)
+        run = super().run(event, seed)
         assert text(event) == before, "a subscription changed the event"
         previous = None
         for name, engine in self.full.engines.items():
