@@ -21,6 +21,9 @@ first, so nothing is kept in memory):
    event (`runner.same_outputs`); when each settled subscription is the last step's or a version shown to send
    the same, the last step's findings are the settled sets' and this pass is not run.
 
+The first pass keeps, per chunk, Classic's output and the translated set's per subscription (`migrate.kept`);
+the later passes take them instead of running them again, so Classic runs once per event.
+
 Every difference carries its impact (`migrate.impact`): `parity` in the model is chart parity, `parity_exact`
 every stored field.
 
