@@ -25,6 +25,8 @@ import zlib
 __all__ = ["KeptWriter", "KeptReader", "FRAME"]
 
 FRAME = 256  # events per compressed frame
+# a chunk is kept only while its disk has this much free space left (the run's other files come first)
+MIN_FREE_BYTES = 1 << 30
 _HEADER = 8  # bytes: the frame's event count and its compressed size, 4 each (little-endian)
 
 
@@ -36,7 +38,8 @@ def _message_id(event: dict):
 class KeptWriter:
     """Writes one chunk's kept events to `path` (`add` per event, in order; `close` at the chunk's end). Any
     failure (no such directory, a full disk, a value pickle refuses) drops the chunk's file, silently: the later
-    passes then replay that chunk in full."""
+    passes then replay that chunk in full. Nothing is written when the disk has less than `MIN_FREE_BYTES` free
+    as the chunk starts."""
 
     def __init__(self, path: str):
         self.path = path
@@ -44,6 +47,11 @@ class KeptWriter:
         self._file = None
         self._frame: list[bytes] = []
         self.failed = False
+        try:
+            stats = os.statvfs(os.path.dirname(path) or ".")
+            self.failed = stats.f_bavail * stats.f_frsize < MIN_FREE_BYTES
+        except (OSError, AttributeError):  # no such directory (another machine), or no statvfs here
+            self.failed = not os.path.isdir(os.path.dirname(path) or ".")
 
     def add(self, event: dict, seed: tuple) -> None:
         if self.failed:

@@ -112,6 +112,15 @@ def test_a_damaged_file_gives_the_frames_before_the_damage_only(tmp_path):
     assert KeptReader(path).take(items[0][0]) is None
 
 
+def test_nothing_is_kept_on_a_nearly_full_disk(tmp_path, monkeypatch):
+    monkeypatch.setattr(kept_module, "MIN_FREE_BYTES", 1 << 62)
+    writer = KeptWriter(str(tmp_path / "c"))
+    for event, seed in _seeds(3):
+        writer.add(event, seed)
+    writer.close()
+    assert writer.failed and os.listdir(tmp_path) == []
+
+
 def test_a_writer_that_cannot_write_leaves_no_file(tmp_path):
     missing = KeptWriter(str(tmp_path / "no-such-dir" / "c"))
     for event, seed in _seeds(FRAME + 1):
