@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import math
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -393,6 +394,62 @@ def _count_by(items: list[dict], key: str) -> dict[str, int]:
 _html_env: jinja2.Environment | None = None
 _md_env: jinja2.Environment | None = None
 
+# Compiled templates are kept beside the templates, as Python keeps a module's bytecode (and under the same
+# rule: read when present, written unless sys.dont_write_bytecode), so a command that writes a report does not
+# parse and compile the templates each time. One file per template and environment: a cache entry is used
+# only when it was compiled from the same template text, by the same Jinja and Python versions and with this
+# module's environment settings (its source is part of the checksum), otherwise it is compiled again and
+# replaced. A directory that cannot be written just means no cache.
+TEMPLATE_CACHE = TEMPLATES / "__pycache__"
+
+
+def _template_cache(kind: str):
+    import contextlib
+    import sys
+    import threading
+
+    from jinja2 import __version__ as jinja_version
+    from jinja2.bccache import FileSystemBytecodeCache
+
+    try:
+        own_source = Path(__file__).read_bytes()
+    except OSError:
+        return None  # no way to tell this module's settings apart: compile every time
+    fingerprint = hashlib.sha256(own_source + f"|{jinja_version}|{kind}|".encode()).hexdigest()
+
+    class TemplateCache(FileSystemBytecodeCache):
+        def get_source_checksum(self, source: str) -> str:
+            return hashlib.sha256((fingerprint + source).encode("utf-8", "surrogatepass")).hexdigest()
+
+        def load_bytecode(self, bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception:  # noqa: BLE001 - a damaged entry is compiled again
+                bucket.reset()
+
+        def dump_bytecode(self, bucket) -> None:
+            if sys.dont_write_bytecode:
+                return
+            # written whole under a name of this process and thread, then renamed: a reader sees the old entry
+            # or the new one, never a part (file mode as for any new file, like Python's bytecode)
+            name = self._get_cache_filename(bucket)
+            part = f"{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+            try:
+                os.makedirs(self.directory, exist_ok=True)
+                fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                try:
+                    with open(fd, "wb") as fh:
+                        fh.write(bucket.bytecode_to_string())
+                    os.replace(part, name)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        os.unlink(part)
+                    raise
+            except OSError:
+                pass
+
+    return TemplateCache(str(TEMPLATE_CACHE), f"%s.{kind}.jinja2")
+
 
 def _common(env: jinja2.Environment) -> jinja2.Environment:
     env.filters["pct"] = pct
@@ -422,6 +479,7 @@ def _get_html_env() -> jinja2.Environment:
                 undefined=jinja2.ChainableUndefined,
                 trim_blocks=True,
                 lstrip_blocks=True,
+                bytecode_cache=_template_cache("html"),
             )
         )
     return _html_env
@@ -495,6 +553,7 @@ def _get_md_env() -> jinja2.Environment:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            bytecode_cache=_template_cache("md"),
         )
         _md_env = _common(env)
         env.filters["code"] = md_code
