@@ -120,18 +120,32 @@ def is_note(path: Any) -> bool:
     return not isinstance(path, str) or not path or ": " in path or path.startswith("(")
 
 
+# A deepdiff path made only of list indexes and plainly quoted keys (root[0]['event_properties']['plan']), as
+# the differ writes nearly all of them: read here, as deepdiff.path.parse_path reads it, without importing
+# deepdiff; any other path goes to parse_path (tests/reports/test_render.py holds the two to the same answers).
+_PLAIN_DEEPDIFF_PATH = re.compile(r"root(?:\[(?:0|[1-9][0-9]*)\]|\['[^'\"\\\[\]\x00-\x1f\x7f-\x9f\U0001d1c0]*'\])*")
+_PLAIN_DEEPDIFF_PART = re.compile(r"\[([0-9]+)\]|\['([^']*)'\]")
+
+
+def parse_deepdiff_path(path: str) -> tuple:
+    """deepdiff.path.parse_path(path) as a tuple (its exceptions included)."""
+    if _PLAIN_DEEPDIFF_PATH.fullmatch(path):
+        return tuple(int(index) if index else key for index, key in _PLAIN_DEEPDIFF_PART.findall(path, 4))
+    from deepdiff.path import parse_path
+
+    return tuple(parse_path(path))
+
+
 def _parse_paths(paths: Iterable[str]) -> list[tuple]:
     """Deepdiff paths over the record list (``root[0]['event_type']``) or dotted paths inside any one record
     (``event_properties.products[0].price``)."""
-    from deepdiff.path import parse_path
-
     parsed = []
     for path in paths or ():
         if is_note(path):
             continue
         if path.startswith("root"):
             try:
-                parsed.append(tuple(parse_path(path)))
+                parsed.append(parse_deepdiff_path(path))
             except Exception:  # an unparsable path is still listed in text; it just is not highlighted
                 continue
         else:

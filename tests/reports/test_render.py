@@ -400,3 +400,45 @@ def test_render_all_writes_what_each_renderer_gives(make_report_model, tmp_path)
         for fmt, render in (("json", reports.render_json), ("html", reports.render_html),
                             ("md", reports.render_markdown)):
             assert written[fmt].read_text(encoding="utf-8") == render(model, secrets=["dev-secret-123456"]), fmt
+
+
+# reports.parse_deepdiff_path reads plain paths itself (without importing deepdiff): the same answers as
+# deepdiff.path.parse_path, which stays the rule, for every path
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SEGMENTS = st.one_of(
+    st.integers(min_value=0, max_value=10**6).map(lambda i: f"[{i}]"),
+    st.text(alphabet="0123456789", min_size=1, max_size=4).map(lambda d: f"[{d}]"),
+    st.text(max_size=8).map(lambda k: f"['{k}']"),
+    st.text(alphabet="ab_*.'\"[]\\ 0\U0001d1c0\n", max_size=6).map(lambda k: f"['{k}']"),
+    st.text(max_size=8).map(lambda k: f'["{k}"]'),
+    st.text(alphabet="ab_*.'\"[]\\ 0", max_size=6).map(lambda k: f".{k}"),
+    st.text(max_size=3),
+)
+
+
+def _outcome(parse, path):
+    try:
+        return ("value", parse(path))
+    except Exception as exc:  # noqa: BLE001 - the same failure is part of the same answer
+        return ("error", type(exc))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_SEGMENTS, max_size=6).map(lambda parts: "root" + "".join(parts)))
+@example("root[0]['event_properties']['plan']")
+@example("root[007]")
+@example("root[0]['__private']")
+@example("root[1]['*']")
+@example("root[0]['a\U0001d1c0b']")
+@example("root[0]['']")
+def test_plain_deepdiff_paths_are_read_as_deepdiff_reads_them(path):
+    from deepdiff.path import parse_path
+
+    assert _outcome(reports.parse_deepdiff_path, path) == _outcome(lambda p: tuple(parse_path(p)), path)
+
+
+def test_the_differs_paths_are_read_without_deepdiff():
+    for path in ("root[0]['event_properties']['plan']", "root[3]", "root[0]['user_properties']['$set']['a b.c']"):
+        assert reports._PLAIN_DEEPDIFF_PATH.fullmatch(path)
