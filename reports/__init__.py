@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+from json.encoder import encode_basestring as _json_string
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -600,8 +601,104 @@ def _check_json_model(model: dict) -> None:
 
 
 def _json(scrubbed: dict) -> str:
-    text = json.dumps(_finite(scrubbed), indent=2, ensure_ascii=False) + "\n"
+    text = indented_json(scrubbed) + "\n"
     return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def indented_json(obj: Any) -> str:
+    """``json.dumps(_finite(obj), indent=2, ensure_ascii=False)``, written in one pass: with `indent` json.dumps
+    takes its pure-Python encoder, which costs a report of a short run more than the run's own replay. Same
+    text for every value, errors included (tests/reports/test_render.py holds the two together)."""
+    out: list[str] = []
+    _indented(obj, "\n", out)
+    return "".join(out)
+
+
+def _json_key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float):
+        return float.__repr__(key) if math.isfinite(key) else ("NaN" if key != key else "Infinity" if key > 0
+                                                               else "-Infinity")
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
+
+
+def _indented(o: Any, nl: str, out: list) -> None:
+    # plain dicts, lists and strings first (nearly every value); then the value tests of json's encoder, in its
+    # order. Non-finite floats are null, as _finite makes them.
+    t = type(o)
+    if t is dict:
+        if not o:
+            out.append("{}")
+            return
+        inner = nl + "  "
+        sep = "{" + inner
+        for key, value in o.items():
+            out.append(sep + _json_string(key if type(key) is str else _json_key(key)) + ": ")
+            sep = "," + inner
+            if type(value) is str:
+                out.append(_json_string(value))
+            else:
+                _indented(value, inner, out)
+        out.append(nl + "}")
+    elif t is list:
+        if not o:
+            out.append("[]")
+            return
+        inner = nl + "  "
+        sep = "[" + inner
+        for value in o:
+            out.append(sep)
+            sep = "," + inner
+            if type(value) is str:
+                out.append(_json_string(value))
+            else:
+                _indented(value, inner, out)
+        out.append(nl + "]")
+    elif isinstance(o, str):
+        out.append(_json_string(o))
+    elif o is None:
+        out.append("null")
+    elif o is True:
+        out.append("true")
+    elif o is False:
+        out.append("false")
+    elif isinstance(o, int):
+        out.append(int.__repr__(o))
+    elif isinstance(o, float):
+        out.append(float.__repr__(o) if math.isfinite(o) else "null")
+    elif isinstance(o, (list, tuple)):
+        if not o:
+            out.append("[]")
+            return
+        inner = nl + "  "
+        sep = "[" + inner
+        for value in o:
+            out.append(sep)
+            sep = "," + inner
+            _indented(value, inner, out)
+        out.append(nl + "]")
+    elif isinstance(o, dict):
+        if not o:
+            out.append("{}")
+            return
+        inner = nl + "  "
+        sep = "{" + inner
+        for key, value in o.items():
+            out.append(sep + _json_string(_json_key(key)) + ": ")
+            sep = "," + inner
+            _indented(value, inner, out)
+        out.append(nl + "}")
+    else:
+        raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
 
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")

@@ -442,3 +442,43 @@ def test_plain_deepdiff_paths_are_read_as_deepdiff_reads_them(path):
 def test_the_differs_paths_are_read_without_deepdiff():
     for path in ("root[0]['event_properties']['plan']", "root[3]", "root[0]['user_properties']['$set']['a b.c']"):
         assert reports._PLAIN_DEEPDIFF_PATH.fullmatch(path)
+
+
+# report.json is written by reports.indented_json: the text json.dumps(_finite(model), indent=2,
+# ensure_ascii=False) gives, for any value
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=()), max_size=6) | st.sampled_from(
+    ["", "\ud800", "a\udfffb", '"\\\n\t\x00\x7f', "é€𝄞", "\u2028"])
+_NUMBER = st.integers() | st.integers(min_value=-(10**30), max_value=10**30) | st.floats() | st.sampled_from(
+    [float("nan"), float("inf"), float("-inf"), -0.0, 1e16, 1e-7, 2.5])
+_KEY = _TEXT | st.integers(min_value=-5, max_value=10**20) | st.floats() | st.sampled_from([True, False, None])
+_JSONISH = st.recursive(
+    _TEXT | _NUMBER | st.sampled_from([True, False, None]),
+    lambda inner: st.lists(inner, max_size=4) | st.lists(inner, max_size=3).map(tuple)
+    | st.dictionaries(_KEY, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+def _dumps_rule(value):
+    return json.dumps(reports._finite(value), indent=2, ensure_ascii=False)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_JSONISH)
+@example({"a": [1, {"b": None}], "c": [], "d": {}, 1: 2.5, None: float("nan"), float("inf"): (True, False)})
+@example([[[]], [{}], ""])
+def test_indented_json_is_json_dumps_with_indent(value):
+    assert _outcome(reports.indented_json, value) == _outcome(_dumps_rule, value)
+
+
+@pytest.mark.parametrize("value", [{"a": {1, 2}}, [b"bytes"], {("tuple", "key"): 1}, {"a": object()}])
+def test_indented_json_fails_where_json_dumps_fails(value):
+    assert _outcome(reports.indented_json, value) == _outcome(_dumps_rule, value)
+
+
+def test_report_json_of_the_sample_model_is_json_dumps(make_report_model):
+    for hostile in (False, True):
+        model = make_report_model(hostile=hostile)
+        text = json.dumps(reports._finite(reports.scrub_secrets(model)), indent=2, ensure_ascii=False) + "\n"
+        assert reports.render_json(model) == reports._SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
