@@ -95,6 +95,16 @@ def _json_text(value: Any, indent: int | None = 2) -> str:
     return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
 
 
+_LEAF_JSON = {type(None): lambda v: "null", bool: lambda v: "true" if v else "false", int: int.__repr__,
+              str: _json_string}
+
+
+def _leaf_json(value: Any) -> str:
+    """``_json_text(value, None)``: plain strings, ints, booleans and None written directly."""
+    fast = _LEAF_JSON.get(value.__class__)
+    return fast(value) if fast is not None else _json_text(value, None)
+
+
 def _subscriptions_text(subs: list) -> str:
     from migrate.config import json_text
 
@@ -164,31 +174,35 @@ def record_lines(records: Any, paths: Iterable[str] = ()) -> list[dict]:
     marks = _parse_paths(paths)
     lines: list[dict] = []
 
-    def matches(path: tuple, mark: tuple) -> bool:
-        if len(path) < len(mark):
-            return False
-        return all(m is ANY_RECORD or p == m for p, m in zip(path, mark))
-
     def marked(path: tuple) -> bool:
-        return any(matches(path, m) for m in marks)
+        for mark in marks:
+            if len(path) >= len(mark):
+                for p, m in zip(path, mark):
+                    if not (m is ANY_RECORD or p == m):
+                        break
+                else:
+                    return True
+        return False
 
-    def emit(value: Any, path: tuple, depth: int, prefix: str, comma: str) -> None:
-        hl = marked(path)
+    def emit(value: Any, path: tuple, depth: int, prefix: str, comma: str, hl: bool) -> None:
+        # `hl`: the parent's; a value under a marked one is marked too (its path has the mark's as a prefix)
+        hl = hl or (bool(marks) and marked(path))
         if isinstance(value, dict) and value:
             lines.append({"indent": depth, "text": prefix + "{", "hl": hl})
-            items = list(value.items())
-            for i, (k, v) in enumerate(items):
-                emit(v, path + (k,), depth + 1, _json_text(str(k)) + ": ", "," if i < len(items) - 1 else "")
+            last = len(value) - 1
+            for i, (k, v) in enumerate(value.items()):
+                emit(v, path + (k,), depth + 1, _json_string(str(k)) + ": ", "," if i < last else "", hl)
             lines.append({"indent": depth, "text": "}" + comma, "hl": hl})
         elif isinstance(value, list) and value:
             lines.append({"indent": depth, "text": prefix + "[", "hl": hl})
+            last = len(value) - 1
             for i, v in enumerate(value):
-                emit(v, path + (i,), depth + 1, "", "," if i < len(value) - 1 else "")
+                emit(v, path + (i,), depth + 1, "", "," if i < last else "", hl)
             lines.append({"indent": depth, "text": "]" + comma, "hl": hl})
         else:
-            lines.append({"indent": depth, "text": prefix + _json_text(value, None) + comma, "hl": hl})
+            lines.append({"indent": depth, "text": prefix + _leaf_json(value) + comma, "hl": hl})
 
-    emit(records if records is not None else [], (), 0, "", "")
+    emit(records if records is not None else [], (), 0, "", "", False)
     return lines
 
 

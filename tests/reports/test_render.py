@@ -482,3 +482,58 @@ def test_report_json_of_the_sample_model_is_json_dumps(make_report_model):
         model = make_report_model(hostile=hostile)
         text = json.dumps(reports._finite(reports.scrub_secrets(model)), indent=2, ensure_ascii=False) + "\n"
         assert reports.render_json(model) == reports._SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# reports.record_lines, against the plain rule it was written from (every value through json.dumps, every path
+# tried against every mark)
+
+def _rule_record_lines(records, paths=()):
+    marks = reports._parse_paths(paths)
+    lines = []
+
+    def matches(path, mark):
+        if len(path) < len(mark):
+            return False
+        return all(m is reports.ANY_RECORD or p == m for p, m in zip(path, mark))
+
+    def emit(value, path, depth, prefix, comma):
+        hl = any(matches(path, m) for m in marks)
+        if isinstance(value, dict) and value:
+            lines.append({"indent": depth, "text": prefix + "{", "hl": hl})
+            items = list(value.items())
+            for i, (k, v) in enumerate(items):
+                emit(v, path + (k,), depth + 1, reports._json_text(str(k)) + ": ", "," if i < len(items) - 1 else "")
+            lines.append({"indent": depth, "text": "}" + comma, "hl": hl})
+        elif isinstance(value, list) and value:
+            lines.append({"indent": depth, "text": prefix + "[", "hl": hl})
+            for i, v in enumerate(value):
+                emit(v, path + (i,), depth + 1, "", "," if i < len(value) - 1 else "")
+            lines.append({"indent": depth, "text": "]" + comma, "hl": hl})
+        else:
+            lines.append({"indent": depth, "text": prefix + reports._json_text(value, None) + comma, "hl": hl})
+
+    emit(records if records is not None else [], (), 0, "", "")
+    return lines
+
+
+_RECORD_KEY = st.sampled_from(["event_type", "user_id", "a", "b", "0", "1", "$set"]) | st.integers(0, 2) | _TEXT
+_RECORDS = st.recursive(
+    _TEXT | _NUMBER | st.sampled_from([True, False, None]) | st.just(()),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_RECORD_KEY, inner, max_size=3),
+    max_leaves=20,
+)
+_PATH_PART = st.integers(0, 2).map(lambda i: f"[{i}]") | st.sampled_from(
+    ["event_type", "user_id", "a", "b", "0", "$set"]).map(lambda k: f"['{k}']")
+_RECORD_PATH = st.one_of(
+    st.lists(_PATH_PART, max_size=4).map(lambda parts: "root" + "".join(parts)),
+    st.lists(st.sampled_from(["a", "b", "event_type", "user_id", "[0]", "[1]"]), min_size=1, max_size=3).map(
+        lambda parts: ".".join(parts).replace(".[", "[")),
+    st.sampled_from(["(record)", "error: x", "", "root[", "root[0]['a'"]),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_RECORDS, st.lists(_RECORD_PATH, max_size=4))
+@example([{"event_type": "x", "user_id": "u", "p": {"a": [1, 2.5, None, True]}}], ["root[0]['p']['a'][1]", "user_id"])
+def test_record_lines_are_the_plain_rule(records, paths):
+    assert reports.record_lines(records, paths) == _rule_record_lines(records, paths)
