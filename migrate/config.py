@@ -13,13 +13,19 @@ from migrate.errors import BadInput
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+# json.dumps(obj, ensure_ascii=False, allow_nan=False) and json.dumps(key, ensure_ascii=False), with the encoder
+# made once (json.dumps makes one per call for options other than its defaults)
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+_KEY = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _fitted(obj, indent: int, width: int, level: int) -> str:
-    one = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    one = _ONE_LINE(obj)
     if not isinstance(obj, (dict, list)) or not obj or level + len(one) <= width:
         return one
     pad = " " * (level + indent)
     if isinstance(obj, dict):
-        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_fitted(v, indent, width, level + indent)}"
+        items = [f"{pad}{_KEY(k)}: {_fitted(v, indent, width, level + indent)}"
                  for k, v in obj.items()]
         return "{\n" + ",\n".join(items) + "\n" + " " * level + "}"
     items = [pad + _fitted(v, indent, width, level + indent) for v in obj]

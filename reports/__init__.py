@@ -337,8 +337,8 @@ def _focus(variants: list[dict], model: dict) -> dict | None:
 
 
 def _view(model: dict, lines: bool = True) -> dict:
-    """What the templates and the terminal summary read; `lines`: with the examples' records as highlighted
-    lines (only the HTML page shows them)."""
+    """What the templates and the terminal summary read; `lines`: with what only the HTML page shows (the
+    examples' records as highlighted lines, the subscriptions as JSON text)."""
     parity = model.get("parity") or {}
     exact = model.get("parity_exact") or {}
     variants = _variants(model, lines)
@@ -403,9 +403,9 @@ def _view(model: dict, lines: bool = True) -> dict:
         "recommendations": model.get("recommendations") or [],
         "residuals": model.get("residuals") or [],
         "detections": model.get("detections") or [],
-        # as in recommended-subscriptions.json: short objects on one line
-        "recommended_json": _subscriptions_text(subs.get("recommended") or []),
-        "translated_json": _subscriptions_text(subs.get("translated") or []),
+        # as in recommended-subscriptions.json: short objects on one line (the HTML page shows them; "" otherwise)
+        "recommended_json": _subscriptions_text(subs.get("recommended") or []) if lines else "",
+        "translated_json": _subscriptions_text(subs.get("translated") or []) if lines else "",
         "has_recommended": bool(subs.get("recommended")),
         "subscriptions_mode": subs.get("mode"),
     }
