@@ -9,7 +9,6 @@ tests/core/test_locales.py checks every code of both databases against pycountry
 from __future__ import annotations
 
 import os
-import threading
 from functools import lru_cache
 from importlib.util import find_spec
 
@@ -71,17 +70,15 @@ def _country_table() -> dict | None:
 
 
 _UNSET = object()
+# built on the first lookup of each process (worker processes build their own); two threads that race build it
+# twice, the same table, and no lock is held across a fork
 _tables: dict = {"languages": _UNSET, "countries": _UNSET}
-_lock = threading.Lock()
 
 
 def _table(key: str, build):
     table = _tables[key]
     if table is _UNSET:
-        with _lock:
-            table = _tables[key]
-            if table is _UNSET:
-                table = _tables[key] = build()
+        table = _tables[key] = build()
     return table
 
 
