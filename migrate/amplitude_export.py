@@ -27,12 +27,13 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
-
-import requests
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from migrate.errors import ApiError, BadInput, MigrateError
 from migrate.events import MAX_SKIP_EXAMPLES, Skip, parse_json_line
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = [
     "EXPORT_URLS", "ExportError", "ExportStats", "download_export", "export_url", "read_export",
@@ -130,6 +131,8 @@ def download_export(
     if not api_key or not secret_key:
         raise MigrateError("the Export API needs the project's API key and secret key: set AMPLITUDE_API_KEY and "
                            "AMPLITUDE_SECRET_KEY")
+    import requests  # only the download needs it: reading an export (compare, calibrate) does not
+
     url = export_url(region, api_url)
     http = session or requests.Session()
     attempts = 0
@@ -187,6 +190,8 @@ def _wait(on_wait, sleep, reason: str, seconds: float) -> None:
 
 
 def _save(response, output: str, url: str, attempts: int) -> dict:
+    import requests
+
     target = Path(output)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -157,7 +157,7 @@ def actions_run(settings_path, subscriptions_path, output_path, redact, pii_mode
     from actions.user_agent import runtime_build as model_build
     from migrate.progress import Progress
     from migrate.run import run_actions
-    from migrate.terraform import is_terraform_path
+    from migrate.config import is_terraform_path
 
     pseudonymiser = pii_pseudonymiser(pii_mode, pii_keys, pii_salt)
     secrets = settings_secrets(settings_path, actions=True)

@@ -21,8 +21,7 @@ from migrate.cli_options import (
 )
 from migrate.cli_options import dask_option, replay_executor, workers_option
 from migrate.cli_pii import pii_options, pii_pseudonymiser
-from migrate.config import load_settings_file
-from migrate.terraform import is_terraform_path
+from migrate.config import is_terraform_path, load_settings_file
 from migrate.events import ReadStats, read_events
 from migrate.progress import Progress
 

@@ -13,13 +13,19 @@ from migrate.errors import BadInput
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+# json.dumps(obj, ensure_ascii=False, allow_nan=False) and json.dumps(key, ensure_ascii=False), with the encoder
+# made once (json.dumps makes one per call for options other than its defaults)
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+_KEY = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _fitted(obj, indent: int, width: int, level: int) -> str:
-    one = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    one = _ONE_LINE(obj)
     if not isinstance(obj, (dict, list)) or not obj or level + len(one) <= width:
         return one
     pad = " " * (level + indent)
     if isinstance(obj, dict):
-        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_fitted(v, indent, width, level + indent)}"
+        items = [f"{pad}{_KEY(k)}: {_fitted(v, indent, width, level + indent)}"
                  for k, v in obj.items()]
         return "{\n" + ",\n".join(items) + "\n" + " " * level + "}"
     items = [pad + _fitted(v, indent, width, level + indent) for v in obj]
@@ -166,11 +172,30 @@ def settings_object(doc, path: str, what: str) -> dict:
     return doc
 
 
+def is_terraform_path(path: str | None) -> bool:
+    """A `.tf` file or a folder (optionally with a `#selector`): read as Terraform, not JSON.
+
+    (Here rather than in `migrate.terraform`, which re-exports it: a JSON settings file is told apart
+    without importing the Terraform reader.)"""
+    if not path or path == "-":
+        return False
+    base = split_selector(path)[0]
+    return base.endswith(".tf") or Path(base).is_dir()
+
+
+def split_selector(path: str) -> tuple[str, str | None]:
+    """`PATH#ID` -> (PATH, ID); a path that exists as written, or has no `#`, has no selector."""
+    if Path(path).exists() or "#" not in path:
+        return path, None
+    base, selector = path.rsplit("#", 1)
+    return base, selector.strip() or None
+
+
 def load_settings_file(path: str, what: str, *, actions: bool = False):
     """A settings document from JSON, or from Terraform (a `.tf` file or a Git-sync folder, `PATH#ID`)."""
-    from migrate import terraform
+    if is_terraform_path(path):
+        from migrate import terraform
 
-    if terraform.is_terraform_path(path):
         metadata = terraform.ACTIONS_METADATA_ID if actions else terraform.CLASSIC_METADATA_ID
         return terraform.load_settings_document(path, what, metadata_id=metadata)
     return load_json_file(path, what)
@@ -179,8 +204,8 @@ def load_settings_file(path: str, what: str, *, actions: bool = False):
 def load_subscriptions_doc(path: str, what: str = "subscriptions"):
     """A subscriptions document from JSON, or the `segment_destination_subscription` resources of Terraform
     files (a `.tf` file or a Git-sync folder, `PATH#DESTINATION_ID`) in the Public API shape."""
-    from migrate import terraform
+    if is_terraform_path(path):
+        from migrate import terraform
 
-    if terraform.is_terraform_path(path):
         return terraform.load_subscriptions_document(path)
     return load_json_file(path, what)

@@ -25,7 +25,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-import ijson
 import orjson
 
 from migrate.errors import BadInput
@@ -330,6 +329,8 @@ def _iter_document(name: str, stream, prefix_path: str, stats: ReadStats, skip, 
                    multiple=False, label="item") -> Iterator[dict]:
     # One JSON document (array, or a batch object possibly pretty-printed): walk its items lazily.
     cursor.what = "item"
+    import ijson  # JSON arrays and batch documents only: JSON Lines never need it
+
     shape = {"item": "JSON array", "batch.item": "batch", "": "JSON document"}[prefix_path]
     try:
         for index, item in enumerate(ijson.items(stream, prefix_path, use_float=True, multiple_values=multiple), start=1):
@@ -613,6 +614,8 @@ def _iter_stream(name: str, stream, stats: ReadStats, skip, cursor: _Cursor) -> 
 
 def _looks_like_batch(head: bytes) -> bool:
     # A multi-line top-level object whose first key is "batch" (Segment's batch shape).
+    import ijson
+
     try:
         for prefix, event, value in ijson.parse(io.BytesIO(head)):
             if event == "map_key" and prefix == "":

@@ -35,7 +35,7 @@ import io
 import os
 import uuid
 from collections import OrderedDict, deque
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Iterator
@@ -484,7 +484,8 @@ def default_workers() -> int:
 
 
 class _LazyPool(Executor):
-    """A ProcessPoolExecutor started on the first submit: a run of one chunk starts no process."""
+    """A ProcessPoolExecutor started on the first submit: a run of one chunk starts no process (nor imports
+    multiprocessing)."""
 
     def __init__(self, workers: int):
         self._max_workers = workers
@@ -492,6 +493,8 @@ class _LazyPool(Executor):
 
     def submit(self, fn, /, *args, **kwargs):
         if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
             self._pool = ProcessPoolExecutor(max_workers=self._max_workers)
         return self._pool.submit(fn, *args, **kwargs)
 

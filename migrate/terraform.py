@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from migrate.config import is_terraform_path  # noqa: F401 - part of this module's API
+from migrate.config import split_selector as _split_selector
 from migrate.errors import BadInput
 from migrate.masking import MASK, is_secret_key
 
@@ -100,21 +102,6 @@ class TerraformBlock:
     @property
     def address(self) -> str:
         return ".".join(self.labels)
-
-
-def is_terraform_path(path: str | None) -> bool:
-    """A `.tf` file or a folder (optionally with a `#selector`): read as Terraform, not JSON."""
-    if not path or path == "-":
-        return False
-    base = _split_selector(path)[0]
-    return base.endswith(".tf") or Path(base).is_dir()
-
-
-def _split_selector(path: str) -> tuple[str, str | None]:
-    if Path(path).exists() or "#" not in path:
-        return path, None
-    base, selector = path.rsplit("#", 1)
-    return base, selector.strip() or None
 
 
 def _read_text(path: Path, what: str) -> str:

@@ -12,7 +12,9 @@ import base64
 import hashlib
 import json
 import math
+import os
 import re
+from json.encoder import encode_basestring as _json_string
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -93,6 +95,16 @@ def _json_text(value: Any, indent: int | None = 2) -> str:
     return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
 
 
+_LEAF_JSON = {type(None): lambda v: "null", bool: lambda v: "true" if v else "false", int: int.__repr__,
+              str: _json_string}
+
+
+def _leaf_json(value: Any) -> str:
+    """``_json_text(value, None)``: plain strings, ints, booleans and None written directly."""
+    fast = _LEAF_JSON.get(value.__class__)
+    return fast(value) if fast is not None else _json_text(value, None)
+
+
 def _subscriptions_text(subs: list) -> str:
     from migrate.config import json_text
 
@@ -119,18 +131,32 @@ def is_note(path: Any) -> bool:
     return not isinstance(path, str) or not path or ": " in path or path.startswith("(")
 
 
+# A deepdiff path made only of list indexes and plainly quoted keys (root[0]['event_properties']['plan']), as
+# the differ writes nearly all of them: read here, as deepdiff.path.parse_path reads it, without importing
+# deepdiff; any other path goes to parse_path (tests/reports/test_render.py holds the two to the same answers).
+_PLAIN_DEEPDIFF_PATH = re.compile(r"root(?:\[(?:0|[1-9][0-9]*)\]|\['[^'\"\\\[\]\x00-\x1f\x7f-\x9f\U0001d1c0]*'\])*")
+_PLAIN_DEEPDIFF_PART = re.compile(r"\[([0-9]+)\]|\['([^']*)'\]")
+
+
+def parse_deepdiff_path(path: str) -> tuple:
+    """deepdiff.path.parse_path(path) as a tuple (its exceptions included)."""
+    if _PLAIN_DEEPDIFF_PATH.fullmatch(path):
+        return tuple(int(index) if index else key for index, key in _PLAIN_DEEPDIFF_PART.findall(path, 4))
+    from deepdiff.path import parse_path
+
+    return tuple(parse_path(path))
+
+
 def _parse_paths(paths: Iterable[str]) -> list[tuple]:
     """Deepdiff paths over the record list (``root[0]['event_type']``) or dotted paths inside any one record
     (``event_properties.products[0].price``)."""
-    from deepdiff.path import parse_path
-
     parsed = []
     for path in paths or ():
         if is_note(path):
             continue
         if path.startswith("root"):
             try:
-                parsed.append(tuple(parse_path(path)))
+                parsed.append(parse_deepdiff_path(path))
             except Exception:  # an unparsable path is still listed in text; it just is not highlighted
                 continue
         else:
@@ -148,31 +174,35 @@ def record_lines(records: Any, paths: Iterable[str] = ()) -> list[dict]:
     marks = _parse_paths(paths)
     lines: list[dict] = []
 
-    def matches(path: tuple, mark: tuple) -> bool:
-        if len(path) < len(mark):
-            return False
-        return all(m is ANY_RECORD or p == m for p, m in zip(path, mark))
-
     def marked(path: tuple) -> bool:
-        return any(matches(path, m) for m in marks)
+        for mark in marks:
+            if len(path) >= len(mark):
+                for p, m in zip(path, mark):
+                    if not (m is ANY_RECORD or p == m):
+                        break
+                else:
+                    return True
+        return False
 
-    def emit(value: Any, path: tuple, depth: int, prefix: str, comma: str) -> None:
-        hl = marked(path)
+    def emit(value: Any, path: tuple, depth: int, prefix: str, comma: str, hl: bool) -> None:
+        # `hl`: the parent's; a value under a marked one is marked too (its path has the mark's as a prefix)
+        hl = hl or (bool(marks) and marked(path))
         if isinstance(value, dict) and value:
             lines.append({"indent": depth, "text": prefix + "{", "hl": hl})
-            items = list(value.items())
-            for i, (k, v) in enumerate(items):
-                emit(v, path + (k,), depth + 1, _json_text(str(k)) + ": ", "," if i < len(items) - 1 else "")
+            last = len(value) - 1
+            for i, (k, v) in enumerate(value.items()):
+                emit(v, path + (k,), depth + 1, _json_string(str(k)) + ": ", "," if i < last else "", hl)
             lines.append({"indent": depth, "text": "}" + comma, "hl": hl})
         elif isinstance(value, list) and value:
             lines.append({"indent": depth, "text": prefix + "[", "hl": hl})
+            last = len(value) - 1
             for i, v in enumerate(value):
-                emit(v, path + (i,), depth + 1, "", "," if i < len(value) - 1 else "")
+                emit(v, path + (i,), depth + 1, "", "," if i < last else "", hl)
             lines.append({"indent": depth, "text": "]" + comma, "hl": hl})
         else:
-            lines.append({"indent": depth, "text": prefix + _json_text(value, None) + comma, "hl": hl})
+            lines.append({"indent": depth, "text": prefix + _leaf_json(value) + comma, "hl": hl})
 
-    emit(records if records is not None else [], (), 0, "", "")
+    emit(records if records is not None else [], (), 0, "", "", False)
     return lines
 
 
@@ -307,8 +337,8 @@ def _focus(variants: list[dict], model: dict) -> dict | None:
 
 
 def _view(model: dict, lines: bool = True) -> dict:
-    """What the templates and the terminal summary read; `lines`: with the examples' records as highlighted
-    lines (only the HTML page shows them)."""
+    """What the templates and the terminal summary read; `lines`: with what only the HTML page shows (the
+    examples' records as highlighted lines, the subscriptions as JSON text)."""
     parity = model.get("parity") or {}
     exact = model.get("parity_exact") or {}
     variants = _variants(model, lines)
@@ -373,9 +403,9 @@ def _view(model: dict, lines: bool = True) -> dict:
         "recommendations": model.get("recommendations") or [],
         "residuals": model.get("residuals") or [],
         "detections": model.get("detections") or [],
-        # as in recommended-subscriptions.json: short objects on one line
-        "recommended_json": _subscriptions_text(subs.get("recommended") or []),
-        "translated_json": _subscriptions_text(subs.get("translated") or []),
+        # as in recommended-subscriptions.json: short objects on one line (the HTML page shows them; "" otherwise)
+        "recommended_json": _subscriptions_text(subs.get("recommended") or []) if lines else "",
+        "translated_json": _subscriptions_text(subs.get("translated") or []) if lines else "",
         "has_recommended": bool(subs.get("recommended")),
         "subscriptions_mode": subs.get("mode"),
     }
@@ -392,6 +422,62 @@ def _count_by(items: list[dict], key: str) -> dict[str, int]:
 
 _html_env: jinja2.Environment | None = None
 _md_env: jinja2.Environment | None = None
+
+# Compiled templates are kept beside the templates, as Python keeps a module's bytecode (and under the same
+# rule: read when present, written unless sys.dont_write_bytecode), so a command that writes a report does not
+# parse and compile the templates each time. One file per template and environment: a cache entry is used
+# only when it was compiled from the same template text, by the same Jinja and Python versions and with this
+# module's environment settings (its source is part of the checksum), otherwise it is compiled again and
+# replaced. A directory that cannot be written just means no cache.
+TEMPLATE_CACHE = TEMPLATES / "__pycache__"
+
+
+def _template_cache(kind: str):
+    import contextlib
+    import sys
+    import threading
+
+    from jinja2 import __version__ as jinja_version
+    from jinja2.bccache import FileSystemBytecodeCache
+
+    try:
+        own_source = Path(__file__).read_bytes()
+    except OSError:
+        return None  # no way to tell this module's settings apart: compile every time
+    fingerprint = hashlib.sha256(own_source + f"|{jinja_version}|{kind}|".encode()).hexdigest()
+
+    class TemplateCache(FileSystemBytecodeCache):
+        def get_source_checksum(self, source: str) -> str:
+            return hashlib.sha256((fingerprint + source).encode("utf-8", "surrogatepass")).hexdigest()
+
+        def load_bytecode(self, bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception:  # noqa: BLE001 - a damaged entry is compiled again
+                bucket.reset()
+
+        def dump_bytecode(self, bucket) -> None:
+            if sys.dont_write_bytecode:
+                return
+            # written whole under a name of this process and thread, then renamed: a reader sees the old entry
+            # or the new one, never a part (file mode as for any new file, like Python's bytecode)
+            name = self._get_cache_filename(bucket)
+            part = f"{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+            try:
+                os.makedirs(self.directory, exist_ok=True)
+                fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                try:
+                    with open(fd, "wb") as fh:
+                        fh.write(bucket.bytecode_to_string())
+                    os.replace(part, name)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        os.unlink(part)
+                    raise
+            except OSError:
+                pass
+
+    return TemplateCache(str(TEMPLATE_CACHE), f"%s.{kind}.jinja2")
 
 
 def _common(env: jinja2.Environment) -> jinja2.Environment:
@@ -422,6 +508,7 @@ def _get_html_env() -> jinja2.Environment:
                 undefined=jinja2.ChainableUndefined,
                 trim_blocks=True,
                 lstrip_blocks=True,
+                bytecode_cache=_template_cache("html"),
             )
         )
     return _html_env
@@ -495,6 +582,7 @@ def _get_md_env() -> jinja2.Environment:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            bytecode_cache=_template_cache("md"),
         )
         _md_env = _common(env)
         env.filters["code"] = md_code
@@ -527,8 +615,104 @@ def _check_json_model(model: dict) -> None:
 
 
 def _json(scrubbed: dict) -> str:
-    text = json.dumps(_finite(scrubbed), indent=2, ensure_ascii=False) + "\n"
+    text = indented_json(scrubbed) + "\n"
     return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def indented_json(obj: Any) -> str:
+    """``json.dumps(_finite(obj), indent=2, ensure_ascii=False)``, written in one pass: with `indent` json.dumps
+    takes its pure-Python encoder, which costs a report of a short run more than the run's own replay. Same
+    text for every value, errors included (tests/reports/test_render.py holds the two together)."""
+    out: list[str] = []
+    _indented(obj, "\n", out)
+    return "".join(out)
+
+
+def _json_key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float):
+        return float.__repr__(key) if math.isfinite(key) else ("NaN" if key != key else "Infinity" if key > 0
+                                                               else "-Infinity")
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
+
+
+def _indented(o: Any, nl: str, out: list) -> None:
+    # plain dicts, lists and strings first (nearly every value); then the value tests of json's encoder, in its
+    # order. Non-finite floats are null, as _finite makes them.
+    t = type(o)
+    if t is dict:
+        if not o:
+            out.append("{}")
+            return
+        inner = nl + "  "
+        sep = "{" + inner
+        for key, value in o.items():
+            out.append(sep + _json_string(key if type(key) is str else _json_key(key)) + ": ")
+            sep = "," + inner
+            if type(value) is str:
+                out.append(_json_string(value))
+            else:
+                _indented(value, inner, out)
+        out.append(nl + "}")
+    elif t is list:
+        if not o:
+            out.append("[]")
+            return
+        inner = nl + "  "
+        sep = "[" + inner
+        for value in o:
+            out.append(sep)
+            sep = "," + inner
+            if type(value) is str:
+                out.append(_json_string(value))
+            else:
+                _indented(value, inner, out)
+        out.append(nl + "]")
+    elif isinstance(o, str):
+        out.append(_json_string(o))
+    elif o is None:
+        out.append("null")
+    elif o is True:
+        out.append("true")
+    elif o is False:
+        out.append("false")
+    elif isinstance(o, int):
+        out.append(int.__repr__(o))
+    elif isinstance(o, float):
+        out.append(float.__repr__(o) if math.isfinite(o) else "null")
+    elif isinstance(o, (list, tuple)):
+        if not o:
+            out.append("[]")
+            return
+        inner = nl + "  "
+        sep = "[" + inner
+        for value in o:
+            out.append(sep)
+            sep = "," + inner
+            _indented(value, inner, out)
+        out.append(nl + "]")
+    elif isinstance(o, dict):
+        if not o:
+            out.append("{}")
+            return
+        inner = nl + "  "
+        sep = "{" + inner
+        for key, value in o.items():
+            out.append(sep + _json_string(_json_key(key)) + ": ")
+            sep = "," + inner
+            _indented(value, inner, out)
+        out.append(nl + "}")
+    else:
+        raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
 
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")

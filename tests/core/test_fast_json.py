@@ -194,3 +194,40 @@ def test_the_number_walk_counts_every_object_and_array(value):
     parsed, count = _events._parse_counted(text)
     assert typed(parsed) == typed(_parse_reference(text))
     assert count is None or count == containers(parsed)
+
+
+# ---- json_text(..., width=): the layout with one encoder made once is the one json.dumps per node gives
+
+def _rule_fitted(obj, indent, width, level):
+    one = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    if not isinstance(obj, (dict, list)) or not obj or level + len(one) <= width:
+        return one
+    pad = " " * (level + indent)
+    if isinstance(obj, dict):
+        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_rule_fitted(v, indent, width, level + indent)}"
+                 for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * level + "}"
+    items = [pad + _rule_fitted(v, indent, width, level + indent) for v in obj]
+    return "[\n" + ",\n".join(items) + "\n" + " " * level + "]"
+
+
+def _outcome(fn, *args):
+    try:
+        return ("value", fn(*args))
+    except Exception as exc:  # noqa: BLE001 - the same failure is part of the same answer
+        return ("error", type(exc))
+
+
+FITTED_KEYS = st.text(max_size=5) | st.integers(-3, 3) | st.sampled_from([True, None, 1.5, float("nan")])
+FITTED_VALUES = st.recursive(
+    SCALARS | st.sampled_from([float("nan"), float("inf"), "\ud800"]),
+    lambda inner: st.lists(inner, max_size=4) | st.lists(inner, max_size=3).map(tuple)
+    | st.dictionaries(FITTED_KEYS, inner, max_size=4), max_leaves=25)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(FITTED_VALUES, st.integers(1, 4), st.integers(0, 80))
+def test_fitted_layout_is_json_dumps_per_node(value, indent, width):
+    from migrate.config import _fitted
+
+    assert _outcome(_fitted, value, indent, width, 0) == _outcome(_rule_fitted, value, indent, width, 0)

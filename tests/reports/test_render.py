@@ -400,3 +400,140 @@ def test_render_all_writes_what_each_renderer_gives(make_report_model, tmp_path)
         for fmt, render in (("json", reports.render_json), ("html", reports.render_html),
                             ("md", reports.render_markdown)):
             assert written[fmt].read_text(encoding="utf-8") == render(model, secrets=["dev-secret-123456"]), fmt
+
+
+# reports.parse_deepdiff_path reads plain paths itself (without importing deepdiff): the same answers as
+# deepdiff.path.parse_path, which stays the rule, for every path
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SEGMENTS = st.one_of(
+    st.integers(min_value=0, max_value=10**6).map(lambda i: f"[{i}]"),
+    st.text(alphabet="0123456789", min_size=1, max_size=4).map(lambda d: f"[{d}]"),
+    st.text(max_size=8).map(lambda k: f"['{k}']"),
+    st.text(alphabet="ab_*.'\"[]\\ 0\U0001d1c0\n", max_size=6).map(lambda k: f"['{k}']"),
+    st.text(max_size=8).map(lambda k: f'["{k}"]'),
+    st.text(alphabet="ab_*.'\"[]\\ 0", max_size=6).map(lambda k: f".{k}"),
+    st.text(max_size=3),
+)
+
+
+def _outcome(parse, path):
+    try:
+        return ("value", parse(path))
+    except Exception as exc:  # noqa: BLE001 - the same failure is part of the same answer
+        return ("error", type(exc))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_SEGMENTS, max_size=6).map(lambda parts: "root" + "".join(parts)))
+@example("root[0]['event_properties']['plan']")
+@example("root[007]")
+@example("root[0]['__private']")
+@example("root[1]['*']")
+@example("root[0]['a\U0001d1c0b']")
+@example("root[0]['']")
+def test_plain_deepdiff_paths_are_read_as_deepdiff_reads_them(path):
+    from deepdiff.path import parse_path
+
+    assert _outcome(reports.parse_deepdiff_path, path) == _outcome(lambda p: tuple(parse_path(p)), path)
+
+
+def test_the_differs_paths_are_read_without_deepdiff():
+    for path in ("root[0]['event_properties']['plan']", "root[3]", "root[0]['user_properties']['$set']['a b.c']"):
+        assert reports._PLAIN_DEEPDIFF_PATH.fullmatch(path)
+
+
+# report.json is written by reports.indented_json: the text json.dumps(_finite(model), indent=2,
+# ensure_ascii=False) gives, for any value
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=()), max_size=6) | st.sampled_from(
+    ["", "\ud800", "a\udfffb", '"\\\n\t\x00\x7f', "é€𝄞", "\u2028"])
+_NUMBER = st.integers() | st.integers(min_value=-(10**30), max_value=10**30) | st.floats() | st.sampled_from(
+    [float("nan"), float("inf"), float("-inf"), -0.0, 1e16, 1e-7, 2.5])
+_KEY = _TEXT | st.integers(min_value=-5, max_value=10**20) | st.floats() | st.sampled_from([True, False, None])
+_JSONISH = st.recursive(
+    _TEXT | _NUMBER | st.sampled_from([True, False, None]),
+    lambda inner: st.lists(inner, max_size=4) | st.lists(inner, max_size=3).map(tuple)
+    | st.dictionaries(_KEY, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+def _dumps_rule(value):
+    return json.dumps(reports._finite(value), indent=2, ensure_ascii=False)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_JSONISH)
+@example({"a": [1, {"b": None}], "c": [], "d": {}, 1: 2.5, None: float("nan"), float("inf"): (True, False)})
+@example([[[]], [{}], ""])
+def test_indented_json_is_json_dumps_with_indent(value):
+    assert _outcome(reports.indented_json, value) == _outcome(_dumps_rule, value)
+
+
+@pytest.mark.parametrize("value", [{"a": {1, 2}}, [b"bytes"], {("tuple", "key"): 1}, {"a": object()}])
+def test_indented_json_fails_where_json_dumps_fails(value):
+    assert _outcome(reports.indented_json, value) == _outcome(_dumps_rule, value)
+
+
+def test_report_json_of_the_sample_model_is_json_dumps(make_report_model):
+    for hostile in (False, True):
+        model = make_report_model(hostile=hostile)
+        text = json.dumps(reports._finite(reports.scrub_secrets(model)), indent=2, ensure_ascii=False) + "\n"
+        assert reports.render_json(model) == reports._SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# reports.record_lines, against the plain rule it was written from (every value through json.dumps, every path
+# tried against every mark)
+
+def _rule_record_lines(records, paths=()):
+    marks = reports._parse_paths(paths)
+    lines = []
+
+    def matches(path, mark):
+        if len(path) < len(mark):
+            return False
+        return all(m is reports.ANY_RECORD or p == m for p, m in zip(path, mark))
+
+    def emit(value, path, depth, prefix, comma):
+        hl = any(matches(path, m) for m in marks)
+        if isinstance(value, dict) and value:
+            lines.append({"indent": depth, "text": prefix + "{", "hl": hl})
+            items = list(value.items())
+            for i, (k, v) in enumerate(items):
+                emit(v, path + (k,), depth + 1, reports._json_text(str(k)) + ": ", "," if i < len(items) - 1 else "")
+            lines.append({"indent": depth, "text": "}" + comma, "hl": hl})
+        elif isinstance(value, list) and value:
+            lines.append({"indent": depth, "text": prefix + "[", "hl": hl})
+            for i, v in enumerate(value):
+                emit(v, path + (i,), depth + 1, "", "," if i < len(value) - 1 else "")
+            lines.append({"indent": depth, "text": "]" + comma, "hl": hl})
+        else:
+            lines.append({"indent": depth, "text": prefix + reports._json_text(value, None) + comma, "hl": hl})
+
+    emit(records if records is not None else [], (), 0, "", "")
+    return lines
+
+
+_RECORD_KEY = st.sampled_from(["event_type", "user_id", "a", "b", "0", "1", "$set"]) | st.integers(0, 2) | _TEXT
+_RECORDS = st.recursive(
+    _TEXT | _NUMBER | st.sampled_from([True, False, None]) | st.just(()),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_RECORD_KEY, inner, max_size=3),
+    max_leaves=20,
+)
+_PATH_PART = st.integers(0, 2).map(lambda i: f"[{i}]") | st.sampled_from(
+    ["event_type", "user_id", "a", "b", "0", "$set"]).map(lambda k: f"['{k}']")
+_RECORD_PATH = st.one_of(
+    st.lists(_PATH_PART, max_size=4).map(lambda parts: "root" + "".join(parts)),
+    st.lists(st.sampled_from(["a", "b", "event_type", "user_id", "[0]", "[1]"]), min_size=1, max_size=3).map(
+        lambda parts: ".".join(parts).replace(".[", "[")),
+    st.sampled_from(["(record)", "error: x", "", "root[", "root[0]['a'"]),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_RECORDS, st.lists(_RECORD_PATH, max_size=4))
+@example([{"event_type": "x", "user_id": "u", "p": {"a": [1, 2.5, None, True]}}], ["root[0]['p']['a'][1]", "user_id"])
+def test_record_lines_are_the_plain_rule(records, paths):
+    assert reports.record_lines(records, paths) == _rule_record_lines(records, paths)
