@@ -24,6 +24,7 @@ from migrate.findings import OTHER, PAIR_CAPACITY, Finding, VariantFindings, dig
 from migrate.generate import generate_events
 from migrate.impact import BREAKDOWN, CHART, NONE, ImpactContext, TopPairs, pair_value
 from migrate.runner import Runner
+from migrate import recommend as R
 from migrate.translate import translate
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "fuzz"))
@@ -500,3 +501,122 @@ def test_source_table_from_the_digest_equals_the_plain_count():
         plain.add(*where, outcome, first=first)
     assert fast.rows == given.rows == plain.rows
     assert any(v[0] > v[1] > 0 and v[1] != v[2] for row in plain.rows.values() for v in row["variants"].values())
+
+
+# -- the recommendation rules' copies --------------------------------------------------------------------------
+#
+# `_patched` copies only the subscriptions a rule patches (and their mappings), sharing the rest with the list
+# it was given; `apply_only` keeps the subscriptions it leaves as they were. The plain rule, as it was: a deep
+# copy of the whole list per rule, and of each unnamed subscription. The shared parts must never change: every
+# list a rule made stays as it was made while the later rules, `apply_only` and a whole compare run go on.
+
+
+def plain_patched(subs, actions_, change, names=None):
+    out = copy.deepcopy(subs)
+    changes = []
+    for sub in out:
+        if sub.get("partnerAction") not in actions_ or (names is not None and sub.get("name") not in names):
+            continue
+        before = copy.deepcopy(sub)
+        change(sub.setdefault("mapping", {}), sub)
+        fields = R.field_changes(before, sub)
+        if fields:
+            changes.append({"kind": "patch", "subscription": sub["name"], "changes": fields})
+    return out, changes
+
+
+def plain_apply_only(rule, subs, evidence, names):
+    patched, changes = rule.apply(subs, evidence)
+    if names is None:
+        return patched, changes
+    before = {s.get("name"): s for s in subs}
+    out = [s if s.get("name") in names else copy.deepcopy(before[s.get("name")])
+           for s in patched if s.get("name") in names or s.get("name") in before]
+    return out, [c for c in changes if c["subscription"] in names]
+
+
+class EveryRuleEvidence(R.Evidence):
+    """Evidence under which every branch of every rule's change is taken."""
+
+    def paths(self, category):
+        return {"revenue_amount.price": 1, "event_properties.page_x": 1, "revenue": 1}
+
+    def has_path(self, category, *prefixes):
+        return True
+
+    def names(self, category):
+        return {"page: Home": 1, "Order Completed": 1, "Renewal": 1}
+
+    def has_text(self, category, text):
+        return True
+
+    def detection(self, kind):
+        return 1
+
+
+def _subscription_sets():
+    from migrate.generate import preset_subscription_list
+
+    full = json.loads((ROOT / "tests" / "workflow" / "data" / "classic-settings-full.json").read_text())
+    for mode in ("cloud", "web", "ios", "android"):
+        for settings in (SETTINGS, full):
+            yield mode, settings, translate(settings, mode=mode).subscriptions
+        yield mode, SETTINGS, preset_subscription_list()
+        yield mode, SETTINGS, actions.preset_subscriptions()
+
+
+def _rules_cumulatively(mode, settings, subs):
+    """(rule, list before, list after, changes) of every rule applied on top of the ones before it."""
+    evidence = EveryRuleEvidence(VariantFindings("t"), [{"kind": "peak_eps", "count": 1, "examples": []}], mode,
+                                 classic.load_settings(settings)[0])
+    current = subs
+    for rule in R.RULES:
+        patched, changes = rule.apply(current, evidence)
+        yield rule, evidence, current, patched, changes
+        current = patched
+
+
+def test_rules_copying_what_they_patch_equal_the_deep_copies(monkeypatch):
+    import migrate.recommend as R_
+
+    checked = shared = 0
+    for mode, settings, subs in _subscription_sets():
+        fast = list(_rules_cumulatively(mode, settings, copy.deepcopy(subs)))
+        with monkeypatch.context() as m:
+            m.setattr(R_, "_patched", plain_patched)
+            plain = list(_rules_cumulatively(mode, settings, copy.deepcopy(subs)))
+        made = [json.dumps(after) for _, _, _, after, _ in fast]  # each list as its rule made it
+        for (rule, evidence, before, after, changes), (_, _, p_before, p_after, p_changes) in zip(fast, plain):
+            assert rule.key
+            assert json.dumps(after) == json.dumps(p_after), rule.key
+            assert json.dumps(changes) == json.dumps(p_changes), rule.key
+            shared += sum(any(a is b for b in before) for a in after)
+            for names in (None, set(), {c["subscription"] for c in changes[:1]},
+                          {s.get("name") for s in after[::2]}):
+                got = R.apply_only(rule, before, evidence, names)
+                want = plain_apply_only(rule, copy.deepcopy(before), evidence, names)
+                assert json.dumps(got) == json.dumps(want), (rule.key, names)
+            checked += bool(changes)
+        # the later rules and apply_only changed none of the lists made before them, nor the first one
+        assert [json.dumps(after) for _, _, _, after, _ in fast] == made
+        assert json.dumps(fast[0][2]) == json.dumps(subs)
+    assert checked > 100 and shared > 500
+
+
+def test_compare_leaves_every_rules_list_as_it_was_made(monkeypatch):
+    import migrate.compare as C
+
+    made = []
+    candidates = C.candidates
+
+    def recording(subs, evidence):
+        found = candidates(subs, evidence)
+        made.append((subs, json.dumps(subs)))
+        made.extend((patched, json.dumps(patched)) for _, patched, _ in found)
+        return found
+
+    monkeypatch.setattr(C, "candidates", recording)
+    events = [str(ROOT / "examples" / "events.jsonl"), str(ROOT / "tests" / "workflow" / "data" / "mixed-sources.jsonl")]
+    model = C.compare(SETTINGS, events)
+    assert len(made) > 10 and model["recommendations"]
+    assert all(json.dumps(subs) == text for subs, text in made)
