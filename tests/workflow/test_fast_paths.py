@@ -408,9 +408,17 @@ class PlainStepFigures(F.StepFigures):
                              for d in diffs if d.category != "error")
         from migrate.impact import outcome
 
-        self.add_summary((not chart, not any(d.counts for d in diffs), outcome(diffs),
-                          bool(chart) and all(d.outside is not None for d in chart),
-                          list(dict.fromkeys(d.category for d in diffs)), list(seen)))
+        self.events += 1
+        self.matched += not chart
+        self.matched_exact += not any(d.counts for d in diffs)
+        self.outcomes[outcome(diffs)] += 1
+        self.outside_only += bool(chart) and all(d.outside is not None for d in chart)
+        for category in dict.fromkeys(d.category for d in diffs):
+            self.findings.setdefault(category, Finding(category)).count += 1
+        for impact, top in seen:
+            table = self.fields.get(impact)
+            if table is not None and (top in table or len(table) < F.MAX_FIELDS):
+                table[top] = table.get(top, 0) + 1
 
 
 def _figures_text(figures) -> str:
@@ -620,3 +628,111 @@ def test_compare_leaves_every_rules_list_as_it_was_made(monkeypatch):
     model = C.compare(SETTINGS, events)
     assert len(made) > 10 and model["recommendations"]
     assert all(json.dumps(subs) == text for subs, text in made)
+
+
+# -- the verification pass's per-event work against the plain count --------------------------------------------
+
+
+def test_step_summary_counted_without_a_digest_equals_the_one_from_the_digest():
+    rng = random.Random(9)
+    seen = set()
+    for _ in range(4000):
+        outcome = _random_outcome(rng)
+        twin = EventDiff(list(outcome.differences))
+        light = F.StepFigures.summary(outcome)  # not digested: counted from the differences
+        digest(twin)
+        from_digest = F.StepFigures.summary(twin)
+        assert json.dumps(light) == json.dumps(from_digest), outcome
+        seen.add((light[3], light[7], light[2]))
+    assert len(seen) > 8
+
+
+def plain_verify_event(partial, event, library, m, run, step_names, label):
+    """`replay.verify_event` as first written: every variant's diff (a repeat keeps the one before), the step
+    figures and the per-subscription rows counted from each step's differences, the last step's findings."""
+    from migrate.replay import impact_context, outcome
+
+    ctx = impact_context(event, m)
+    last = step_names[-1] if step_names else "base"
+    outcomes, previous = {}, None
+    for name in run.variants:
+        outcomes[name] = outcomes[previous] if name in run.repeats else outcome(run, name, ctx)
+        previous = name
+
+    def row_figures(result):
+        return (any(d.impact == CHART and d.outside is None for d in result.differences),
+                any(d.counts for d in result.differences))
+
+    prev = "base"
+    for name in step_names:
+        result = outcomes[name]
+        partial.steps[m][name].add(event, result)
+        a, b = run.variants[prev], run.variants[name]
+        changed = name not in run.repeats and (a.records != b.records or a.errors != b.errors)
+        fired_before = {f["subscription"] for f in a.fired}
+        fired = {f["subscription"] for f in b.fired}
+        (mappable_before, unmatched_before), (mappable, unmatched) = row_figures(outcomes[prev]), row_figures(result)
+        rows = partial.per_sub[m][name]
+        for sub in fired_before | fired:
+            row = rows.setdefault(sub, [0] * 7)
+            for i, n in enumerate((1, changed, mappable_before, mappable, unmatched_before, unmatched,
+                                   sub not in fired_before)):
+                row[i] += n
+        prev = name
+    result = outcomes[last]
+    records = run.variants[last].records
+    partial.overall.add(event, result, run.classic_records, records)
+    partial.by_mode.setdefault(m, VariantFindings(label)).add(event, result, run.classic_records, records)
+    partial.sources.add(library, m, "recommended", result, first=False)
+
+
+def _verification_text(partial) -> str:
+    return json.dumps({
+        "steps": {m: {n: _figures_text(f) for n, f in steps.items()} for m, steps in partial.steps.items()},
+        "per_sub": {m: {n: sorted(rows.items()) for n, rows in by.items()} for m, by in partial.per_sub.items()},
+        "overall": partial.overall.to_dict(), "by_mode": {m: v.to_dict() for m, v in partial.by_mode.items()},
+        "sources": sorted((list(k), v) for k, v in partial.sources.rows.items())}, default=repr)
+
+
+def test_verify_event_equals_the_plain_count(tmp_path, monkeypatch):
+    """The events of a compare run with recommendations in every mode (generated, and mutated ones), their
+    verification counted again by `verify_event` and by the plain count: the same figures."""
+    import migrate.replay as RP
+
+    rng = random.Random(21)
+    events = list(generate_events(700, 3))
+    events += [mutate_event(copy.deepcopy(e), rng) for e in events[:300]]
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    seen, jobs = [], []
+    verify = RP.verify_event
+
+    def recording(partial, event, library, m, run, step_names, label):
+        seen.append((event, library, m, run, step_names, label))
+        return verify(partial, event, library, m, run, step_names, label)
+
+    begin = RP.VerifyPass.begin
+    monkeypatch.setattr(RP, "verify_event", recording)
+    monkeypatch.setattr(RP.VerifyPass, "begin", lambda self, partial: (jobs.append(self), begin(self, partial))[1])
+    C = __import__("migrate.compare", fromlist=["compare"])
+    C.compare(SETTINGS, [str(path)])
+    job = jobs[0]
+    assert len({m for _, _, m, _, names, _ in seen if names}) >= 3  # modes with steps
+
+    def fresh(step_figures):
+        partial = RP.VerifyPartial()
+        partial.steps = {m: {n: step_figures(title) for n, (title, _) in zip(job.names[m], found)}
+                         for m, found in job.steps.items()}
+        partial.per_sub = {m: {n: {} for n in job.names[m]} for m in job.steps}
+        partial.overall, partial.sources = VariantFindings(job.label), F.SourceTable()
+        return partial
+
+    fast, plain = fresh(F.StepFigures), fresh(PlainStepFigures)
+    repeats = distinct = 0
+    for event, library, m, run, names, label in seen:
+        verify(fast, event, library, m, run, names, label)
+        plain_verify_event(plain, event, library, m, run, names, label)
+        repeats += len(run.repeats)
+        distinct += len(run.variants) - len(run.repeats)
+    assert _verification_text(fast) == _verification_text(plain)
+    assert repeats > 1000 and distinct > 1000
