@@ -890,16 +890,6 @@ class VerifyPass(_CompareJob):
         verify_event(partial, event, library, m, run, self.names.get(m, ()), self.label)
 
 
-def _row_figures(result) -> tuple[bool, bool]:
-    """What a per-subscription row counts of one diff: (a chart-level difference a mapping could close, that is
-    not only the SDK's device ids or sessions; not exact parity), from the diff's digest (kept with it: the
-    step figures and findings use it too)."""
-    if not result.differences:
-        return False, False
-    digested = (_MODULES or _compare_modules())[1].digest(result)
-    return not digested[4], not digested[1]
-
-
 def verify_event(partial: VerifyPartial, event, library, m, run, step_names, label) -> None:
     """The verification step for one event: every step's findings, each step against the one before it per
     subscription, and the last step's (or, for a mode without recommendations, its base set's) as the mode's
@@ -907,8 +897,8 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
 
     The variants are the base set then the steps, in order (`VerifyPass.variants`). One walk over them: a step
     that left this event's records and errors as they were (`run.repeats`) keeps the diff before it with what
-    was counted of it, so each distinct diff is diffed and summarised once (`StepFigures.summary`, which also
-    holds the per-subscription row figures). Only the diff the mode's findings count (the last step's) is
+    was counted of it, so each distinct diff is diffed and summarised once (`findings.step_summary`, kept with
+    the diff for `StepFigures.add`, which also holds the per-subscription row figures). Only the diff the mode's findings count (the last step's) is
     digested, first, and its summary read from the digest; the others' summaries skip what only findings
     need."""
     findings = (_MODULES or _compare_modules())[1]
@@ -924,7 +914,8 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
     if final == "base" and result.differences:
         findings.digest(result)
     if step_names:
-        summary_of = findings.StepFigures.summary
+        summary_of = findings.step_summary
+        classic_records = run.classic_records
         steps, rows_by_step = partial.steps.get(m), partial.per_sub.get(m)
         before = variants["base"]
         summary = summary_of(result)
@@ -943,7 +934,7 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
                 summary = summary_of(result)
                 mappable, unmatched = summary[7], not summary[1]
                 changed = before.records != now.records or before.errors != now.errors
-            steps[name].add_summary(summary)
+            steps[name].add(event, result, classic_records, now.records)  # counts the summary kept with the diff
             fired = {f["subscription"] for f in now.fired}
             rows = rows_by_step[name]
             for sub in fired_before | fired:

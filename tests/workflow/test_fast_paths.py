@@ -2,7 +2,8 @@
 event's differences (kept with the diff, and shared by the step figures, the source table and the
 per-subscription rows), the differ's C-level equality before its strict walk, its walk by remembered places,
 the classic side's comparable records reused across variants, the shown breakdown pairs remembered for text,
-the impact contexts shared per mode and address."""
+the impact contexts shared per mode and address, the verification pass's one walk over an event's variants
+(step summaries counted without a digest), and the recommendation rules copying only what they patch."""
 
 import copy
 import json
@@ -476,16 +477,15 @@ def test_impact_context_is_the_events_own():
 
 
 def test_per_subscription_row_figures_are_the_plain_ones():
-    from migrate.replay import _row_figures
-
     rng = random.Random(12)
     seen = set()
     for _ in range(3000):
         outcome = _random_outcome(rng)
         if rng.random() < 0.5:
-            digest(outcome)  # kept before, as when the step figures counted the diff first
+            digest(outcome)  # kept before: the summary is read from the digest
         plain = (any(d.impact == CHART and d.outside is None for d in outcome.differences), not outcome.matched)
-        assert _row_figures(outcome) == plain
+        summary = F.step_summary(outcome)  # what verify_event counts the rows from
+        assert (summary[7], not summary[1]) == plain
         seen.add(plain)
     assert len(seen) == 3  # a chart difference always counts against exact parity
 
