@@ -17,7 +17,7 @@ from migrate.differ import EventDiff
 from migrate.impact import (BREAKDOWN, CHART, IMPACTS, NONE, OUTCOMES, OUTSIDE_CHANGES, TopPairs, outcome,
                             pair_value, worst)
 
-__all__ = ["CATEGORIES", "Finding", "VariantFindings", "digest", "StepFigures", "SourceTable", "event_name", "category_title",
+__all__ = ["CATEGORIES", "Finding", "VariantFindings", "digest", "StepFigures", "step_summary", "SourceTable", "event_name", "category_title",
            "category_explanation", "MAX_PAIRS"]
 
 MAX_EXAMPLES = 3
@@ -469,7 +469,7 @@ class VariantFindings(_Figures):
         }
 
 
-_IDENTICAL = (True, True, "identical", False, [], [])  # StepFigures.summary of an event without differences
+_IDENTICAL = (True, True, "identical", False, (), (), (), False)  # step_summary of an event without differences
 
 
 class StepFigures(_Figures):
@@ -492,29 +492,19 @@ class StepFigures(_Figures):
     def add(self, event: dict, outcome_: EventDiff, classic=None, actions=None) -> None:
         diffs = outcome_.differences
         kept = outcome_.__dict__.get("_step_summary")
-        if kept is not None and kept[0] is diffs and kept[1] == len(diffs):  # a step sharing the diff before
+        if kept is not None and kept[0] is diffs and kept[1] == len(diffs):  # worked out for this diff already
             self.add_summary(kept[2])
         else:
-            self.add_summary(self.summary(outcome_))
+            self.add_summary(step_summary(outcome_))
 
     @staticmethod
     def summary(outcome_: EventDiff) -> tuple:
-        """What `add` counts of one event's diff, from its `digest`. Kept with the diff as its digest is (valid
-        while its list of differences keeps its length): steps that share a diff work it out once."""
-        diffs = outcome_.differences
-        if not diffs:
-            return _IDENTICAL
-        chart_ok, exact_ok, outcome_key, _, outside_only, categories, seen_fields, _ = digest(outcome_)
-        # the same (impact, field) pairs in the same order as VariantFindings.add, so the bounded tables fill
-        # in the same order
-        found = (chart_ok, exact_ok, outcome_key, not chart_ok and outside_only,
-                 [category for category, _, _ in categories], seen_fields)
-        outcome_._step_summary = (diffs, len(diffs), found)
-        return found
+        """`step_summary`."""
+        return step_summary(outcome_)
 
     def add_summary(self, summary: tuple) -> None:
         """`add`, from the `summary` of the event's diff."""
-        chart_matched, matched, outcome_key, outside_only, categories, seen_fields = summary
+        chart_matched, matched, outcome_key, outside_only, categories, chart_fields, breakdown_fields, _ = summary
         self.events += 1
         if chart_matched:
             self.matched += 1
@@ -523,15 +513,16 @@ class StepFigures(_Figures):
         self.outcomes[outcome_key] += 1
         if outside_only:
             self.outside_only += 1
+        findings = self.findings
         for category in categories:
-            finding = self.findings.get(category)
+            finding = findings.get(category)
             if finding is None:
-                finding = self.findings[category] = Finding(category)
+                finding = findings[category] = Finding(category)
             finding.count += 1
-        for impact, top in seen_fields:
-            table = self.fields.get(impact)
-            if table is not None and (top in table or len(table) < MAX_FIELDS):
-                table[top] = table.get(top, 0) + 1
+        if chart_fields:
+            _count_fields(self.fields[CHART], chart_fields)
+        if breakdown_fields:
+            _count_fields(self.fields[BREAKDOWN], breakdown_fields)
 
     def merge(self, other: "StepFigures") -> "StepFigures":
         """Fold the figures of later events (`other`) into these."""
@@ -549,6 +540,80 @@ class StepFigures(_Figures):
                 if top in table or len(table) < MAX_FIELDS:
                     table[top] = table.get(top, 0) + n
         return self
+
+
+def step_summary(outcome_: EventDiff) -> tuple:
+    """What `add` counts of one event's diff: (chart parity, exact parity, outcome, whether only changes
+    outside the mappings close its chart differences, its categories, its fields that change charts, those
+    that change a breakdown, and whether some chart difference is one a mapping could close: what the
+    per-subscription rows count). Kept with the diff as its digest is (valid while its list of differences
+    keeps its length): steps that share a diff work it out once.
+
+    From the diff's `digest` when it has one; else counted here, in one pass over the differences, without
+    the per-path counts and breakdown pairs a digest also works out (a step's diff that is not the mode's
+    last needs none of them)."""
+    diffs = outcome_.differences
+    if not diffs:
+        return _IDENTICAL
+    kept = outcome_.__dict__.get("_digest")
+    if kept is not None and kept[0] is diffs and kept[1] == len(diffs):
+        chart_ok, exact_ok, outcome_key, _, outside_only, categories, seen_fields, _ = kept[2]
+        # the fields of the two tables kept (the other impacts' are not counted), each in the order of
+        # VariantFindings.add, so the bounded tables fill in the same order
+        found = (chart_ok, exact_ok, outcome_key, not chart_ok and outside_only,
+                 [category for category, _, _ in categories],
+                 [top for impact, top in seen_fields if impact == CHART],
+                 [top for impact, top in seen_fields if impact == BREAKDOWN], not outside_only)
+    else:
+        found = _summary(diffs)
+    outcome_._step_summary = (diffs, len(diffs), found)
+    return found
+
+
+def _summary(diffs: list) -> tuple:
+    """`step_summary` of differences not digested: what `digest` works out for it, counted the same way."""
+    chart_ok = exact_ok = True
+    missing = extra = mappable = False
+    rank = 3  # worst impact seen: 0 chart, 1 breakdown, 2 none, 3 no difference
+    categories: dict[str, None] = {}
+    chart_fields: dict[str, None] = {}
+    breakdown_fields: dict[str, None] = {}
+    for d in diffs:
+        impact = d.impact
+        if d.counts:
+            exact_ok = False
+        if impact == CHART:
+            chart_ok = False
+            if d.outside is None:
+                mappable = True
+            rank = 0
+        elif rank > 1 and impact == BREAKDOWN:
+            rank = 1
+        elif rank > 2:
+            rank = 2
+        category = d.category
+        categories[category] = None
+        whole = d.whole
+        if whole is not None:
+            if whole == "missing":
+                missing = True
+            elif whole == "extra":
+                extra = True
+        if category != "error" and (impact == CHART or impact == BREAKDOWN):
+            top = d.field if whole is None else f"({whole} record)"
+            (chart_fields if impact == CHART else breakdown_fields)[top] = None
+    return (chart_ok, exact_ok, "lost" if missing else "extra" if extra else _OUTCOME_BY_RANK[rank],
+            not chart_ok and not mappable, list(categories), list(chart_fields), list(breakdown_fields), mappable)
+
+
+def _count_fields(table: dict[str, int], tops) -> None:
+    """One more event for each field of `tops` in `table` (bounded: a new field only while there is room)."""
+    for top in tops:
+        n = table.get(top)
+        if n is not None:
+            table[top] = n + 1
+        elif len(table) < MAX_FIELDS:
+            table[top] = 1
 
 
 def _add_counts(mine: dict, theirs: dict) -> None:

@@ -105,14 +105,24 @@ def field_changes(before: dict, after: dict) -> list[dict]:
 
 def _patched(subs, actions, change: Callable[[dict, dict], object], names=None):
     """Apply `change(mapping, subscription)` (it edits them in place) to the subscriptions of `actions`
-    (and, when given, only those named in `names`). Returns the patched copy and one change entry per
-    subscription that changed."""
-    out = copy.deepcopy(subs)
+    (and, when given, only those named in `names`). Returns the patched list and one change entry per
+    subscription that changed.
+
+    The list is new and shares what the rule does not touch with `subs` (which stays as it was): a
+    subscription of another action is the same object, and `change` gets a copy of the subscription and of its
+    mapping, whose values are shared. Every rule's `change` only sets, replaces or removes top-level keys of
+    the two (a value it builds on is copied first: `add_to_merge`, `dict(current)`), and nothing edits a
+    subscription list once a rule made it (the verification replays it, `settle` and the report read it): a
+    deep copy of the whole list per rule, as before, gave the same subscriptions."""
+    out = list(subs)
     changes = []
-    for sub in out:
-        if sub.get("partnerAction") not in actions or (names is not None and sub.get("name") not in names):
+    for i, before in enumerate(subs):
+        if before.get("partnerAction") not in actions or (names is not None and before.get("name") not in names):
             continue
-        before = copy.deepcopy(sub)
+        sub = out[i] = dict(before)
+        if "mapping" in sub:
+            mapping = sub["mapping"]
+            sub["mapping"] = dict(mapping) if type(mapping) is dict else copy.deepcopy(mapping)
         change(sub.setdefault("mapping", {}), sub)
         fields = field_changes(before, sub)
         if fields:
@@ -772,7 +782,7 @@ def apply_only(rule: Rule, subs: list[dict], evidence: Evidence, names) -> tuple
         if name in names:
             out.append(sub)
         elif name in before:
-            out.append(copy.deepcopy(before[name]))
+            out.append(before[name])  # as it was (shared, as `_patched` shares what it leaves)
     return out, [c for c in changes if c["subscription"] in names]
 
 

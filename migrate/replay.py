@@ -927,72 +927,73 @@ class VerifyPass(_CompareJob):
         verify_event(partial, event, library, m, run, self.names.get(m, ()), self.label)
 
 
-def _row_figures(result) -> tuple[bool, bool]:
-    """What a per-subscription row counts of one diff: (a chart-level difference a mapping could close, that is
-    not only the SDK's device ids or sessions; not exact parity), from the diff's digest (kept with it: the
-    step figures and findings use it too)."""
-    if not result.differences:
-        return False, False
-    digested = (_MODULES or _compare_modules())[1].digest(result)
-    return not digested[4], not digested[1]
-
-
 def verify_event(partial: VerifyPartial, event, library, m, run, step_names, label) -> None:
     """The verification step for one event: every step's findings, each step against the one before it per
     subscription, and the last step's (or, for a mode without recommendations, its base set's) as the mode's
-    recommended figures."""
+    recommended figures.
+
+    The variants are the base set then the steps, in order (`VerifyPass.variants`). One walk over them: a step
+    that left this event's records and errors as they were (`run.repeats`) keeps the diff before it with what
+    was counted of it, so each distinct diff is diffed and summarised once (`findings.step_summary`, kept with
+    the diff for `StepFigures.add`, which also holds the per-subscription row figures). Only the diff the mode's findings count (the last step's) is
+    digested, first, and its summary read from the digest; the others' summaries skip what only findings
+    need."""
     findings = (_MODULES or _compare_modules())[1]
     ctx = impact_context(event, m)
-    last = step_names[-1] if step_names else "base"
-    outcomes: dict = {}
-    previous = None
-    for name in run.variants:
-        # a step that left this event's records and errors as they were: the previous step's diff
-        outcomes[name] = outcomes[previous] if name in run.repeats else outcome(run, name, ctx)
-        previous = name
-    # what the per-subscription rows count of each diff, once per diff (steps that repeat the previous one
-    # share it; the diffs live as long as this call, so their ids are theirs), and the subscriptions each
-    # variant fired, once per variant
-    row_figures: dict[str, tuple] = {}
-    fired: dict[str, set] = {}
+    variants = run.variants
+    repeats = run.repeats
+    final = "base"  # the variant whose diff the last step keeps
+    for name in reversed(step_names):
+        if name not in repeats:
+            final = name
+            break
+    result = outcome(run, "base", ctx)
+    if final == "base" and result.differences:
+        findings.digest(result)
     if step_names:
-        by_diff: dict[int, tuple] = {}
-        for name, result in outcomes.items():
-            found = by_diff.get(id(result))
-            if found is None:
-                found = by_diff[id(result)] = _row_figures(result)
-            row_figures[name] = found
-            fired[name] = {f["subscription"] for f in run.variants[name].fired}
-    steps, rows_by_step = partial.steps.get(m), partial.per_sub.get(m)
-    prev = "base"
-    for name in step_names:
-        result, classic_records, records = outcomes[name], run.classic_records, run.variants[name].records
-        steps[name].add(event, result, classic_records, records)
-        mappable, unmatched = row_figures[name]
-        a, b = run.variants[prev], run.variants[name]
-        mappable_before, unmatched_before = row_figures[prev]
-        changed = name not in run.repeats and (a.records != b.records or a.errors != b.errors)
-        fired_before = fired[prev]
-        rows = rows_by_step[name]
-        for sub in fired_before | fired[name]:
-            row = rows.get(sub)
-            if row is None:
-                row = rows[sub] = [0] * 7
-            row[0] += 1
-            row[6] += sub not in fired_before  # events it fires for only from this step on
-            row[1] += changed
-            row[2] += mappable_before
-            row[3] += mappable
-            row[4] += unmatched_before
-            row[5] += unmatched
-        prev = name
-    result = outcomes[last]
+        summary_of = findings.step_summary
+        classic_records = run.classic_records
+        steps, rows_by_step = partial.steps.get(m), partial.per_sub.get(m)
+        before = variants["base"]
+        summary = summary_of(result)
+        mappable_before, unmatched_before = summary[7], not summary[1]
+        fired_before = {f["subscription"] for f in before.fired}
+        for name in step_names:
+            now = variants[name]
+            if name in repeats:
+                # the same records and errors as the variant before: its diff, counted the same
+                changed = False
+                mappable, unmatched = mappable_before, unmatched_before
+            else:
+                result = outcome(run, name, ctx)
+                if name == final and result.differences:
+                    findings.digest(result)
+                summary = summary_of(result)
+                mappable, unmatched = summary[7], not summary[1]
+                changed = before.records != now.records or before.errors != now.errors
+            steps[name].add(event, result, classic_records, now.records)  # counts the summary kept with the diff
+            fired = {f["subscription"] for f in now.fired}
+            rows = rows_by_step[name]
+            for sub in fired_before | fired:
+                row = rows.get(sub)
+                if row is None:
+                    row = rows[sub] = [0] * 7
+                row[0] += 1
+                row[6] += sub not in fired_before  # events it fires for only from this step on
+                row[1] += changed
+                row[2] += mappable_before
+                row[3] += mappable
+                row[4] += unmatched_before
+                row[5] += unmatched
+            before, fired_before = now, fired
+            mappable_before, unmatched_before = mappable, unmatched
+    last = variants[step_names[-1] if step_names else "base"]
     digested = findings.digest(result) if result.differences else None  # one digest for both findings
-    partial.overall.add(event, result, run.classic_records, run.variants[last].records, digested)
+    partial.overall.add(event, result, run.classic_records, last.records, digested)
     by_mode = partial.by_mode.get(m)
     if by_mode is None:
         by_mode = partial.by_mode[m] = findings.VariantFindings(label)
-    by_mode.add(event, result, run.classic_records, run.variants[last].records, digested)
+    by_mode.add(event, result, run.classic_records, last.records, digested)
     partial.sources.add(library, m, "recommended", result, first=False, digested=digested)
 
 

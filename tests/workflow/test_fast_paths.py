@@ -2,7 +2,8 @@
 event's differences (kept with the diff, and shared by the step figures, the source table and the
 per-subscription rows), the differ's C-level equality before its strict walk, its walk by remembered places,
 the classic side's comparable records reused across variants, the shown breakdown pairs remembered for text,
-the impact contexts shared per mode and address."""
+the impact contexts shared per mode and address, the verification pass's one walk over an event's variants
+(step summaries counted without a digest), and the recommendation rules copying only what they patch."""
 
 import copy
 import json
@@ -24,6 +25,7 @@ from migrate.findings import OTHER, PAIR_CAPACITY, Finding, VariantFindings, dig
 from migrate.generate import generate_events
 from migrate.impact import BREAKDOWN, CHART, NONE, ImpactContext, TopPairs, pair_value
 from migrate.runner import Runner
+from migrate import recommend as R
 from migrate.translate import translate
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "fuzz"))
@@ -407,9 +409,17 @@ class PlainStepFigures(F.StepFigures):
                              for d in diffs if d.category != "error")
         from migrate.impact import outcome
 
-        self.add_summary((not chart, not any(d.counts for d in diffs), outcome(diffs),
-                          bool(chart) and all(d.outside is not None for d in chart),
-                          list(dict.fromkeys(d.category for d in diffs)), list(seen)))
+        self.events += 1
+        self.matched += not chart
+        self.matched_exact += not any(d.counts for d in diffs)
+        self.outcomes[outcome(diffs)] += 1
+        self.outside_only += bool(chart) and all(d.outside is not None for d in chart)
+        for category in dict.fromkeys(d.category for d in diffs):
+            self.findings.setdefault(category, Finding(category)).count += 1
+        for impact, top in seen:
+            table = self.fields.get(impact)
+            if table is not None and (top in table or len(table) < F.MAX_FIELDS):
+                table[top] = table.get(top, 0) + 1
 
 
 def _figures_text(figures) -> str:
@@ -467,16 +477,15 @@ def test_impact_context_is_the_events_own():
 
 
 def test_per_subscription_row_figures_are_the_plain_ones():
-    from migrate.replay import _row_figures
-
     rng = random.Random(12)
     seen = set()
     for _ in range(3000):
         outcome = _random_outcome(rng)
         if rng.random() < 0.5:
-            digest(outcome)  # kept before, as when the step figures counted the diff first
+            digest(outcome)  # kept before: the summary is read from the digest
         plain = (any(d.impact == CHART and d.outside is None for d in outcome.differences), not outcome.matched)
-        assert _row_figures(outcome) == plain
+        summary = F.step_summary(outcome)  # what verify_event counts the rows from
+        assert (summary[7], not summary[1]) == plain
         seen.add(plain)
     assert len(seen) == 3  # a chart difference always counts against exact parity
 
@@ -500,3 +509,230 @@ def test_source_table_from_the_digest_equals_the_plain_count():
         plain.add(*where, outcome, first=first)
     assert fast.rows == given.rows == plain.rows
     assert any(v[0] > v[1] > 0 and v[1] != v[2] for row in plain.rows.values() for v in row["variants"].values())
+
+
+# -- the recommendation rules' copies --------------------------------------------------------------------------
+#
+# `_patched` copies only the subscriptions a rule patches (and their mappings), sharing the rest with the list
+# it was given; `apply_only` keeps the subscriptions it leaves as they were. The plain rule, as it was: a deep
+# copy of the whole list per rule, and of each unnamed subscription. The shared parts must never change: every
+# list a rule made stays as it was made while the later rules, `apply_only` and a whole compare run go on.
+
+
+def plain_patched(subs, actions_, change, names=None):
+    out = copy.deepcopy(subs)
+    changes = []
+    for sub in out:
+        if sub.get("partnerAction") not in actions_ or (names is not None and sub.get("name") not in names):
+            continue
+        before = copy.deepcopy(sub)
+        change(sub.setdefault("mapping", {}), sub)
+        fields = R.field_changes(before, sub)
+        if fields:
+            changes.append({"kind": "patch", "subscription": sub["name"], "changes": fields})
+    return out, changes
+
+
+def plain_apply_only(rule, subs, evidence, names):
+    patched, changes = rule.apply(subs, evidence)
+    if names is None:
+        return patched, changes
+    before = {s.get("name"): s for s in subs}
+    out = [s if s.get("name") in names else copy.deepcopy(before[s.get("name")])
+           for s in patched if s.get("name") in names or s.get("name") in before]
+    return out, [c for c in changes if c["subscription"] in names]
+
+
+class EveryRuleEvidence(R.Evidence):
+    """Evidence under which every branch of every rule's change is taken."""
+
+    def paths(self, category):
+        return {"revenue_amount.price": 1, "event_properties.page_x": 1, "revenue": 1}
+
+    def has_path(self, category, *prefixes):
+        return True
+
+    def names(self, category):
+        return {"page: Home": 1, "Order Completed": 1, "Renewal": 1}
+
+    def has_text(self, category, text):
+        return True
+
+    def detection(self, kind):
+        return 1
+
+
+def _subscription_sets():
+    from migrate.generate import preset_subscription_list
+
+    full = json.loads((ROOT / "tests" / "workflow" / "data" / "classic-settings-full.json").read_text())
+    for mode in ("cloud", "web", "ios", "android"):
+        for settings in (SETTINGS, full):
+            yield mode, settings, translate(settings, mode=mode).subscriptions
+        yield mode, SETTINGS, preset_subscription_list()
+        yield mode, SETTINGS, actions.preset_subscriptions()
+
+
+def _rules_cumulatively(mode, settings, subs):
+    """(rule, list before, list after, changes) of every rule applied on top of the ones before it."""
+    evidence = EveryRuleEvidence(VariantFindings("t"), [{"kind": "peak_eps", "count": 1, "examples": []}], mode,
+                                 classic.load_settings(settings)[0])
+    current = subs
+    for rule in R.RULES:
+        patched, changes = rule.apply(current, evidence)
+        yield rule, evidence, current, patched, changes
+        current = patched
+
+
+def test_rules_copying_what_they_patch_equal_the_deep_copies(monkeypatch):
+    import migrate.recommend as R_
+
+    checked = shared = 0
+    for mode, settings, subs in _subscription_sets():
+        fast = list(_rules_cumulatively(mode, settings, copy.deepcopy(subs)))
+        with monkeypatch.context() as m:
+            m.setattr(R_, "_patched", plain_patched)
+            plain = list(_rules_cumulatively(mode, settings, copy.deepcopy(subs)))
+        made = [json.dumps(after) for _, _, _, after, _ in fast]  # each list as its rule made it
+        for (rule, evidence, before, after, changes), (_, _, p_before, p_after, p_changes) in zip(fast, plain):
+            assert rule.key
+            assert json.dumps(after) == json.dumps(p_after), rule.key
+            assert json.dumps(changes) == json.dumps(p_changes), rule.key
+            shared += sum(any(a is b for b in before) for a in after)
+            for names in (None, set(), {c["subscription"] for c in changes[:1]},
+                          {s.get("name") for s in after[::2]}):
+                got = R.apply_only(rule, before, evidence, names)
+                want = plain_apply_only(rule, copy.deepcopy(before), evidence, names)
+                assert json.dumps(got) == json.dumps(want), (rule.key, names)
+            checked += bool(changes)
+        # the later rules and apply_only changed none of the lists made before them, nor the first one
+        assert [json.dumps(after) for _, _, _, after, _ in fast] == made
+        assert json.dumps(fast[0][2]) == json.dumps(subs)
+    assert checked > 100 and shared > 500
+
+
+def test_compare_leaves_every_rules_list_as_it_was_made(monkeypatch):
+    import migrate.compare as C
+
+    made = []
+    candidates = C.candidates
+
+    def recording(subs, evidence):
+        found = candidates(subs, evidence)
+        made.append((subs, json.dumps(subs)))
+        made.extend((patched, json.dumps(patched)) for _, patched, _ in found)
+        return found
+
+    monkeypatch.setattr(C, "candidates", recording)
+    events = [str(ROOT / "examples" / "events.jsonl"), str(ROOT / "tests" / "workflow" / "data" / "mixed-sources.jsonl")]
+    model = C.compare(SETTINGS, events)
+    assert len(made) > 10 and model["recommendations"]
+    assert all(json.dumps(subs) == text for subs, text in made)
+
+
+# -- the verification pass's per-event work against the plain count --------------------------------------------
+
+
+def test_step_summary_counted_without_a_digest_equals_the_one_from_the_digest():
+    rng = random.Random(9)
+    seen = set()
+    for _ in range(4000):
+        outcome = _random_outcome(rng)
+        twin = EventDiff(list(outcome.differences))
+        light = F.StepFigures.summary(outcome)  # not digested: counted from the differences
+        digest(twin)
+        from_digest = F.StepFigures.summary(twin)
+        assert json.dumps(light) == json.dumps(from_digest), outcome
+        seen.add((light[3], light[7], light[2]))
+    assert len(seen) > 8
+
+
+def plain_verify_event(partial, event, library, m, run, step_names, label):
+    """`replay.verify_event` as first written: every variant's diff (a repeat keeps the one before), the step
+    figures and the per-subscription rows counted from each step's differences, the last step's findings."""
+    from migrate.replay import impact_context, outcome
+
+    ctx = impact_context(event, m)
+    last = step_names[-1] if step_names else "base"
+    outcomes, previous = {}, None
+    for name in run.variants:
+        outcomes[name] = outcomes[previous] if name in run.repeats else outcome(run, name, ctx)
+        previous = name
+
+    def row_figures(result):
+        return (any(d.impact == CHART and d.outside is None for d in result.differences),
+                any(d.counts for d in result.differences))
+
+    prev = "base"
+    for name in step_names:
+        result = outcomes[name]
+        partial.steps[m][name].add(event, result)
+        a, b = run.variants[prev], run.variants[name]
+        changed = name not in run.repeats and (a.records != b.records or a.errors != b.errors)
+        fired_before = {f["subscription"] for f in a.fired}
+        fired = {f["subscription"] for f in b.fired}
+        (mappable_before, unmatched_before), (mappable, unmatched) = row_figures(outcomes[prev]), row_figures(result)
+        rows = partial.per_sub[m][name]
+        for sub in fired_before | fired:
+            row = rows.setdefault(sub, [0] * 7)
+            for i, n in enumerate((1, changed, mappable_before, mappable, unmatched_before, unmatched,
+                                   sub not in fired_before)):
+                row[i] += n
+        prev = name
+    result = outcomes[last]
+    records = run.variants[last].records
+    partial.overall.add(event, result, run.classic_records, records)
+    partial.by_mode.setdefault(m, VariantFindings(label)).add(event, result, run.classic_records, records)
+    partial.sources.add(library, m, "recommended", result, first=False)
+
+
+def _verification_text(partial) -> str:
+    return json.dumps({
+        "steps": {m: {n: _figures_text(f) for n, f in steps.items()} for m, steps in partial.steps.items()},
+        "per_sub": {m: {n: sorted(rows.items()) for n, rows in by.items()} for m, by in partial.per_sub.items()},
+        "overall": partial.overall.to_dict(), "by_mode": {m: v.to_dict() for m, v in partial.by_mode.items()},
+        "sources": sorted((list(k), v) for k, v in partial.sources.rows.items())}, default=repr)
+
+
+def test_verify_event_equals_the_plain_count(tmp_path, monkeypatch):
+    """The events of a compare run with recommendations in every mode (generated, and mutated ones), their
+    verification counted again by `verify_event` and by the plain count: the same figures."""
+    import migrate.replay as RP
+
+    rng = random.Random(21)
+    events = list(generate_events(700, 3))
+    events += [mutate_event(copy.deepcopy(e), rng) for e in events[:300]]
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    seen, jobs = [], []
+    verify = RP.verify_event
+
+    def recording(partial, event, library, m, run, step_names, label):
+        seen.append((event, library, m, run, step_names, label))
+        return verify(partial, event, library, m, run, step_names, label)
+
+    begin = RP.VerifyPass.begin
+    monkeypatch.setattr(RP, "verify_event", recording)
+    monkeypatch.setattr(RP.VerifyPass, "begin", lambda self, partial: (jobs.append(self), begin(self, partial))[1])
+    C = __import__("migrate.compare", fromlist=["compare"])
+    C.compare(SETTINGS, [str(path)])
+    job = jobs[0]
+    assert len({m for _, _, m, _, names, _ in seen if names}) >= 3  # modes with steps
+
+    def fresh(step_figures):
+        partial = RP.VerifyPartial()
+        partial.steps = {m: {n: step_figures(title) for n, (title, _) in zip(job.names[m], found)}
+                         for m, found in job.steps.items()}
+        partial.per_sub = {m: {n: {} for n in job.names[m]} for m in job.steps}
+        partial.overall, partial.sources = VariantFindings(job.label), F.SourceTable()
+        return partial
+
+    fast, plain = fresh(F.StepFigures), fresh(PlainStepFigures)
+    repeats = distinct = 0
+    for event, library, m, run, names, label in seen:
+        verify(fast, event, library, m, run, names, label)
+        plain_verify_event(plain, event, library, m, run, names, label)
+        repeats += len(run.repeats)
+        distinct += len(run.variants) - len(run.repeats)
+    assert _verification_text(fast) == _verification_text(plain)
+    assert repeats > 1000 and distinct > 1000
