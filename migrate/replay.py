@@ -935,9 +935,9 @@ def verify_event(partial: VerifyPartial, event, library, m, run, step_names, lab
     The variants are the base set then the steps, in order (`VerifyPass.variants`). One walk over them: a step
     that left this event's records and errors as they were (`run.repeats`) keeps the diff before it with what
     was counted of it, so each distinct diff is diffed and summarised once (`findings.step_summary`, kept with
-    the diff for `StepFigures.add`, which also holds the per-subscription row figures). Only the diff the mode's findings count (the last step's) is
-    digested, first, and its summary read from the digest; the others' summaries skip what only findings
-    need."""
+    the diff for `StepFigures.add`, which also holds the per-subscription row figures). Only the diff the
+    mode's findings count (the last step's) is digested, first, and its summary read from the digest; the
+    others' summaries skip what only findings need."""
     findings = (_MODULES or _compare_modules())[1]
     ctx = impact_context(event, m)
     variants = run.variants
