@@ -690,27 +690,9 @@ def _indented(o: Any, nl: str, out: list) -> None:
     elif isinstance(o, float):
         out.append(float.__repr__(o) if math.isfinite(o) else "null")
     elif isinstance(o, (list, tuple)):
-        if not o:
-            out.append("[]")
-            return
-        inner = nl + "  "
-        sep = "[" + inner
-        for value in o:
-            out.append(sep)
-            sep = "," + inner
-            _indented(value, inner, out)
-        out.append(nl + "]")
+        _indented(list(o), nl, out)  # a tuple or a list subclass: written as the plain list of its items
     elif isinstance(o, dict):
-        if not o:
-            out.append("{}")
-            return
-        inner = nl + "  "
-        sep = "{" + inner
-        for key, value in o.items():
-            out.append(sep + _json_string(_json_key(key)) + ": ")
-            sep = "," + inner
-            _indented(value, inner, out)
-        out.append(nl + "}")
+        _indented(dict(o), nl, out)  # a dict subclass: as the plain dict of its items, in order
     else:
         raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
 
