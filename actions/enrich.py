@@ -119,7 +119,8 @@ _ANDROID = re.compile("android", re.IGNORECASE | re.ASCII)
 _PLATFORMS: dict = {}  # platform value -> normalised value (a few distinct values in practice)
 
 
-def _normalized_platform(platform: str) -> str:
+def normalized_platform(platform: str) -> str:
+    """`normalize_platform` of a string platform (remembered per value)."""
     out = _PLATFORMS.get(platform)
     if out is None:
         out = _ANDROID.sub("Android", _IOS.sub("iOS", platform, count=1), count=1)
@@ -133,7 +134,7 @@ def normalize_platform(properties: dict, library) -> None:
     platform = properties.get("platform", UNDEFINED)
     if truthy(platform):
         if platform.__class__ is str:
-            platform = _normalized_platform(platform)
+            platform = normalized_platform(platform)
         else:
             platform = _ANDROID.sub("Android", _IOS.sub("iOS", platform, count=1), count=1)
         properties["platform"] = platform
@@ -161,13 +162,14 @@ def _parser():
     return _PARSE_UA
 
 
-def _build():
+def _build_getter():
+    """The function giving the runtime build modelled now (`user_agent.current_build`), imported once."""
     global _CURRENT_BUILD
     if _CURRENT_BUILD is None:
         from .user_agent import current_build
 
         _CURRENT_BUILD = current_build
-    return _CURRENT_BUILD()
+    return _CURRENT_BUILD
 
 
 @lru_cache(maxsize=4096)
@@ -191,21 +193,28 @@ def _parsed_user_agent(user_agent: str, model, platform_version, build: str) -> 
 def user_agent_layer(payload: dict) -> tuple[dict, bool]:
     """The layers spread before the payload: parsed UA keys (when userAgentParsing) and `user_agent`
     (when includeRawUserAgent). Returns (layer, may_hold_undefined)."""
-    user_agent = payload.get("userAgent", UNDEFINED)
+    get = payload.get
+    user_agent = get("userAgent", UNDEFINED)
     layer: dict = {}
     holes = False
-    if truthy(payload.get("userAgentParsing", UNDEFINED)) and truthy(user_agent):
-        uad = payload.get("userAgentData", UNDEFINED)
+    parsing = get("userAgentParsing", UNDEFINED)
+    if (
+        (parsing is True or (parsing is not False and parsing is not UNDEFINED and truthy(parsing)))
+        and (user_agent.__class__ is str and user_agent != "" or truthy(user_agent))
+    ):
+        build = (_CURRENT_BUILD or _build_getter())()
+        uad = get("userAgentData", UNDEFINED)
         if isinstance(uad, dict):
-            key = (user_agent, uad.get("model", UNDEFINED), uad.get("platformVersion", UNDEFINED), _build())
+            key = (user_agent, uad.get("model", UNDEFINED), uad.get("platformVersion", UNDEFINED), build)
         else:
-            key = (user_agent, UNDEFINED, UNDEFINED, _build())
+            key = (user_agent, UNDEFINED, UNDEFINED, build)
         try:
             cached, holes = _parsed_user_agent(*key)
         except TypeError:  # unhashable user agent data: parse without the cache
             cached, holes = _parsed_user_agent.__wrapped__(*key)
         layer = cached
-    if truthy(payload.get("includeRawUserAgent", UNDEFINED)):
+    raw = get("includeRawUserAgent", UNDEFINED)
+    if raw is True or (raw is not False and raw is not UNDEFINED and truthy(raw)):
         if user_agent is UNDEFINED:
             holes = True
         layer = {**layer, "user_agent": user_agent}
@@ -263,8 +272,22 @@ def event_time(value):
     return _int_if_integral(ms)
 
 
+_SESSIONS: dict = {}  # string session_id -> session_time of it (session ids repeat over a session's events)
+
+
 def session_time(value):
     """`session_id` -> formatSessionId(value) when truthy and dayjs-valid, else UNDEFINED."""
+    if value.__class__ is str:
+        out = _SESSIONS.get(value)
+        if out is None:
+            out = _session_time(value)
+            if len(_SESSIONS) < 4096:
+                _SESSIONS[value] = out
+        return out
+    return _session_time(value)
+
+
+def _session_time(value):
     if not truthy(value):
         return UNDEFINED
     dj = _dayjs()

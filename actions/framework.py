@@ -95,7 +95,13 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
 
 def event_request(settings: dict, payload: dict, events: list, options) -> dict:
     """POST {api_key, events, options} to httpapi, or batch when use_batch_endpoint is set."""
-    api = "batch" if truthy(payload.get("use_batch_endpoint", UNDEFINED)) else "httpapi"
+    return api_request(
+        settings, "batch" if truthy(payload.get("use_batch_endpoint", UNDEFINED)) else "httpapi", events, options
+    )
+
+
+def api_request(settings: dict, api: str, events: list, options) -> dict:
+    """`event_request` with the endpoint (httpapi or batch) already chosen."""
     body = {}
     api_key = settings.get("apiKey", UNDEFINED)
     if api_key is not UNDEFINED:
@@ -603,6 +609,9 @@ def _fast_object(spec: dict):
                 return False
         return True
 
+    # what the test reads, for generated code that writes it out (mapping_kit.compile)
+    unchanged.allowed = allowed
+    unchanged.additional = additional
     return unchanged
 
 
@@ -613,6 +622,7 @@ class PayloadSchema:
         self.fields = fields
         self._nodes = {key: _compile_node(spec) for key, spec in fields.items()}
         self._required = [key for key, spec in fields.items() if spec.get("required") is True]
+        self.required = frozenset(self._required)
         self._index = {key: i for i, key in enumerate(fields)}
         # per root field: (node, classes kept as they are, a test for other values kept as they are, or None)
         self._root = {

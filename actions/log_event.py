@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from . import fields as F
 from .enrich import (
+    _PLATFORMS,
     convert_referrer_property,
     convert_utm_properties,
     event_time,
     library_value,
     merge_user_properties,
     normalize_platform,
+    normalized_platform,
     omit,
+    plain_iso_ms,
     session_time,
     truthy,
     user_agent_layer,
@@ -58,17 +61,32 @@ _DROPPED = REVENUE_KEYS | _LOCAL_KEYS
 
 def event_properties(payload: dict, dropped=_DROPPED) -> dict:
     """The payload minus the consumed keys, with platform, time and session_id settled (shared by
-    logEvent and logPurchase)."""
+    logEvent and logPurchase). The usual values (a non-empty platform string, a plain ISO time, no UTM or
+    referrer) take inline steps; anything else the helpers of `enrich`."""
     properties = {k: v for k, v in payload.items() if k not in dropped}
-    normalize_platform(properties, payload.get("library", UNDEFINED))
-    time = event_time(payload.get("time", UNDEFINED))
+    get = payload.get
+    platform = properties.get("platform", UNDEFINED)
+    if platform.__class__ is str and platform:
+        properties["platform"] = _PLATFORMS.get(platform) or normalized_platform(platform)
+    elif platform is not UNDEFINED or get("library", UNDEFINED) == "analytics.js":
+        normalize_platform(properties, get("library", UNDEFINED))
+    time = get("time", UNDEFINED)
     if time is not UNDEFINED:
-        properties["time"] = time
-    session = session_time(payload.get("session_id", UNDEFINED))
+        ms = plain_iso_ms(time) if time.__class__ is str else None
+        if ms is None:
+            ms = event_time(time)
+        if ms is not UNDEFINED:
+            properties["time"] = ms
+    session = get("session_id", UNDEFINED)
     if session is not UNDEFINED:
-        properties["session_id"] = session
-    utm = payload.get("utm_properties", UNDEFINED)
-    if (isinstance(utm, dict) and utm) or truthy(payload.get("referrer", UNDEFINED)):
+        session = session_time(session)
+        if session is not UNDEFINED:
+            properties["session_id"] = session
+    utm = get("utm_properties", UNDEFINED)
+    referrer = get("referrer", UNDEFINED)
+    if (utm is not UNDEFINED or referrer is not UNDEFINED) and (
+        (isinstance(utm, dict) and utm) or truthy(referrer)
+    ):
         user_properties = properties.get("user_properties", UNDEFINED)
         properties["user_properties"] = merge_user_properties(
             convert_utm_properties(payload),

@@ -4,11 +4,11 @@ fields ($setOnce, $set, $add), replacing any the traits carried. Used by the Tra
 from __future__ import annotations
 
 from . import fields as F
-from .enrich import compact, library_value, user_agent_layer
+from .enrich import compact, truthy, user_agent_layer
 from .fields import field
-from .framework import event_request
+from .framework import api_request as event_request
 from .jsjson import UNDEFINED
-from .log_event import REVENUE_KEYS, build_event, event_properties, options_of
+from .log_event import REVENUE_KEYS, event_properties
 
 SLUG = "logEventV2"
 TITLE = "Log Event V2"
@@ -145,12 +145,39 @@ _USER_PROPERTY_FIELDS = (("$setOnce", "setOnce"), ("$set", "setAlways"), ("$add"
 
 
 def perform(payload: dict, settings: dict, ctx=None) -> list[dict]:
+    # `compact`, `library_value`, `build_event`, `options_of` and `event_request` inline (one event per call)
     properties = event_properties(payload, _DROPPED)
+    get = payload.get
     for name, key in _USER_PROPERTY_FIELDS:
-        obj = payload.get(key, UNDEFINED)
-        if obj is not UNDEFINED and compact(obj):
-            current = properties.get("user_properties", UNDEFINED)
-            properties["user_properties"] = {**(current if isinstance(current, dict) else {}), name: obj}
+        obj = get(key, UNDEFINED)
+        if obj is UNDEFINED:
+            continue
+        if obj.__class__ is dict:
+            for value in obj.values():
+                if value != "" or not isinstance(value, str):
+                    break
+            else:
+                continue  # nothing but empty strings (or nothing)
+        elif not compact(obj):
+            continue
+        current = properties.get("user_properties", UNDEFINED)
+        properties["user_properties"] = {**(current if isinstance(current, dict) else {}), name: obj}
     layer, holes = user_agent_layer(payload)
-    event = build_event(layer, holes, properties, {}, library_value(payload.get("library2", UNDEFINED)))
-    return [event_request(settings, payload, [event], options_of(payload))]
+    event = {**layer, **properties} if layer else properties  # `properties` is this call's own dict
+    library2 = get("library2", UNDEFINED)
+    if isinstance(library2, dict) and library2.get("behavior") == "use_mapping":
+        library = library2.get("mapping", UNDEFINED)
+        if library is not UNDEFINED:
+            event["library"] = library
+        elif "library" in event:  # a key set to undefined disappears from the JSON
+            del event["library"]
+    else:
+        event["library"] = "segment"
+    if holes:
+        event = {k: v for k, v in event.items() if v is not UNDEFINED}
+    n = get("min_id_length", UNDEFINED)
+    options = {"min_id_length": n} if n is not UNDEFINED and truthy(n) and n > 0 else UNDEFINED
+    batch = get("use_batch_endpoint", UNDEFINED)
+    if batch is False or batch is UNDEFINED:
+        return [event_request(settings, "httpapi", [event], options)]
+    return [event_request(settings, "batch" if truthy(batch) else "httpapi", [event], options)]

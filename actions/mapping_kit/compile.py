@@ -167,6 +167,9 @@ class _ObjectCodegen:
         self.key_names: dict[tuple, str] = {}  # prefix -> the name bound to its last key
         self.constants: dict[str, object] = {}  # names bound to a scalar constant of the mapping
         self.objects: set[str] = set()  # names holding a plain object built here (never undefined)
+        # per object built here: [(key, name of its source, how it is stored)], how being "path" (stored when
+        # not undefined, a container cleaned), "constant" (always stored) or None (anything else)
+        self.shapes: dict[str, list] = {}
         self.count = 0
 
     def fresh(self, prefix: str) -> str:
@@ -265,6 +268,7 @@ class _ObjectCodegen:
                 self.emit("sl = []", depth)
             else:
                 self.objects.add(result)
+                self.shapes[result] = shape = []
             for key, child in _js_entries(value):
                 entry = root_fields.get(key) if root_fields is not None else None
                 if out and entry is not None and entry[0] and str in entry[0] and _plain_path(child):
@@ -277,6 +281,7 @@ class _ObjectCodegen:
                     source = self.path(_path_keys(child["@path"].replace("$.", "", 1)) or ())
                     self.emit(f"if {source} is not U: {result}[{self.bind(key, 'o')}] = "
                               f"clean({source}) if isinstance({source}, C) else {source}", depth)
+                    shape.append((key, source, "path"))
                     continue
                 source = self.node(child, out, depth)
                 out_key = self.bind(key, "o")
@@ -284,8 +289,10 @@ class _ObjectCodegen:
                     self.prepared(result, out_key, source, entry, depth)
                 elif out and source not in self.objects and source not in self.constants:
                     self.emit(f"if {source} is not U: {result}[{out_key}] = {source}", depth)
+                    shape.append((key, source, None))
                 else:
                     self.emit(f"{result}[{out_key}] = {source}", depth)
+                    shape.append((key, source, "constant" if source in self.constants else None))
             if root_fields is not None:
                 return f"{result}, sl"
             return result
@@ -316,7 +323,11 @@ class _ObjectCodegen:
             self.emit(f"if {source} is not U:", depth)
             depth += 1
         fc = self.bind(classes, "fc") if classes else None
-        ft = self.bind(test, "ft") if test is not None else None
+        inline = self.unchanged_inline(source, test) if test is not None else None
+        if inline is None:
+            ft = f"{self.bind(test, 'ft')}({source})" if test is not None else None
+        else:  # (False: the test fails for every object this node builds)
+            ft = inline or None
         slow_call = f"{self.bind(slow, 'fs')}({result}, {out_key}, {source}, sl)"
         store = f"{result}[{out_key}] = {source}"
         if fc is not None and str in classes:  # an empty string is removed
@@ -324,16 +335,46 @@ class _ObjectCodegen:
             self.emit(f"if cx in {fc}:", depth)
             self.emit(f"    if cx is not str or {source}: {store}", depth)
             if ft is not None:
-                self.emit(f"elif {ft}({source}): {store}", depth)
+                self.emit(f"elif {ft}: {store}", depth)
             self.emit(f"else: {slow_call}", depth)
         elif fc is not None or ft is not None:
             keep = [f"{source}.__class__ in {fc}"] if fc is not None else []
             if ft is not None:
-                keep.append(f"{ft}({source})")
+                keep.append(ft)
             self.emit(f"if {' or '.join(keep)}: {store}", depth)
             self.emit(f"else: {slow_call}", depth)
         else:
             self.emit(slow_call, depth)
+
+    def unchanged_inline(self, source: str, test):
+        """For an object built here, the schema's test that it needs no change (`framework._fast_object`)
+        as an expression over the values it was built from: its keys are known now, only the classes (and
+        choices) of the values looked up are left to test. False when the test fails for every object the
+        node can build, None when it cannot be written out (then the test is called)."""
+        allowed = getattr(test, "allowed", None)
+        shape = self.shapes.get(source)
+        if allowed is None or shape is None:
+            return None
+        terms = []
+        for key, value, how in shape:
+            if key not in allowed:
+                if not test.additional:
+                    return False
+                continue
+            choices = allowed[key]
+            if how == "constant":
+                constant = self.constants[value]
+                if constant.__class__ is not str or (choices is not None and constant not in choices):
+                    return False
+            elif how == "path":  # (a cleaned container is no string: the class of the looked-up value tells)
+                if choices is None:
+                    terms.append(f"({value} is U or {value}.__class__ is str)")
+                else:
+                    terms.append(f"({value} is U or {value}.__class__ is str and {value} in "
+                                 f"{self.bind(choices, 'ch')})")
+            else:
+                return None
+        return " and ".join(terms) or "True"
 
     def prepared_path(self, result: str, out_key: str, source: str, entry, depth: int) -> None:
         """`node` then `prepared` for a root field mapped by a plain `@path` whose schema keeps strings as
@@ -486,6 +527,7 @@ def compile_prepared(mapping, schema, text: str | None = None):
     else:
         build = _ObjectCodegen(schema.root_steps(), root_object=True).build(to_process, True)
         finish = schema.finish
+        required = schema.required
 
         def fn(data=UNDEFINED):
             if data is UNDEFINED:
@@ -493,6 +535,8 @@ def compile_prepared(mapping, schema, text: str | None = None):
             if type(data) is not dict:
                 _check_data(data)
             out, slow = build(data)
+            if not slow and out.keys() >= required:  # nothing for `finish` to check
+                return out
             return finish(out, slow)
 
     _fused_cache[key] = (fn, schema)  # the schema is kept alive with its id
