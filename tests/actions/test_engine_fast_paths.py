@@ -1,0 +1,323 @@
+"""The per-event shortcuts of the engine against the plain rules they replace, on random inputs: the same
+output (types, key order, undefined) or the same error.
+
+- logEventV2's `perform` (helpers inline) against the helper-by-helper form it replaced;
+- `event_properties` (inline platform, time and session steps) and `user_agent_layer` against their plain forms;
+- `session_time`, remembered per string, against the computation;
+- the generated mapping's written-out test of a nested object built by the mapping (`unchanged_inline`) and
+  the skipped `finish`, against the two stages (mapping, then the schema's prepare).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from actions import ACTIONS, ActionError, _schema
+from actions import enrich, log_event, log_event_v2
+from actions.enrich import (
+    compact,
+    convert_referrer_property,
+    convert_utm_properties,
+    event_time,
+    library_value,
+    merge_user_properties,
+    normalize_platform,
+    omit,
+    truthy,
+)
+from actions.framework import endpoint_for
+from actions.jsjson import UNDEFINED
+from actions.mapping_kit import MappingError, compile_mapping
+from actions.mapping_kit.compile import compile_prepared
+
+from test_mapping_kit_compiled import strict
+
+# -- the plain rules (the helper-by-helper forms the fast paths replaced)
+
+
+def plain_session_time(value):
+    return enrich._session_time(value)
+
+
+def plain_event_properties(payload, dropped):
+    properties = {k: v for k, v in payload.items() if k not in dropped}
+    normalize_platform(properties, payload.get("library", UNDEFINED))
+    time = event_time(payload.get("time", UNDEFINED))
+    if time is not UNDEFINED:
+        properties["time"] = time
+    session = plain_session_time(payload.get("session_id", UNDEFINED))
+    if session is not UNDEFINED:
+        properties["session_id"] = session
+    utm = payload.get("utm_properties", UNDEFINED)
+    if (isinstance(utm, dict) and utm) or truthy(payload.get("referrer", UNDEFINED)):
+        user_properties = properties.get("user_properties", UNDEFINED)
+        properties["user_properties"] = merge_user_properties(
+            convert_utm_properties(payload),
+            convert_referrer_property(payload),
+            omit(user_properties if isinstance(user_properties, dict) else {}, ("utm_properties", "referrer")),
+        )
+    return properties
+
+
+def plain_user_agent_layer(payload):
+    user_agent = payload.get("userAgent", UNDEFINED)
+    layer: dict = {}
+    holes = False
+    if truthy(payload.get("userAgentParsing", UNDEFINED)) and truthy(user_agent):
+        uad = payload.get("userAgentData", UNDEFINED)
+        from actions.user_agent import current_build
+
+        if isinstance(uad, dict):
+            key = (user_agent, uad.get("model", UNDEFINED), uad.get("platformVersion", UNDEFINED), current_build())
+        else:
+            key = (user_agent, UNDEFINED, UNDEFINED, current_build())
+        layer, holes = enrich._parsed_user_agent.__wrapped__(*key)
+    if truthy(payload.get("includeRawUserAgent", UNDEFINED)):
+        if user_agent is UNDEFINED:
+            holes = True
+        layer = {**layer, "user_agent": user_agent}
+    return layer, holes
+
+
+def plain_build_event(layer, holes, properties, tail, library):
+    event = {**layer, **properties, **tail} if layer or tail else dict(properties)
+    if library is not UNDEFINED:
+        event["library"] = library
+    elif "library" in event:
+        del event["library"]
+    if holes:
+        event = {k: v for k, v in event.items() if v is not UNDEFINED}
+    return event
+
+
+def plain_event_request(settings, payload, events, options):
+    api = "batch" if truthy(payload.get("use_batch_endpoint", UNDEFINED)) else "httpapi"
+    body = {}
+    api_key = settings.get("apiKey", UNDEFINED)
+    if api_key is not UNDEFINED:
+        body["api_key"] = api_key
+    body["events"] = events
+    if options is not UNDEFINED:
+        body["options"] = options
+    return {
+        "method": "POST",
+        "url": endpoint_for(api, settings.get("endpoint", UNDEFINED)),
+        "headers": {"content-type": "application/json"},
+        "json": body,
+    }
+
+
+def plain_options_of(payload):
+    n = payload.get("min_id_length", UNDEFINED)
+    if truthy(n) and n > 0:
+        return {"min_id_length": n}
+    return UNDEFINED
+
+
+def plain_perform_v2(payload, settings):
+    properties = plain_event_properties(payload, log_event_v2._DROPPED)
+    for name, key in log_event_v2._USER_PROPERTY_FIELDS:
+        obj = payload.get(key, UNDEFINED)
+        if obj is not UNDEFINED and compact(obj):
+            current = properties.get("user_properties", UNDEFINED)
+            properties["user_properties"] = {**(current if isinstance(current, dict) else {}), name: obj}
+    layer, holes = plain_user_agent_layer(payload)
+    event = plain_build_event(layer, holes, properties, {}, library_value(payload.get("library2", UNDEFINED)))
+    return [plain_event_request(settings, payload, [event], plain_options_of(payload))]
+
+
+def outcome(fn, *args):
+    args = copy.deepcopy(args)
+    try:
+        return ("ok", strict(fn(*args)))
+    except Exception as err:  # the same exception, same message
+        return ("error", type(err).__name__, str(err))
+
+
+# -- random payloads of the logEvent family
+
+USER_AGENTS = [
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 15_8 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/15.6.6 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0 Safari/537.36",
+    "curl/8.0",
+    "",
+]
+ANY = st.sampled_from(
+    ["", " ", "x", "0", None, True, False, 0, 1, -1, 1.5, 0.0, -0.0, float("nan"), [], {}, [""], {"a": ""},
+     {"a": 1}, UNDEFINED]
+)  # fmt: skip
+TIMES = st.sampled_from(
+    ["2024-03-14T07:50:29.267Z", "2024-03-14T07:50:29Z", "2024-02-30T00:00:00Z", "1999-12-31T23:59:59.999Z",
+     "2024-03-14 07:50:29", "Thu, 14 Mar 2024 07:50:29 GMT", "not a date", "1710402598803", "0", "",
+     1710402598803, 1710402598803.5, 0, -1, 8.64e15, 8.64e15 + 1, True, None, UNDEFINED, {}, []]
+)  # fmt: skip
+STRINGS_OBJECT = st.dictionaries(
+    st.sampled_from(["initial_referrer", "referrer", "utm_source", "x", "0"]),
+    st.sampled_from(["", "", "x", None, 0, False, [], {}]),
+    max_size=4,
+)
+VALUE_FOR = {
+    "time": TIMES,
+    "session_id": TIMES,
+    "platform": st.sampled_from(["ios", "IOS Android", "Web", "android", "iPadOS", "", None, 1, UNDEFINED]),
+    "library": st.sampled_from(["analytics.js", "analytics-next", "", None, UNDEFINED]),
+    "library2": st.one_of(
+        st.fixed_dictionaries(
+            {"behavior": st.sampled_from(["use_mapping", "auto", UNDEFINED, None])},
+            optional={"mapping": st.sampled_from(["analytics.js", "", None, UNDEFINED])},
+        ),
+        ANY,
+    ),
+    "setOnce": st.one_of(STRINGS_OBJECT, ANY, st.just("xy"), st.just(["", "a"])),
+    "setAlways": st.one_of(STRINGS_OBJECT, ANY),
+    "add": st.one_of(st.dictionaries(st.sampled_from(["n", "m"]), ANY, max_size=2), ANY),
+    "userAgent": st.one_of(st.sampled_from(USER_AGENTS), ANY),
+    "userAgentParsing": ANY,
+    "includeRawUserAgent": ANY,
+    "userAgentData": st.one_of(
+        st.fixed_dictionaries({}, optional={"model": st.sampled_from(["Pixel 7", "", UNDEFINED]),
+                                            "platformVersion": st.sampled_from(["14.0.0", "", None])}),
+        ANY,
+    ),  # fmt: skip
+    "use_batch_endpoint": ANY,
+    "min_id_length": st.one_of(st.sampled_from([1, 5, 0, -3, 2.5, "7", float("nan")]), ANY),
+    "user_properties": st.one_of(st.dictionaries(st.sampled_from(["a", "$set", "utm_properties"]), ANY), ANY),
+    "utm_properties": st.one_of(st.dictionaries(st.sampled_from(["source", "medium"]), ANY, max_size=2), ANY),
+    "referrer": ANY,
+}
+KEYS = sorted(set(log_event_v2.FIELDS) | set(VALUE_FOR))
+payloads = st.lists(st.sampled_from(KEYS), unique=True, max_size=14).flatmap(
+    lambda keys: st.fixed_dictionaries({k: VALUE_FOR.get(k, ANY) for k in keys})
+)
+SETTINGS = st.sampled_from(
+    [{"apiKey": "k", "secretKey": "s", "endpoint": "north_america"}, {"apiKey": "k", "endpoint": "europe"}, {}]
+)
+FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(payloads, SETTINGS)
+def test_log_event_v2_perform_equals_the_plain_rule(payload, settings_):
+    assert outcome(log_event_v2.perform, payload, settings_) == outcome(plain_perform_v2, payload, settings_)
+
+
+@FAST
+@given(payloads, st.sampled_from([log_event._DROPPED, log_event_v2._DROPPED, frozenset()]))
+def test_event_properties_equals_the_plain_rule(payload, dropped):
+    assert outcome(log_event.event_properties, payload, dropped) == outcome(plain_event_properties, payload, dropped)
+
+
+@FAST
+@given(payloads)
+def test_user_agent_layer_equals_the_plain_rule(payload):
+    assert outcome(enrich.user_agent_layer, payload) == outcome(plain_user_agent_layer, payload)
+
+
+@FAST
+@given(st.lists(st.one_of(TIMES, st.text(alphabet="0123456789-:TZ. ", max_size=14)), max_size=6))
+def test_session_time_remembered_equals_the_computation(values):
+    for value in values + values:  # the second time from memory
+        assert strict(enrich.session_time(value)) == strict(plain_session_time(value))
+
+
+def test_real_payloads_of_the_presets_perform_as_the_plain_rule():
+    """The presets' own payloads (the mapping, then prepare) of a few typical events."""
+    from actions import preset_subscriptions
+    from actions.mapping_kit import transform
+
+    events = [
+        {"type": "track", "event": "Video Played", "userId": "u1", "anonymousId": "a1",
+         "timestamp": "2024-03-14T07:50:29.267Z", "properties": {"x": 1},
+         "context": {"userAgent": USER_AGENTS[0], "library": {"name": "analytics.js"}, "ip": "1.2.3.4",
+                     "page": {"referrer": "https://r"}, "campaign": {"source": "s", "medium": ""}},
+         "integrations": {"Actions Amplitude": {"session_id": "1710402598803"}}},
+        {"type": "page", "name": "Home", "event": "Home", "anonymousId": "a2", "timestamp": "2024-03-14T07:50:29Z",
+         "context": {"userAgent": USER_AGENTS[1], "os": {"name": "Android"}, "device": {"type": "android"}}},
+    ]  # fmt: skip
+    settings_ = {"apiKey": "k", "endpoint": "north_america"}
+    ran = 0
+    for sub in preset_subscriptions():
+        if sub["partnerAction"] != "logEventV2":
+            continue
+        for event in events:
+            payload = _schema("logEventV2").prepare(transform(sub["mapping"], event))
+            assert outcome(log_event_v2.perform, payload, settings_) == outcome(plain_perform_v2, payload, settings_)
+            ran += 1
+    assert ran >= 3
+
+
+# -- nested objects built by a mapping, under object fields with sub-fields
+
+OBJECT_FIELDS = sorted(
+    (slug, key)
+    for slug, module in ACTIONS.items()
+    for key, spec in module.FIELDS.items()
+    if spec.get("type") == "object" and spec.get("properties") and not spec.get("multiple")
+)
+EVENT_KEYS = ["a", "b", "c"]
+EVENT_VALUES = st.sampled_from(["", "x", "auto", "use_mapping", None, 0, 1.5, True, [], ["x"], {}, {"k": "v"},
+                                {"k": 1}, "2024-03-14T07:50:29Z"])  # fmt: skip
+events = st.dictionaries(st.sampled_from(EVENT_KEYS), EVENT_VALUES, max_size=3)
+
+
+def nested_mappings(slug, key):
+    sub_keys = sorted(ACTIONS[slug].FIELDS[key]["properties"]) + ["extra", "0"]
+    path = st.sampled_from(EVENT_KEYS).map(lambda k: {"@path": f"$.{k}"})
+    constant = st.sampled_from(["", "x", "auto", "use_mapping", None, 0, 2.5])
+    value = st.one_of(path, path, constant, st.sampled_from([{"@template": "{{a}}"}, {"@literal": {"k": "v"}}]))
+    required = {k: "x" for k, spec in ACTIONS[slug].FIELDS.items() if spec.get("required") is True}
+    return st.builds(
+        lambda nested, with_required, other: {**(required if with_required else {}), key: nested, **other},
+        st.dictionaries(st.sampled_from(sub_keys), value, min_size=1, max_size=4),
+        st.sampled_from([True, True, False]),
+        st.dictionaries(st.sampled_from(["time", "user_id", "event_type"]), path, min_size=1, max_size=2),
+    )
+
+
+def prepared_outcome(fn, data):
+    try:
+        return ("ok", strict(fn(copy.deepcopy(data))))
+    except ActionError as err:
+        return ("error", type(err).__name__, err.message)
+
+
+@pytest.mark.parametrize("slug,key", OBJECT_FIELDS)
+def test_nested_objects_written_out_equal_mapping_then_prepare(slug, key):
+    schema = _schema(slug)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(nested_mappings(slug, key), events, events)
+    def check(mapping_doc, first, second):
+        try:
+            transform = compile_mapping(mapping_doc)
+        except MappingError:
+            return
+        fused = compile_prepared(mapping_doc, schema)
+        assert fused is not None
+        for data in (first, second):
+            expected = prepared_outcome(lambda d: schema.prepare(transform(d)), data)
+            assert prepared_outcome(fused, data) == expected
+
+    check()
+
+
+def test_the_presets_write_out_their_nested_tests():
+    """The Track/Page/Screen presets' setOnce, setAlways, library2 and userAgentData objects are tested
+    inline: no object test of the schema is called by their generated functions."""
+    from actions import preset_subscriptions
+
+    ran = 0
+    for sub in preset_subscriptions():
+        if sub["partnerAction"] != "logEventV2":
+            continue
+        fused = compile_prepared(sub["mapping"], _schema("logEventV2"))
+        (build,) = [c.cell_contents for c in fused.__closure__ if getattr(c.cell_contents, "__name__", "") == "build"]
+        assert not [v for v in build.__globals__.values() if hasattr(v, "allowed")]
+        ran += 1
+    assert ran == 3
