@@ -277,7 +277,10 @@ _SESSIONS: dict = {}  # string session_id -> session_time of it (session ids rep
 
 def session_time(value):
     """`session_id` -> formatSessionId(value) when truthy and dayjs-valid, else UNDEFINED."""
-    if value.__class__ is str:
+    cls = value.__class__
+    if cls is int and 0 < abs(value) <= 8_640_000_000_000_000:  # epoch ms within the Date range: itself
+        return value
+    if cls is str:
         out = _SESSIONS.get(value)
         if out is None:
             out = _session_time(value)

@@ -220,7 +220,17 @@ def test_user_agent_layer_equals_the_plain_rule(payload):
 
 
 @FAST
-@given(st.lists(st.one_of(TIMES, st.text(alphabet="0123456789-:TZ. ", max_size=14)), max_size=6))
+@given(
+    st.lists(
+        st.one_of(
+            TIMES,
+            st.text(alphabet="0123456789-:TZ. ", max_size=14),
+            st.integers(-(10**16), 10**16),
+            st.sampled_from([8_640_000_000_000_000, 8_640_000_000_000_001, -8_640_000_000_000_000, 2**53 + 1, 1]),
+        ),
+        max_size=6,
+    )
+)
 def test_session_time_remembered_equals_the_computation(values):
     for value in values + values:  # the second time from memory
         assert strict(enrich.session_time(value)) == strict(plain_session_time(value))
