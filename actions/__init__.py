@@ -89,6 +89,12 @@ def _compile_trigger(text: str):
     return compile_trigger(text)
 
 
+def _residual_trigger(text: str, event_type: str):
+    from .fql import residual_trigger
+
+    return residual_trigger(text, event_type)
+
+
 def _trigger_types(text: str):
     from .fql import trigger_types
 
@@ -182,7 +188,7 @@ def _deliver(requests: list[dict], responder: Responder | None, sent: list[dict]
 
 
 class _Compiled:
-    __slots__ = ("index", "name", "slug", "trigger", "prepare", "run", "perform", "types", "mapping")
+    __slots__ = ("index", "name", "slug", "trigger", "prepare", "run", "perform", "types", "mapping", "subscribe")
 
 
 # -- compiled mappings, per process
@@ -351,36 +357,55 @@ class Engine:
                 _compile_mapping(c)
             c.perform = ACTIONS[slug].perform
             c.types = _trigger_types(sub["subscribe"])
+            c.subscribe = sub["subscribe"]
             self._subs.append(c)
+        self._all = tuple((sub, sub.trigger) for sub in self._subs)
         self._by_type: dict[str, tuple] = {}
 
     def _for_type(self, event_type) -> tuple:
-        """The subscriptions whose trigger can match an object event of this `type`, in their order."""
+        """(subscription, what is left of its trigger to test, None when nothing) for every subscription whose
+        trigger can match an object event of this `type` (a string, or None for any other value), in order.
+
+        A trigger limited by type (`types` not None) cannot raise on an object event, so the tests of `type`
+        it holds are decided here once (`fql.residual_trigger`): `type = "page"` leaves nothing to test,
+        `type = "track" and event != "Order Completed"` leaves the test of `event`."""
         subs = self._by_type.get(event_type)
         if subs is None:
-            key = event_type if type(event_type) is str else None
-            subs = tuple(s for s in self._subs if s.types is None or key in s.types)
+            out = []
+            for sub in self._subs:
+                if sub.types is None:
+                    out.append((sub, sub.trigger))
+                elif event_type is not None and event_type in sub.types:
+                    rest = _residual_trigger(sub.subscribe, event_type)
+                    if rest is not False:
+                        out.append((sub, None if rest is True else rest))
+            subs = tuple(out)
             if len(self._by_type) < _DISPATCH_LIMIT:
                 self._by_type[event_type] = subs
         return subs
 
-    def _candidates(self, event) -> tuple | list:
-        """The subscriptions whose trigger may match `event` (by its type), in order."""
+    def _candidates(self, event) -> tuple:
+        """(subscription, test left of its trigger or None) for the subscriptions whose trigger may match
+        `event` (by its type), in order."""
         if type(event) is dict:
             event_type = event.get("type")
             subs = self._by_type.get(event_type) if type(event_type) is str else None
             if subs is None:
                 subs = self._for_type(event_type if type(event_type) is str else None)
             return subs
-        return self._subs
+        return self._all
 
     def send(self, event: dict) -> list[dict]:
         """Every subscription whose trigger matches, with the requests it made and its error (or None)."""
-        return [self._fire(sub, event) for sub in self._candidates(event) if sub.trigger(event)]
+        return [self._fire(sub, event) for sub, test in self._candidates(event) if test is None or test(event)]
 
     def send_indexed(self, event: dict) -> list[tuple[int, dict]]:
         """`send`, each entry with the index of its subscription in `subscriptions()`."""
-        return [(sub.index, self._fire(sub, event)) for sub in self._candidates(event) if sub.trigger(event)]
+        return [
+            (sub.index, self._fire(sub, event))
+            for sub, test in self._candidates(event)
+            if test is None or test(event)
+        ]
 
     # -- one subscription at a time: `send(event)` is, in order, `fire(i, event)` for every index `i` of
     # `subscriptions()` whose `matches(i, event)` is true (an exception from a trigger propagates from both)

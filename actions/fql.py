@@ -654,6 +654,42 @@ def trigger_types(text: str) -> frozenset | None:
     return _required_types(ast)
 
 
+def _residual(node, event_type: str):
+    """The node for object events whose `type` is the string `event_type`: True or False when that decides it,
+    else a node without the tests of `type` that it decides (groups keep the order of their children)."""
+    if not isinstance(node, dict):
+        return node
+    kind = node.get("type")
+    if kind == "event-type":  # reads the event's `type` only
+        return bool(_compile_node(node)({"type": event_type}))
+    if kind != "group":
+        return node
+    operator = node.get("operator")
+    if operator not in ("and", "or"):
+        return node
+    decided = operator == "or"  # the child value that decides the group
+    rest = []
+    for child in node.get("children", []):
+        child = _residual(child, event_type)
+        if child is decided:
+            return decided
+        if child is not (not decided):
+            rest.append(child)
+    if not rest:
+        return not decided
+    return {**node, "children": rest}
+
+
+def residual_trigger(text: str, event_type: str):
+    """For a trigger whose `trigger_types` is not None (it cannot raise on an object event), what is left to
+    test of an object event whose `type` is the string `event_type`: True (it matches), False (it does not)
+    or fn(event) -> bool giving the trigger's answer for such events."""
+    node = _residual(parse_fql(text), event_type)
+    if node is True or node is False:
+        return node
+    return _compile_node(node)
+
+
 def evaluate(ast: dict, event) -> bool:
     """The runtime's `validate(ast, event)` for an already parsed trigger."""
     if event is UNDEFINED:

@@ -331,3 +331,97 @@ def test_the_presets_write_out_their_nested_tests():
         assert not [v for v in build.__globals__.values() if hasattr(v, "allowed")]
         ran += 1
     assert ran == 3
+
+
+# -- triggers: the tests of `type` decided once per event type (`fql.residual_trigger`)
+
+TRIGGER_FIELDS = ["type", "type", "type", "event", "name", "properties.x", "userId"]
+TYPE_TESTS = ['type != "track"', 'type = "page"', 'type != "page"', 'contains(type, "ra")', 'type exists',
+              'type = "track"', '!contains(type, "pa")']  # fmt: skip
+TRIGGER_OPERATORS = ["=", "=", "!=", "contains", "<", "exists"]
+TRIGGER_VALUES = ['"track"', '"page"', '"identify"', '"Order Completed"', '"X"', "null", "5", "true"]
+TYPES = ["track", "track", "page", "page", "identify", "screen", "", 5, None, ["track"], UNDEFINED]
+
+
+@st.composite
+def triggers(draw):
+    def condition():
+        if draw(st.integers(0, 2)) == 0:
+            return draw(st.sampled_from(TYPE_TESTS))
+        field = draw(st.sampled_from(TRIGGER_FIELDS))
+        operator = draw(st.sampled_from(TRIGGER_OPERATORS))
+        if operator == "exists":
+            return f"{field} exists"
+        if operator == "contains":
+            pattern = draw(st.sampled_from(['"tr"', '"X"']))
+            return f"contains({field}, {pattern})"
+        return f"{field} {operator} {draw(st.sampled_from(TRIGGER_VALUES))}"
+
+    # mostly triggers limited by type (the ones dispatched and decided per type), some not
+    prefix = draw(st.sampled_from(['type = "track"', '(type = "track" or type = "page")', 'type = "page"',
+                                   'type = "track" and type != "page"', ""]))  # fmt: skip
+    parts = [prefix, "and", condition()] if prefix else [condition()]
+    for _ in range(draw(st.integers(0, 3))):
+        joiner = draw(st.sampled_from(["and", "or"]))
+        if draw(st.booleans()):
+            parts += [joiner, f"({condition()} {draw(st.sampled_from(['and', 'or']))} {condition()})"]
+        else:
+            parts += [joiner, condition()]
+    return " ".join(parts)
+
+
+trigger_events = st.fixed_dictionaries(
+    {"type": st.sampled_from(TYPES)},
+    optional={
+        "event": st.sampled_from(["Order Completed", "X", "tr", "", None, 5]),
+        "name": st.sampled_from(["X", "", None]),
+        "userId": st.sampled_from(["u", 5, None]),
+        "properties": st.sampled_from([{}, {"x": 5}, {"x": "X"}, {"x": None}, None, "s"]),
+    },
+)
+
+
+@FAST
+@given(triggers(), trigger_events)
+def test_residual_trigger_equals_the_trigger(text, event):
+    from actions.fql import FQLError, compile_trigger, residual_trigger, trigger_types
+
+    try:
+        types = trigger_types(text)
+    except FQLError:
+        return
+    event_type = event.get("type")
+    if types is None or type(event_type) is not str or event_type not in types:
+        return
+    rest = residual_trigger(text, event_type)
+    expected = compile_trigger(text)(event)
+    assert (rest if rest is True or rest is False else rest(event)) is expected
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(triggers(), min_size=1, max_size=4), st.lists(trigger_events, min_size=1, max_size=4))
+def test_engine_send_is_fire_for_each_matching_subscription(texts, events_):
+    """`send` (dispatch by type, the tests of type decided once) against the plain rule: `fire` of every
+    subscription whose full trigger `matches`, in order; the same error when a trigger raises."""
+    from actions import Engine
+    from actions.fql import FQLError
+
+    subs = []
+    for i, text in enumerate(texts):
+        try:
+            from actions.fql import compile_trigger
+
+            compile_trigger(text)
+        except FQLError:
+            continue
+        subs.append({"name": f"s{i}", "partnerAction": "logEventV2", "subscribe": text,
+                     "mapping": {"event_type": {"@path": "$.event"}, "user_id": {"@path": "$.userId"}}})  # fmt: skip
+    if not subs:
+        return
+    engine = Engine({"apiKey": "k"}, subs, now=0)
+    for event in events_ + events_:  # the second time from the engine's dispatch table
+        def plain():
+            return [engine.fire(i, event) for i in range(len(subs)) if engine.matches(i, event)]
+
+        assert outcome(engine.send, event) == outcome(plain)
+        assert outcome(lambda e: [x for _, x in engine.send_indexed(e)], event) == outcome(plain)
