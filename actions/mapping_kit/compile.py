@@ -256,6 +256,20 @@ class _ObjectCodegen:
                 return result
             if name == "@literal":
                 return self.node(option, out, depth)
+            if name == "@arrayPath" and isinstance(option, list) and option and isinstance(option[0], str):
+                # the root looked up with the other paths; `_b_array_path`'s steps on it
+                source = self.path(_path_keys(option[0].replace("$.", "", 1)) or ())
+                shape = option[1] if len(option) > 1 else UNDEFINED
+                if isinstance(shape, dict) and len(shape) > 0:
+                    items = self.bind(_array_items(_compile(shape, out)), "f")
+                    result = into or self.fresh("x")
+                    self.emit(f"{result} = {items}({source}) if isinstance({source}, C) else {source}", depth)
+                    return result
+                if not out:
+                    return source
+                result = into or self.fresh("x")
+                self.emit(f"{result} = clean({source}) if isinstance({source}, C) else {source}", depth)
+                return result
             if name == "@if" and isinstance(option, dict) and (
                 truthy(option.get("exists", UNDEFINED)) or truthy(option.get("blank", UNDEFINED))
             ):
@@ -461,6 +475,11 @@ def _walk_prefixes(value, spec: tuple) -> list:
                       else value if value is UNDEFINED else _path_step(value, key))
     del values[0]
     return values
+
+
+def _array_items(shape_fn):
+    """`@arrayPath`'s items of a root that is a container: the shape of each item (an object: one item)."""
+    return lambda root: [shape_fn(item) for item in (root if isinstance(root, list) else [root])]
 
 
 def _plain_path(value) -> bool:

@@ -425,3 +425,75 @@ def test_engine_send_is_fire_for_each_matching_subscription(texts, events_):
 
         assert outcome(engine.send, event) == outcome(plain)
         assert outcome(lambda e: [x for _, x in engine.send_indexed(e)], event) == outcome(plain)
+
+
+# -- @arrayPath with a string path, written into the generated function (its root looked up with the paths)
+
+ARRAY_ROOTS = st.sampled_from(
+    [[], [{"price": 1, "x": None}], [{"price": "2"}, 3, None, [1]], {"price": 5}, {}, "s", 0, None, True,
+     [{"price": {"a": 1}}], [[{"price": 1}]]]
+)  # fmt: skip
+array_events = st.fixed_dictionaries(
+    {}, optional={"arr": ARRAY_ROOTS, "o": st.fixed_dictionaries({}, optional={"arr": ARRAY_ROOTS}), "t": ARRAY_ROOTS}
+)
+array_path = st.sampled_from(["$.arr", "arr", "$.o.arr", "o.arr", "$.t", "$.missing.arr", "$.", ""])
+array_shape = st.one_of(
+    st.none(),
+    st.sampled_from([{}, {"price": {"@path": "price"}}, {"p": {"@path": "$.price"}, "k": "c"},
+                     {"n": {"@path": "missing"}}, {"x": {"@if": {"exists": {"@path": "price"}, "then": 1}}}]),
+)  # fmt: skip
+
+
+def array_directive(path, shape):
+    return {"@arrayPath": [path] if shape is None else [path, shape]}
+
+
+array_mappings = st.dictionaries(
+    st.sampled_from(["products", "items", "a", "0"]),
+    st.one_of(
+        st.builds(array_directive, array_path, array_shape),
+        st.builds(lambda p, s: {"inner": array_directive(p, s), "k": {"@path": "$.t"}}, array_path, array_shape),
+        st.builds(lambda p: {"@path": p}, array_path),
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@FAST
+@given(array_mappings, array_events)
+def test_array_path_generated_equals_the_directive(mapping_doc, data):
+    from actions.mapping_kit.compile import compile_closures
+
+    expected = outcome(compile_closures(mapping_doc), data)  # `_b_array_path`, no generated code
+    assert outcome(compile_mapping(mapping_doc), data) == expected
+    # fresh containers (removeUndefined copies): nothing of the output is a container of the event
+    if expected[0] == "ok":
+        assert not containers(compile_mapping(mapping_doc)(data)) & containers(data)
+
+
+def containers(value, out=None) -> set:
+    out = set() if out is None else out
+    if isinstance(value, (dict, list)):
+        out.add(id(value))
+        for item in value.values() if isinstance(value, dict) else value:
+            containers(item, out)
+    return out
+
+
+@pytest.mark.parametrize("slug", ["logEventV2", "logPurchase"])
+def test_array_path_products_fused_equals_mapping_then_prepare(slug):
+    schema = _schema(slug)
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(array_path, array_shape, array_events)
+    def check(path, shape, data):
+        mapping_doc = {"event_type": {"@path": "$.t"}, "products": array_directive(path, shape)}
+        fused = compile_prepared(mapping_doc, schema)
+        expected = prepared_outcome(lambda d: schema.prepare(compile_mapping(mapping_doc)(d)), data)
+        assert prepared_outcome(fused, data) == expected
+        from actions.mapping_kit.compile import compile_closures
+
+        assert prepared_outcome(lambda d: schema.prepare(compile_closures(mapping_doc)(d)), data) == expected
+
+    check()
