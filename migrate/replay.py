@@ -594,6 +594,10 @@ class ModeSetup:
 
         self.mode = mode
         self.emulator = classic.Emulator(settings, mode=mode, options=options)
+        # a device-mode upload as its records, not a request whose JSON body is parsed straight back
+        from migrate.canonical import sdk_record
+
+        self.emulator.upload_records = sdk_record
         naming = self.emulator.options.get("page_naming", "viewed")
         self.translation = translate(classic_settings_doc, mode=mode, page_naming=naming)
         self.primary_subs = user_subs if user_subs is not None else self.translation.subscriptions
