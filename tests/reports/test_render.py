@@ -402,6 +402,19 @@ def test_render_all_writes_what_each_renderer_gives(make_report_model, tmp_path)
             assert written[fmt].read_text(encoding="utf-8") == render(model, secrets=["dev-secret-123456"]), fmt
 
 
+def test_render_all_and_terminal_is_render_all_and_render_terminal(make_report_model, tmp_path):
+    # one masked copy for the three files and the terminal summary: the same files and text as the two calls
+    for hostile in (False, True):
+        model = make_report_model(hostile=hostile)
+        secrets = ["dev-secret-123456"]
+        files, text = reports.render_all_and_terminal(model, tmp_path / f"one-{hostile}", secrets=secrets)
+        written = reports.render_all(model, tmp_path / f"two-{hostile}", secrets=secrets)
+        assert text == reports.render_terminal(model, secrets=secrets)
+        assert list(files) == list(written)
+        for fmt, path in written.items():
+            assert files[fmt].read_bytes() == path.read_bytes(), fmt
+
+
 # reports.parse_deepdiff_path reads plain paths itself (without importing deepdiff): the same answers as
 # deepdiff.path.parse_path, which stays the rule, for every path
 from hypothesis import example, given, settings  # noqa: E402
