@@ -207,6 +207,17 @@ def record_lines(records: Any, paths: Iterable[str] = ()) -> list[dict]:
     return lines
 
 
+def pane_lines(lines: Iterable[dict]) -> Any:
+    """The inside of a records pane's ``<pre>`` in the HTML report, from `record_lines`: per line, a ``span`` of
+    class ``iN`` (N the indent, at most 8) and ``hl`` when highlighted, holding the line's text, escaped. Written
+    here rather than as a loop in the template: the same text, without a template call per attribute and
+    filter on every line of every example."""
+    from markupsafe import Markup, escape
+
+    return Markup("".join([f'<span class="i{min(line["indent"], 8)}{" hl" if line["hl"] else ""}">'
+                           f'{escape(line["text"])}</span>' for line in lines]))
+
+
 def _bars(items: list[tuple[str, float, str, str]], *, width: int = 640, label_width: int = 250) -> dict:
     """Geometry for a horizontal SVG bar chart. items: (label, fraction 0..1, value text, css class)."""
     row, bar_h = 30, 18
@@ -489,6 +500,7 @@ def _common(env: jinja2.Environment) -> jinja2.Environment:
     env.filters["sub_figures"] = subscription_figures_text
     env.filters["grade"] = grade
     env.filters["json_text"] = _json_text
+    env.filters["pane_lines"] = pane_lines
     env.tests["note"] = is_note
     env.globals["VARIANT_LABELS"] = VARIANT_LABELS
     env.globals["IMPACT_TITLES"] = IMPACT_TITLES
