@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from .options import DEFAULTS, OPTIONS, OptionError, check_options
-from .sdk import MOBILE_UPLOAD_URL, SDK_DEVICE_ID, WEB_UPLOAD_URL, upload_request
+from .sdk import MOBILE_UPLOAD_URL, SDK_DEVICE_ID, WEB_UPLOAD_URL, decoded_upload, upload_request
 from .settings import SETTINGS, ClassicSettings, SettingsError, load_settings, resolve
 
 __all__ = ["load_settings", "Emulator", "SettingsError", "OptionError", "MODES", "OPTIONS", "DEFAULTS",
@@ -32,7 +32,16 @@ MODES = ("cloud", "web", "ios", "android")
 
 
 class Emulator:
-    """Settings compiled once; ``send`` is called per event."""
+    """Settings compiled once; ``send`` is called per event.
+
+    ``upload_records``: None (the default), or a function making the record of one SDK event
+    (``migrate.canonical.sdk_record``). Set, a device-mode upload comes back as its ``records``, the function
+    applied to each event of the upload as read back from the upload's JSON body (`sdk.decoded_upload`), with
+    no ``requests``: what ``migrate.canonical.records_from_requests`` makes of the request, without writing the
+    body and reading it back (`compare` needs the records only). Where `decoded_upload` cannot promise the same
+    values, the request is built as without it."""
+
+    upload_records = None
 
     def __init__(self, settings: Any, mode: str = "cloud", options: dict | None = None):
         if mode not in MODES:
@@ -96,8 +105,14 @@ class Emulator:
                 if note is None:
                     note = "the SDK records nothing for this call (empty traits or properties)"
                 return {"requests": [], "records": None, "calls": calls, "note": note}
-            return {"requests": [upload_request(events, self._cfg["init"].get("apiKey"), self._upload_url(event))],
-                    "records": None, "calls": calls, "note": note}
+            decoded = decoded_upload(events) if self.upload_records is not None else None
+            if decoded is None:
+                return {"requests": [upload_request(events, self._cfg["init"].get("apiKey"), self._upload_url(event))],
+                        "records": None, "calls": calls, "note": note}
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             # malformed field shapes (e.g. a string where an object belongs): skip, never crash the stream
             return {"requests": [], "records": [], "skipped": f"cannot emulate this {kind} event: {exc}"}
+        # outside the `try`, as the records of a request are made outside `send`
+        record = self.upload_records
+        return {"requests": [], "records": [record(e) for e in decoded if isinstance(e, dict)], "calls": calls,
+                "note": note}

@@ -27,9 +27,11 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
+
 from . import facade as F
 
-__all__ = ["upload_events", "upload_request", "mobile_context_fields", "SDK_DEVICE_ID", "MAX_STRING",
+__all__ = ["upload_events", "upload_request", "decoded_upload", "mobile_context_fields", "SDK_DEVICE_ID", "MAX_STRING",
            "WEB_UPLOAD_URL", "MOBILE_UPLOAD_URL"]
 
 SDK_DEVICE_ID = "<sdk-device-id>"
@@ -145,3 +147,25 @@ def upload_request(events: list[dict], api_key: Any, url: str, upload_time: Any 
     checksum = hashlib.md5(("2" + client + body + upload).encode("utf-8", "surrogatepass")).hexdigest()
     return {"method": "POST", "url": url, "headers": {"content-type": "application/x-www-form-urlencoded"},
             "form": {"client": client, "e": body, "v": "2", "upload_time": upload, "checksum": checksum}}
+
+
+# orjson refuses what `json.dumps` would write differently or not at all: subclasses of str, int, dict and list,
+# dates and dataclasses raise instead of being written, as do keys that are not strings, integers beyond 64 bits,
+# lone surrogates and nesting deeper than 254 levels
+_DECODE_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def decoded_upload(events: list[dict]) -> list | None:
+    """`events` as they are read back from the JSON body (``e``) `upload_request` writes for them (orjson, and
+    the standard parser where orjson refuses it), without writing that body: fresh objects, the same key order,
+    the same numbers (an integral float stays a float). None where this cannot promise exactly that: a value
+    orjson refuses (above), and any ``null`` in its text, which may be a NaN or an infinity (written as ``null``
+    by orjson, as ``NaN``/``Infinity`` by `json.dumps` and read back as floats). The events hold what the
+    emulator built from parsed JSON: text, numbers, booleans, None, lists and dicts."""
+    try:
+        text = orjson.dumps(events, option=_DECODE_OPTIONS)
+    except TypeError:
+        return None
+    if b"null" in text:
+        return None
+    return orjson.loads(text)

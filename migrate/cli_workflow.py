@@ -316,8 +316,9 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
     if not model["inputs"]["events"]:
         click.echo(f"warning: no events were read from {', '.join(model['inputs']['events_files'])}: "
                    "nothing was compared, parity is not measured", err=True)
+    terminal = None
     if report_dir:
-        written = _write_report(model, report_dir, secrets)
+        written, terminal = _write_report(model, report_dir, secrets)
         click.echo("report: " + ", ".join(str(p) for p in written), err=True)
     if model["subscriptions"].get("recommended") is None:  # --no-recommend: nothing recommended to write
         if terraform_layout:
@@ -334,7 +335,7 @@ def compare_cmd(settings_path, subscriptions_path, mode, source_modes, report_di
             click.echo(line, err=True)
         if tf_path:
             click.echo(f"terraform: {tf_path}", err=True)
-    click.echo(_terminal(model, secrets))
+    click.echo(terminal if terminal is not None else _terminal(model, secrets))
     _gates(model, fail_under, fail_under_exact)
 
 
@@ -422,15 +423,19 @@ def _report_dir(report_dir: str) -> Path:
     return out
 
 
-def _write_report(model: dict, report_dir: str, secrets) -> list[Path]:
+def _write_report(model: dict, report_dir: str, secrets) -> tuple[list[Path], str | None]:
+    """The files written, and the terminal summary from the same masked copy of the model (None without the
+    reports package)."""
     out = _report_dir(report_dir)
     try:
-        from reports import render_all
+        from reports import render_all_and_terminal
     except ImportError:
-        render_all = None
+        render_all_and_terminal = None
+    terminal = None
     try:
-        if render_all is not None:
-            written = list(render_all(model, out, secrets=secrets).values())
+        if render_all_and_terminal is not None:
+            files, terminal = render_all_and_terminal(model, out, secrets=secrets)
+            written = list(files.values())
         else:
             path = out / "report.json"
             path.write_text(json_text(model, indent=2) + "\n", encoding="utf-8")
@@ -442,7 +447,7 @@ def _write_report(model: dict, report_dir: str, secrets) -> list[Path]:
     except OSError as exc:
         where = exc.filename or report_dir
         raise InputError(f"{where}: cannot write the report: {exc.strerror or exc}") from None
-    return written
+    return written, terminal
 
 
 def _subscription_files(model: dict) -> list[tuple[str, list]]:

@@ -54,7 +54,7 @@ __all__ = ["CHUNK_LINES", "Chunk", "plan", "read_chunk", "Job", "Partial", "exec
 # megabytes, large enough that shipping the job and the partial costs little next to the replay itself.
 CHUNK_LINES = 1_000
 # a stand-in for a line longer than MAX_LINE_BYTES read by the main process: the reader skips it as too long
-_LONG_LINE = b" " * (MAX_LINE_BYTES + 1) + b"\n"
+_LONG_LINE: list[bytes] = []  # made on the first overlong line: 4 MB that nearly every run never needs
 _SCAN_BLOCK = 1 << 20
 
 
@@ -162,7 +162,9 @@ def _read_line(stream) -> bytes:
     if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
         while line and not line.endswith(b"\n"):
             line = stream.readline(MAX_LINE_BYTES)
-        return _LONG_LINE
+        if not _LONG_LINE or len(_LONG_LINE[0]) != MAX_LINE_BYTES + 2:
+            _LONG_LINE[:] = [b" " * (MAX_LINE_BYTES + 1) + b"\n"]
+        return _LONG_LINE[0]
     return line
 
 
@@ -594,6 +596,10 @@ class ModeSetup:
 
         self.mode = mode
         self.emulator = classic.Emulator(settings, mode=mode, options=options)
+        # a device-mode upload as its records, not a request whose JSON body is parsed straight back
+        from migrate.canonical import sdk_record
+
+        self.emulator.upload_records = sdk_record
         naming = self.emulator.options.get("page_naming", "viewed")
         self.translation = translate(classic_settings_doc, mode=mode, page_naming=naming)
         self.primary_subs = user_subs if user_subs is not None else self.translation.subscriptions

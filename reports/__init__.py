@@ -29,6 +29,7 @@ __all__ = [
     "MASK",
     "VARIANTS",
     "render_all",
+    "render_all_and_terminal",
     "render_html",
     "render_json",
     "render_markdown",
@@ -204,6 +205,17 @@ def record_lines(records: Any, paths: Iterable[str] = ()) -> list[dict]:
 
     emit(records if records is not None else [], (), 0, "", "", False)
     return lines
+
+
+def pane_lines(lines: Iterable[dict]) -> Any:
+    """The inside of a records pane's ``<pre>`` in the HTML report, from `record_lines`: per line, a ``span`` of
+    class ``iN`` (N the indent, at most 8) and ``hl`` when highlighted, holding the line's text, escaped. Written
+    here rather than as a loop in the template: the same text, without a template call per attribute and
+    filter on every line of every example."""
+    from markupsafe import Markup, escape
+
+    return Markup("".join([f'<span class="i{min(line["indent"], 8)}{" hl" if line["hl"] else ""}">'
+                           f'{escape(line["text"])}</span>' for line in lines]))
 
 
 def _bars(items: list[tuple[str, float, str, str]], *, width: int = 640, label_width: int = 250) -> dict:
@@ -488,6 +500,7 @@ def _common(env: jinja2.Environment) -> jinja2.Environment:
     env.filters["sub_figures"] = subscription_figures_text
     env.filters["grade"] = grade
     env.filters["json_text"] = _json_text
+    env.filters["pane_lines"] = pane_lines
     env.tests["note"] = is_note
     env.globals["VARIANT_LABELS"] = VARIANT_LABELS
     env.globals["IMPACT_TITLES"] = IMPACT_TITLES
@@ -720,9 +733,14 @@ def _cell(value: Any, limit: int = 60) -> str:
 def render_terminal(model: dict, *, secrets: Iterable[str] = ()) -> str:
     """A plain-text summary (tables drawn by tabulate) for the compare command's output: the verdict first,
     then the figures, the differences by impact, and the rest."""
+    return _terminal(scrub_secrets(model, secrets))
+
+
+def _terminal(scrubbed: dict) -> str:
+    """`render_terminal` of a model already masked."""
     import textwrap
 
-    view = _view(scrub_secrets(model, secrets), lines=False)
+    view = _view(scrubbed, lines=False)
     inputs = view["inputs"]
     out = []
     if view["verdict"]:
@@ -992,11 +1010,29 @@ def _matched(view: dict, name: str) -> str:
 
 def render_all(model: dict, report_dir: str | Path, *, secrets: Iterable[str] = ()) -> dict[str, Path]:
     """Write report.html, report.md and report.json into ``report_dir``; return their paths by format."""
+    report_dir = _made(report_dir)
+    _check_json_model(model)
+    return _render_all(scrub_secrets(model, secrets), report_dir)
+
+
+def render_all_and_terminal(model: dict, report_dir: str | Path, *, secrets: Iterable[str] = ()
+                            ) -> tuple[dict[str, Path], str]:
+    """`render_all`, and the text `render_terminal` gives for the same model and secrets, from one masked
+    copy (masking the whole model is most of the fixed cost of a report)."""
+    report_dir = _made(report_dir)
+    _check_json_model(model)
+    scrubbed = scrub_secrets(model, secrets)
+    return _render_all(scrubbed, report_dir), _terminal(scrubbed)
+
+
+def _made(report_dir: str | Path) -> Path:
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
-    _check_json_model(model)
+    return report_dir
+
+
+def _render_all(scrubbed: dict, report_dir: Path) -> dict[str, Path]:
     # what render_json, render_html and render_markdown write, from one masked copy and one view
-    scrubbed = scrub_secrets(model, secrets)
     view = _view(scrubbed)
     written = {}
     for fmt, name, render in (

@@ -264,3 +264,19 @@ def test_compare_command_writes_the_same_report_json_for_any_workers(tmp_path, m
         reports.append((out / "report.json").read_bytes())
     assert reports[0] == reports[1]
     assert json.loads(reports[0])["generated_at"] == "2023-11-14T22:13:20+00:00"
+
+
+def test_overlong_line_read_by_this_process_is_skipped_as_too_long(tmp_path):
+    # gzip input is read line by line here (`_plan_stream`): a line beyond MAX_LINE_BYTES becomes the stand-in
+    # the reader skips as too long, made when first needed, the same for every such line
+    from migrate.events import MAX_LINE_BYTES
+
+    first, last = {"type": "track", "event": "A", "messageId": "m1"}, {"type": "track", "event": "B", "messageId": "m3"}
+    long_line = json.dumps({"type": "track", "event": "x" * (MAX_LINE_BYTES + 10), "messageId": "m2"})
+    path = tmp_path / "long.jsonl.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.write("\n".join([json.dumps(first), long_line, json.dumps(last), long_line, json.dumps(last)]) + "\n")
+    stats = ReadStats()
+    events = [e for chunk in replay.plan([str(path)], chunk_lines=2) for _, e in replay.read_chunk(chunk, stats)]
+    assert events == [first, last, last]
+    assert [(s.line, s.reason.startswith("line longer than")) for s in stats.skipped] == [(2, True), (4, True)]

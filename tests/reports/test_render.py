@@ -402,6 +402,19 @@ def test_render_all_writes_what_each_renderer_gives(make_report_model, tmp_path)
             assert written[fmt].read_text(encoding="utf-8") == render(model, secrets=["dev-secret-123456"]), fmt
 
 
+def test_render_all_and_terminal_is_render_all_and_render_terminal(make_report_model, tmp_path):
+    # one masked copy for the three files and the terminal summary: the same files and text as the two calls
+    for hostile in (False, True):
+        model = make_report_model(hostile=hostile)
+        secrets = ["dev-secret-123456"]
+        files, text = reports.render_all_and_terminal(model, tmp_path / f"one-{hostile}", secrets=secrets)
+        written = reports.render_all(model, tmp_path / f"two-{hostile}", secrets=secrets)
+        assert text == reports.render_terminal(model, secrets=secrets)
+        assert list(files) == list(written)
+        for fmt, path in written.items():
+            assert files[fmt].read_bytes() == path.read_bytes(), fmt
+
+
 # reports.parse_deepdiff_path reads plain paths itself (without importing deepdiff): the same answers as
 # deepdiff.path.parse_path, which stays the rule, for every path
 from hypothesis import example, given, settings  # noqa: E402
@@ -537,3 +550,30 @@ _RECORD_PATH = st.one_of(
 @example([{"event_type": "x", "user_id": "u", "p": {"a": [1, 2.5, None, True]}}], ["root[0]['p']['a'][1]", "user_id"])
 def test_record_lines_are_the_plain_rule(records, paths):
     assert reports.record_lines(records, paths) == _rule_record_lines(records, paths)
+
+
+# reports.pane_lines writes a records pane's lines as the template's loop over them wrote them (the rule, kept
+# here): the same text for any lines, whatever their indent, highlight and characters
+_PANE_LOOP = ('{% for l in lines %}<span class="i{{ [l.indent, 8]|min }}{% if l.hl %} hl{% endif %}">'
+              '{{ l.text }}</span>{% endfor %}')
+_PANE_LINES = st.lists(st.fixed_dictionaries({"indent": st.integers(0, 12), "hl": st.booleans(),
+                                              "text": st.text(max_size=12) | st.sampled_from(
+                                                  ['"<b>&amp;"', "'x'", "{", "},", "\u2028", "&lt;"])}),
+                       max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PANE_LINES)
+def test_pane_lines_are_the_template_loop(lines):
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.ChainableUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters["pane_lines"] = reports.pane_lines
+    assert env.from_string("{{ lines|pane_lines }}").render(lines=lines) == env.from_string(_PANE_LOOP).render(
+        lines=lines)
+
+
+def test_pane_lines_of_the_example_report(make_report_model):
+    html = reports.render_html(make_report_model(hostile=True))
+    assert '<span class="i' in html
