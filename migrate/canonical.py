@@ -97,6 +97,12 @@ def _fold_properties(props):
     (e.g. a string), the plain keys stay beside the operations as sent."""
     if not isinstance(props, dict):
         return props
+    if props.__class__ is dict and props and _OPS_SET.isdisjoint(props):
+        # the usual case, plain keys only: all of them are the `$set`, each long string cut
+        for value in props.values():
+            if isinstance(value, str) and len(value) > MAX_STRING:
+                return {"$set": {k: _cut(v) for k, v in props.items()}}
+        return {"$set": dict(props)}
     plain = {}
     ops = {}
     for key, value in props.items():
@@ -152,8 +158,16 @@ def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
     for key, value in event.items():
         if key in fields and value is not None:
             record[key] = value
-    _apply_ids(record, min_len)
     get = record.get
+    # `_apply_ids`, its usual case without the call: each id absent or a plain string Amplitude keeps, and
+    # at least one present
+    user_id, device_id = get("user_id"), get("device_id")
+    if not ((user_id is None or user_id.__class__ is str and len(user_id) >= min_len
+             and user_id.lower() not in INVALID_IDS)
+            and (device_id is None or device_id.__class__ is str and len(device_id) >= min_len
+                 and device_id.lower() not in INVALID_IDS)
+            and (user_id is not None or device_id is not None)):
+        _apply_ids(record, min_len)
     language = get("language")
     if language is not None and isinstance(language, str):
         record["language"] = _language(language)
@@ -178,8 +192,11 @@ def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
         if props is not None:
             if props == {}:
                 del record[key]
-            else:
-                record[key] = _cut_props(props)
+            elif isinstance(props, dict):  # `_cut_props`, its look for a long string without the call
+                for value in props.values():
+                    if isinstance(value, str) and len(value) > MAX_STRING:
+                        record[key] = {k: _cut(v) for k, v in props.items()}
+                        break
     groups = get("groups")
     if groups is not None and groups == {}:
         del record["groups"]
@@ -204,7 +221,8 @@ def normalize_identify(ident: dict, min_id_length: int | None = None) -> dict:
     record = {"kind": "identify"}
     for key, value in ident.items():
         if key in _IDENTIFY_SET and value is not None:
-            record[key] = _cut(value)
+            # `_cut`, inline
+            record[key] = value[:MAX_STRING] if isinstance(value, str) and len(value) > MAX_STRING else value
     _apply_ids(record, min_len)
     if isinstance(record.get("language"), str):
         record["language"] = _language(record["language"])

@@ -261,3 +261,55 @@ def test_v2_records_are_the_items_rule(events, options):
     min_len = _canonical._min_id_length(options)
     expected = [_normalize_event_reference(e, min_len) for e in _canonical._items(events)]
     assert _canonical.records_from_request(request) == expected
+
+
+class _Text(str):
+    """A string of another class: the id rule's own path (`_clean_id`), never the inline one."""
+
+
+_ID_VALUES = st.one_of(_IDS, st.sampled_from(["user-1", "abcde", "abcd", "NULL", "Anonymous", "None", "0"]),
+                       st.text(min_size=4, max_size=7).map(_Text))
+_PROPS = st.one_of(st.none(), st.just({}), st.text(max_size=3), st.integers(),
+                   st.dictionaries(st.sampled_from(["a", "b", "$set"]),
+                                   st.one_of(st.integers(), st.none(), st.sampled_from(["x", "y" * 1024, "y" * 1025]),
+                                             st.just(_Text("z" * 1025)), st.just({})),
+                                   max_size=3))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.fixed_dictionaries({}, optional={"user_id": _ID_VALUES, "device_id": _ID_VALUES,
+                                           "event_type": st.sampled_from(["e", ""]),
+                                           "event_properties": _PROPS, "group_properties": _PROPS,
+                                           "platform": st.just("p")}),
+       st.sampled_from([None, 1, 4, 5, 6, 8]))
+def test_inline_id_rule_and_property_cut_are_the_plain_rule(event, min_len):
+    """`normalize_event` tests the usual ids and looks for long property strings without calling
+    `_apply_ids` and `_cut_props`: the same records, key order and value types as the rule."""
+    expected = _normalize_event_reference(event, min_len)
+    record = _canonical.normalize_event(event, min_len)
+    assert record == expected and list(record) == list(expected)
+    assert [type(v) for v in record.values()] == [type(v) for v in expected.values()]
+    for key in ("event_properties", "group_properties"):
+        if isinstance(event.get(key), dict) and event[key] and key in record:
+            assert record[key] == expected[key] and list(record[key]) == list(expected[key])
+            assert [type(v) for v in record[key].values()] == [type(v) for v in expected[key].values()]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.dictionaries(st.sampled_from(["plan", "name", "n", "$bogus", "set", "1"]),
+                                 st.one_of(st.text(max_size=3), st.just("x" * 1024), st.just("x" * 1025),
+                                           st.just(_Text("t" * 1025)), st.none(), st.integers(), st.just({}),
+                                           st.just([])),
+                                 max_size=5),
+                 st.dictionaries(st.sampled_from(["plan", "$set", "$add"]), st.one_of(st.integers(), st.just({})),
+                                 max_size=2)))
+def test_plain_user_properties_fold_as_the_first_written_rule(props):
+    """The plain-keys-only path of `_fold_properties`: the same `$set`, key order and value types as the
+    rule, in a new object (never the event's own)."""
+    expected = _fold_reference(props)
+    folded = _canonical._fold_properties(props)
+    assert folded == expected and list(folded) == list(expected)
+    for key, value in expected.items():
+        if isinstance(value, dict):
+            assert list(folded[key]) == list(value) and folded[key] is not props
+            assert [type(v) for v in folded[key].values()] == [type(v) for v in value.values()]
