@@ -238,8 +238,9 @@ def _mask_credentials(part: Any) -> Any:
         if type(key) is str and _secret_name(key):  # copy only when there is something to mask
             out = dict(part)  # a copy in one step, then the credentials masked in place
             for k, v in part.items():
-                if isinstance(k, str) and _secret_name(k):
-                    out[k] = mask_value(v)
+                if isinstance(k, str) and _secret_name(k) \
+                        and not (v is None or v == "" or isinstance(v, (bool, int, float))):  # `mask_value`
+                    out[k] = MASK
             return out
     return part
 

@@ -92,7 +92,9 @@ def test_request_redaction_masks_exactly_the_keys_naming_credentials():
 
     keys = st.one_of(st.sampled_from(["api_key", "API-Key", "Authorization", "x-api-key", "event", "options",
                                       "content-type", "secret", "token", "tokens", "apikey2"]), st.text(max_size=6))
-    parts = st.dictionaries(keys, st.one_of(st.text(max_size=4), st.integers(), st.none()), max_size=4)
+    parts = st.dictionaries(keys, st.one_of(st.text(max_size=4), st.integers(), st.none(), st.booleans(),
+                                            st.floats(allow_nan=False), st.just(""), st.lists(st.integers(), max_size=1),
+                                            st.dictionaries(st.just("k"), st.integers(), max_size=1)), max_size=4)
 
     @settings(max_examples=300, deadline=None)
     @given(st.dictionaries(st.sampled_from(["json", "form", "headers", "method"]), parts))
