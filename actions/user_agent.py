@@ -34,6 +34,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 
 from .jsjson import js_string
+from .user_agent_needs import NEEDS as _NEEDS
 
 __all__ = [
     "BUILDS",
@@ -130,9 +131,26 @@ def _pick(item, build):
     return item.pick(build) if isinstance(item, _By) else item
 
 
+class _Rule:
+    """One pattern of a part and its fields. The pattern is compiled when a string could match it: `needs` holds
+    strings (lower-case ASCII) one of which every match contains (None: no such test), from `_required_text`;
+    a string holding none of them (lower-cased) is not searched, so most rules are never compiled in a run."""
+
+    __slots__ = ("pattern", "needs", "fields", "rx")
+
+    def __init__(self, pattern: str, fields: tuple):
+        self.pattern, self.fields, self.rx = pattern, fields, None
+        self.needs = _NEEDS.get(pattern)
+
+    def search(self, ua: str):
+        rx = self.rx
+        if rx is None:
+            rx = self.rx = re.compile(self.pattern, _FLAGS)
+        return rx.search(ua)
+
+
 class _Tables:
-    """{build: flat list of (compiled, fields)}, each build's list compiled when first used: a run models
-    one build, and compiling every pattern of both at import would slow every command's start."""
+    """{build: flat list of `_Rule`}, each build's list made when first used (a run models one build)."""
 
     __slots__ = ("entries", "compiled")
 
@@ -149,8 +167,8 @@ class _Tables:
         return table
 
 
-def _compile_rules(entries, build: str) -> list:
-    out = []
+def _patterns(entries, build: str):
+    """(pattern, fields) of a part's rules for `build`, in the order they are tried."""
     for entry in entries:
         entry = _pick(entry, build)
         if entry is None:
@@ -161,23 +179,190 @@ def _compile_rules(entries, build: str) -> list:
         for p in patterns:
             p = _pick(p, build)
             if p is not None:
-                out.append((re.compile(p, _FLAGS), tuple(fields.items())))
-    return out
+                yield p, tuple(fields.items())
+
+
+def _compile_rules(entries, build: str) -> list:
+    return [_Rule(p, fields) for p, fields in _patterns(entries, build)]
 
 
 def _rules(*entries):
     """entries: (pattern | tuple of patterns, {field: spec}), or _By of one -> {build: flat list of
-    (compiled, fields)}. Flattening keeps the reference's order: patterns of one group are tried in order,
+    `_Rule`}. Flattening keeps the reference's order: patterns of one group are tried in order,
     then the next group's."""
     return _Tables(entries)
 
 
 def _first(ua: str, rules) -> dict:
-    for rx, fields in rules:
-        m = rx.search(ua)
+    low = None
+    for rule in rules:
+        needs = rule.needs
+        if needs is not None:
+            if low is None:
+                low = ua.lower()
+            for text in needs:
+                if text in low:
+                    break
+            else:
+                continue  # no match possible: the pattern is neither compiled nor searched
+        m = rule.search(ua)
         if m:
-            return {k: _field(spec, m) for k, spec in fields}
+            return {k: _field(spec, m) for k, spec in rule.fields}
     return {}
+
+
+# --------------------------------------------------------------------------------------------------
+# What a pattern's matches must contain
+#
+# `_required_text(pattern)` reads the pattern's parse tree: a tuple of lower-case ASCII strings one of which
+# every match contains (as a part of the matched text, so of the string searched), or None when it finds no
+# such set. A node whose matches are few known strings (literals, small classes of literals, alternatives and
+# short fixed repeats of those, assertions as the empty string) is that set; in a sequence such sets are
+# joined while the product stays small, and every run of them, or any mandatory part's own set, is a candidate;
+# the candidate whose shortest string is the longest is kept. Lower-casing is exact here: the patterns are ASCII
+# and compiled with re.ASCII | re.IGNORECASE, where a letter matches its two ASCII cases only, and str.lower()
+# maps those two to the same letter and keeps a run of ASCII characters a run. `_NEEDS` holds the result for
+# every pattern, as written out by `_needs_table_text()`; tests/actions/test_user_agent_needs.py derives it
+# again and holds parsing with the test to parsing without it.
+
+_PRODUCT_LIMIT = 64
+
+
+def _required_text(pattern: str):
+    import re._parser as sre_parse  # only to (re)derive the table
+
+    def exact(items):
+        """The set of strings a sequence matches, lower-cased, or None when not a small known set."""
+        acc = {""}
+        for op, av in items:
+            part = exact_node(op, av)
+            if part is None:
+                return None
+            acc = {a + b for a in acc for b in part}
+            if len(acc) > _PRODUCT_LIMIT:
+                return None
+        return acc
+
+    def exact_node(op, av):
+        name = str(op)
+        if name == "LITERAL":
+            ch = chr(av)
+            return {ch.lower()} if ch.isascii() else None
+        if name == "AT":
+            return {""}
+        if name == "IN":
+            out = set()
+            for iop, iav in av:
+                if str(iop) != "LITERAL" or not chr(iav).isascii():
+                    return None
+                out.add(chr(iav).lower())
+            return out if len(out) <= 8 else None
+        if name == "SUBPATTERN":
+            return exact(av[3])
+        if name == "BRANCH":
+            out = set()
+            for alt in av[1]:
+                part = exact(alt)
+                if part is None:
+                    return None
+                out |= part
+            return out if len(out) <= _PRODUCT_LIMIT else None
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, inner = av
+            if high > 3:
+                return None
+            part = exact(inner)
+            if part is None:
+                return None
+            out = set()
+            acc = {""}
+            for n in range(high + 1):
+                if n >= low:
+                    out |= acc
+                if n < high:
+                    acc = {a + b for a in acc for b in part}
+                    if len(acc) > _PRODUCT_LIMIT:
+                        return None
+            return out if len(out) <= _PRODUCT_LIMIT else None
+        return None
+
+    def required(items):
+        """Strings one of which every match of the sequence contains, or None."""
+        candidates = []
+        acc = {""}
+        for op, av in items:
+            part = exact_node(op, av)
+            if part is not None:
+                joined = {a + b for a in acc for b in part}
+                if len(joined) <= _PRODUCT_LIMIT:
+                    acc = joined
+                    continue
+                candidates.append(acc)
+                acc = part
+                continue
+            candidates.append(acc)
+            acc = {""}
+            candidates.append(required_node(op, av))
+        candidates.append(acc)
+        best = None
+        for cand in candidates:
+            if not cand or "" in cand:
+                continue
+            cand = _minimal(cand)
+            key = (min(len(t) for t in cand), -len(cand))
+            if best is None or key > best[0]:
+                best = (key, cand)
+        return None if best is None else best[1]
+
+    def required_node(op, av):
+        name = str(op)
+        if name == "SUBPATTERN":
+            return required(av[3])
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            return required(av[2]) if av[0] >= 1 else None
+        if name == "ATOMIC_GROUP":
+            return required(av)
+        if name == "BRANCH":
+            out = set()
+            for alt in av[1]:
+                part = required(alt)
+                if part is None:
+                    return None
+                out |= part
+            return _minimal(out)
+        return None
+
+    found = required(list(sre_parse.parse(pattern, _FLAGS)))
+    return None if found is None else tuple(sorted(found))
+
+
+def _minimal(texts) -> set:
+    """`texts` without the strings that contain another one of them (the same test: one of them occurs)."""
+    return {t for t in texts if not any(o != t and o in t for o in texts)}
+
+
+def _all_patterns() -> list:
+    out = []
+    for table in (_BROWSER, _OS, _DEVICE):
+        for build in BUILDS:
+            out.extend(p for p, _ in _patterns(table.entries, build))
+    return list(dict.fromkeys(out))
+
+
+def _needs_table_text() -> str:
+    """The `_NEEDS` table as written in actions/user_agent_needs.py."""
+    lines = [
+        '"""What a match of each user-agent pattern must contain (see actions/user_agent.py `_required_text`).',
+        "",
+        "Written by `actions.user_agent._needs_table_text()`; tests/actions/test_user_agent_needs.py checks it.",
+        '"""',
+        "",
+        "NEEDS = {",
+    ]
+    for pattern in _all_patterns():
+        lines.append(f"    {pattern!r}: {_required_text(pattern)!r},")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def _sub(pattern, repl):

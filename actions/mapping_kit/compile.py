@@ -11,8 +11,16 @@ types) are raised by the closure at the same point, with the same message.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.util
+import marshal
+import os
+import sys
 import threading
+import types
 from collections import OrderedDict
+from pathlib import Path
 
 from actions.jsjson import UNDEFINED
 
@@ -431,7 +439,65 @@ class _ObjectCodegen:
 # function over its own namespace (nothing is shared but the immutable code).
 _CODE_CACHE_SIZE = 1024
 _code_cache: OrderedDict[str, object] = OrderedDict()
-compile_counts = {"code": 0, "code_hits": 0}  # generated functions compiled / taken from the cache
+compile_counts = {"code": 0, "code_hits": 0, "code_read": 0}  # generated functions compiled / taken from the
+# cache / read from CODE_CACHE
+
+# Generated code is also kept on disk, as Python keeps a module's bytecode and under the same rule (read when
+# present, written unless sys.dont_write_bytecode, nothing when the folder cannot be written), so that each
+# command and each worker process does not compile again what an earlier one compiled. One file per generated
+# source, named by the source's SHA-256 and the interpreter's bytecode version; it holds a checksum of the rest,
+# the source itself (compared on reading) and the marshalled code. A file that does not pass every check is
+# ignored (and replaced when written again); files are written whole under a name of their own, then renamed.
+CODE_CACHE = Path(__file__).resolve().parent / "__pycache__" / "mappings"
+_CODE_TAG = b"amplitude-migrate mapping code 1|" + importlib.util.MAGIC_NUMBER
+
+
+def _code_path(source_bytes: bytes) -> Path:
+    return CODE_CACHE / f"{hashlib.sha256(source_bytes).hexdigest()}.{sys.implementation.cache_tag}.code"
+
+
+def _stored_code(source: str):
+    """The code object stored for `source`, or None (no entry, or one that fails a check)."""
+    try:
+        source_bytes = source.encode("utf-8", "surrogatepass")
+        data = _code_path(source_bytes).read_bytes()
+    except (OSError, ValueError):
+        return None
+    try:
+        head = len(_CODE_TAG)
+        if data[:head] != _CODE_TAG or hashlib.sha256(data[head + 32 :]).digest() != data[head : head + 32]:
+            return None
+        stored_source, code = marshal.loads(data[head + 32 :])
+    except Exception:  # noqa: BLE001 - a damaged entry is compiled again
+        return None
+    if stored_source != source_bytes or type(code) is not types.CodeType:
+        return None
+    return code
+
+
+def _store_code(source: str, code) -> None:
+    if sys.dont_write_bytecode:
+        return
+    try:
+        source_bytes = source.encode("utf-8", "surrogatepass")
+        body = marshal.dumps((source_bytes, code))
+    except ValueError:
+        return
+    name = _code_path(source_bytes)
+    part = name.with_name(f"{name.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        os.makedirs(CODE_CACHE, exist_ok=True)
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with open(fd, "wb") as fh:
+                fh.write(_CODE_TAG + hashlib.sha256(body).digest() + body)
+            os.replace(part, name)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(part)
+            raise
+    except OSError:
+        pass
 
 
 def _code_for(source: str):
@@ -440,8 +506,13 @@ def _code_for(source: str):
         _code_cache.move_to_end(source)
         compile_counts["code_hits"] += 1
         return code
-    code = compile(source, "<mapping>", "exec", dont_inherit=True)
-    compile_counts["code"] += 1
+    code = _stored_code(source)
+    if code is None:
+        code = compile(source, "<mapping>", "exec", dont_inherit=True)
+        compile_counts["code"] += 1
+        _store_code(source, code)
+    else:
+        compile_counts["code_read"] += 1
     _code_cache[source] = code
     if len(_code_cache) > _CODE_CACHE_SIZE:
         _code_cache.popitem(last=False)
