@@ -132,3 +132,26 @@ def test_no_match_is_skipped_on_spliced_user_agents(s, i, j, extra):
     for v in (s[:i] + extra + s[j:], s[i:] + s[:j], extra + s[i:]):
         _assert_sound(v)
         _assert_same_parse(v)
+
+
+def _matching(pattern: str):
+    """Strings the pattern matches (generated from the pattern itself), with text around them."""
+    return st.tuples(st.just(pattern), st.from_regex(re.compile(pattern, ua._FLAGS)))
+
+
+MATCHING = st.sampled_from([p for p in PATTERNS if p != r"\b; (\w+) build/hm\1"]).flatmap(_matching)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(MATCHING)
+def test_strings_each_pattern_matches_hold_its_texts(case):
+    pattern, s = case
+    assert re.compile(pattern, ua._FLAGS).search(s)
+    assert _passes(NEEDS[pattern], s), (pattern, s)
+    _assert_same_parse(s)
+
+
+def test_a_pattern_in_capitals_needs_the_lower_case_text():
+    assert ua._required_text(r"m?(2345Explorer)[/ ]") == ("2345explorer ", "2345explorer/")
+    _assert_same_parse("Mozilla/5.0 (Windows NT 10.0) 2345EXPLORER/9.1 Safari/537.36")
+    _assert_same_parse(r"Mozilla/5.0 (Linux; Android 10; HUAWEI build/HMHUAWEI) Chrome/1.0")
