@@ -445,15 +445,18 @@ compile_counts = {"code": 0, "code_hits": 0, "code_read": 0}  # generated functi
 # Generated code is also kept on disk, as Python keeps a module's bytecode and under the same rule (read when
 # present, written unless sys.dont_write_bytecode, nothing when the folder cannot be written), so that each
 # command and each worker process does not compile again what an earlier one compiled. One file per generated
-# source, named by the source's SHA-256 and the interpreter's bytecode version; it holds a checksum of the rest,
-# the source itself (compared on reading) and the marshalled code. A file that does not pass every check is
-# ignored (and replaced when written again); files are written whole under a name of their own, then renamed.
+# source, named by the source's SHA-256, the interpreter's bytecode version and optimization level; it holds a
+# checksum of the rest, the source itself (compared on reading) and the marshalled code. A file that does not pass
+# every check is ignored (and replaced when written again); files are written whole under a name of their own,
+# then renamed.
 CODE_CACHE = Path(__file__).resolve().parent / "__pycache__" / "mappings"
 _CODE_TAG = b"amplitude-migrate mapping code 1|" + importlib.util.MAGIC_NUMBER
 
 
 def _code_path(source_bytes: bytes) -> Path:
-    return CODE_CACHE / f"{hashlib.sha256(source_bytes).hexdigest()}.{sys.implementation.cache_tag}.code"
+    # (compiled under -O / -OO: another name, as Python's own bytecode has)
+    opt = f".opt-{sys.flags.optimize}" if sys.flags.optimize else ""
+    return CODE_CACHE / f"{hashlib.sha256(source_bytes).hexdigest()}.{sys.implementation.cache_tag}{opt}.code"
 
 
 def _stored_code(source: str):
