@@ -445,12 +445,10 @@ TEMPLATE_CACHE = TEMPLATES / "__pycache__"
 
 
 def _template_cache(kind: str):
-    import contextlib
-    import sys
-    import threading
-
     from jinja2 import __version__ as jinja_version
     from jinja2.bccache import FileSystemBytecodeCache
+
+    from actions.cachefile import write_whole
 
     try:
         own_source = Path(__file__).read_bytes()
@@ -469,25 +467,7 @@ def _template_cache(kind: str):
                 bucket.reset()
 
         def dump_bytecode(self, bucket) -> None:
-            if sys.dont_write_bytecode:
-                return
-            # written whole under a name of this process and thread, then renamed: a reader sees the old entry
-            # or the new one, never a part (file mode as for any new file, like Python's bytecode)
-            name = self._get_cache_filename(bucket)
-            part = f"{name}.{os.getpid()}.{threading.get_ident()}.tmp"
-            try:
-                os.makedirs(self.directory, exist_ok=True)
-                fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                try:
-                    with open(fd, "wb") as fh:
-                        fh.write(bucket.bytecode_to_string())
-                    os.replace(part, name)
-                except BaseException:
-                    with contextlib.suppress(OSError):
-                        os.unlink(part)
-                    raise
-            except OSError:
-                pass
+            write_whole(self._get_cache_filename(bucket), bucket.bytecode_to_string())
 
     return TemplateCache(str(TEMPLATE_CACHE), f"%s.{kind}.jinja2")
 

@@ -11,17 +11,16 @@ types) are raised by the closure at the same point, with the same message.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import marshal
-import os
 import sys
 import threading
 import types
 from collections import OrderedDict
 from pathlib import Path
 
+from actions.cachefile import write_whole
 from actions.jsjson import UNDEFINED
 
 from .directives import (
@@ -486,21 +485,7 @@ def _store_code(source: str, code) -> None:
         body = marshal.dumps((source_bytes, code))
     except ValueError:
         return
-    name = _code_path(source_bytes)
-    part = name.with_name(f"{name.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        os.makedirs(CODE_CACHE, exist_ok=True)
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with open(fd, "wb") as fh:
-                fh.write(_CODE_TAG + hashlib.sha256(body).digest() + body)
-            os.replace(part, name)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(part)
-            raise
-    except OSError:
-        pass
+    write_whole(_code_path(source_bytes), _CODE_TAG + hashlib.sha256(body).digest() + body)
 
 
 def _code_for(source: str):
