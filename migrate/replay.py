@@ -38,6 +38,7 @@ from collections import OrderedDict, deque
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
 from migrate.errors import BadInput
@@ -53,8 +54,15 @@ __all__ = ["CHUNK_LINES", "Chunk", "plan", "read_chunk", "Job", "Partial", "exec
 # Lines per chunk. Small enough that a chunk's partial (for `actions run`, its output lines) stays a few
 # megabytes, large enough that shipping the job and the partial costs little next to the replay itself.
 CHUNK_LINES = 1_000
-# a stand-in for a line longer than MAX_LINE_BYTES read by the main process: the reader skips it as too long
-_LONG_LINE: list[bytes] = []  # made on the first overlong line: 4 MB that nearly every run never needs
+
+
+@lru_cache(maxsize=1)
+def _long_line(limit: int) -> bytes:
+    """A stand-in for a line longer than `limit` bytes read by the main process: the reader skips it as too long.
+    Made on the first overlong line (4 MB that nearly every run never needs), then kept."""
+    return b" " * (limit + 1) + b"\n"
+
+
 _SCAN_BLOCK = 1 << 20
 
 
@@ -162,9 +170,7 @@ def _read_line(stream) -> bytes:
     if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
         while line and not line.endswith(b"\n"):
             line = stream.readline(MAX_LINE_BYTES)
-        if not _LONG_LINE or len(_LONG_LINE[0]) != MAX_LINE_BYTES + 2:
-            _LONG_LINE[:] = [b" " * (MAX_LINE_BYTES + 1) + b"\n"]
-        return _LONG_LINE[0]
+        return _long_line(MAX_LINE_BYTES)
     return line
 
 
