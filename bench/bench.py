@@ -19,9 +19,9 @@ it; wall-clock rates of the commands are printed too.
    as a multiple of the first), and the parts of compare's first pass each timed alone in one process (Classic;
    the presets and translated sets with their records; both as the pass runs them, which bounds any
    `compare`: the diff, findings and report come on top). Each command also runs on the first 50 events of its
-   corpus: that run's CPU
-   time is the part that does not grow with the input (start-up, engine builds, writing the report), and the
-   "steady state" row is the rate of the rest, the one a run over millions of events approaches.
+   corpus: that run's CPU time is the part that does not grow with the input (start-up, engine builds,
+   writing the report), and the "steady state" row is the rate of the rest, the one a run over millions of
+   events approaches.
 3. Memory: M generated events (default 1,000,000) written to a temporary gzip file and streamed through
    `actions run` and `classic run`, and the first K of them (--stream-compare-events, default 50,000)
    through `compare` with recommendations; reports max RSS of each (VmHWM), plus RSS samples taken while it
