@@ -173,41 +173,57 @@ class _Slow(Exception):
 
 def _fix_object(obj: dict) -> int:
     """orjson gives floats for 1.0 and 1e3: JSON.parse's one number type makes them the integers 1 and 1000.
-    Returns the number of objects and arrays in `obj`, itself included (a bound on its depth)."""
+    Returns the number of objects and arrays in `obj`, itself included (a bound on its depth).
+
+    One pass over the values finds the nested containers and whether any float here is integral (few
+    are: most events have none); only then a second pass over the items rewrites them. The result is the
+    one rewriting in the first pass gives: the same floats become the same integers, and a float out of
+    the safe range raises _Slow either way (the whole text then goes to the reference parser). One call per
+    nesting level: a line nested too deeply for the stack stops at the depth it always did."""
     containers = 1
-    for key, value in obj.items():
+    integral = False
+    for value in obj.values():
         kind = type(value)
         if kind is str:  # most values: one test, not three
             continue
-        if kind is float:
+        if kind is dict:
+            containers += _fix_object(value)
+        elif kind is float:
             if value.is_integer():
+                integral = True
+        elif kind is list:
+            containers += _fix_array(value)
+    if integral:
+        for key, value in obj.items():  # rewriting a value keeps the dict's size: iterating on is safe
+            if type(value) is float and value.is_integer():
                 if -_SAFE_FLOAT <= value <= _SAFE_FLOAT:
                     obj[key] = int(value)
                 else:
                     raise _Slow  # 1e21 or a huge integer literal: the reference parser keeps every digit
-        elif kind is dict:
-            containers += _fix_object(value)
-        elif kind is list:
-            containers += _fix_array(value)
     return containers
 
 
 def _fix_array(items: list) -> int:
     containers = 1
-    for index, value in enumerate(items):
+    integral = False
+    for value in items:
         kind = type(value)
         if kind is str:
             continue
-        if kind is float:
+        if kind is dict:
+            containers += _fix_object(value)
+        elif kind is float:
             if value.is_integer():
+                integral = True
+        elif kind is list:
+            containers += _fix_array(value)
+    if integral:
+        for index, value in enumerate(items):
+            if type(value) is float and value.is_integer():
                 if -_SAFE_FLOAT <= value <= _SAFE_FLOAT:
                     items[index] = int(value)
                 else:
                     raise _Slow
-        elif kind is dict:
-            containers += _fix_object(value)
-        elif kind is list:
-            containers += _fix_array(value)
     return containers
 
 
@@ -242,6 +258,32 @@ def _parse_counted(text: str | bytes):
         return value, 0
     except (orjson.JSONDecodeError, _Slow):
         return _parse_reference(text), None
+
+
+def _parse_line(raw: bytes):
+    """`_parse_counted(raw.strip())` for a line orjson reads as it is, with its newline; None for any other line
+    (blank, a byte order mark, invalid JSON, a number only the reference parser reads exactly), which the
+    caller then strips and parses in full, so its skip reason and error column are those of the stripped text.
+
+    Exact: when orjson reads `raw`, everything around the value is JSON whitespace (space, tab, CR, LF),
+    which `strip` removes and nothing else, so the stripped text is the value's own text and orjson reads
+    it the same. The walk runs one call below the reader, as in `_parse_counted`: a line nested too deeply
+    for the stack stops at the same depth."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    kind = type(value)
+    try:
+        if kind is dict:
+            return value, _fix_object(value)
+        if kind is list:
+            return value, _fix_array(value)
+    except _Slow:
+        return None
+    if kind is float:
+        return None
+    return value, 0
 
 
 def parse_json_line(text: str | bytes):
@@ -451,33 +493,44 @@ def _iter_lines(name: str, stream, first_line: bytes | None, skip, cursor: _Curs
             skip(Skip(name, lineno, f"line longer than {MAX_LINE_BYTES >> 20} MiB (Segment accepts 32 KB per event)",
                       "line too long"))
             continue
-        text = raw.strip()
-        if not text or (lineno == 1 and text == b"\xef\xbb\xbf"):
-            continue
-        if lineno == 1:
-            text = text.lstrip(b"\xef\xbb\xbf")
         try:
-            obj, containers = _parse_counted(text)  # `parse_json_line`, with the objects and arrays counted
-        except UnicodeDecodeError as exc:
-            skip(Skip(name, lineno, f"not UTF-8 text ({exc.reason})", "not UTF-8 text"))
-            continue
-        except json.JSONDecodeError as exc:
-            skip(Skip(name, lineno, f"invalid JSON: {exc.msg} at column {exc.colno}", "invalid JSON"))
-            continue
-        except RecursionError:
+            parsed = _parse_line(raw)  # nearly every line: orjson reads it as it is
+        except RecursionError:  # too deep for the number walk, as below
             skip(Skip(name, lineno, f"nested deeper than {MAX_DEPTH} levels; not a usable Segment event",
                       "nested too deeply"))
             continue
-        except ValueError as exc:
-            skip(Skip(name, lineno, f"invalid JSON: {exc}", "invalid JSON"))
-            continue
+        if parsed is not None:
+            obj, containers = parsed
+            text = None
+        else:
+            text = raw.strip()
+            if not text or (lineno == 1 and text == b"\xef\xbb\xbf"):
+                continue
+            if lineno == 1:
+                text = text.lstrip(b"\xef\xbb\xbf")
+            try:
+                obj, containers = _parse_counted(text)  # `parse_json_line`, with the objects and arrays counted
+            except UnicodeDecodeError as exc:
+                skip(Skip(name, lineno, f"not UTF-8 text ({exc.reason})", "not UTF-8 text"))
+                continue
+            except json.JSONDecodeError as exc:
+                skip(Skip(name, lineno, f"invalid JSON: {exc.msg} at column {exc.colno}", "invalid JSON"))
+                continue
+            except RecursionError:
+                skip(Skip(name, lineno, f"nested deeper than {MAX_DEPTH} levels; not a usable Segment event",
+                          "nested too deeply"))
+                continue
+            except ValueError as exc:
+                skip(Skip(name, lineno, f"invalid JSON: {exc}", "invalid JSON"))
+                continue
         # the common case: a plain event that cannot be nested too deeply. Its depth is at most the number of
         # its objects and arrays (counted by the parser's number walk), or of the brackets in the line.
-        if (containers <= MAX_DEPTH if containers is not None else
-                text.count(b"{") + text.count(b"[") <= MAX_DEPTH) and type(obj) is dict \
-                and _is_type(obj.get("type")):
-            yield obj
-            continue
+        if type(obj) is dict and (containers <= MAX_DEPTH if containers is not None else
+                                  text.count(b"{") + text.count(b"[") <= MAX_DEPTH):
+            kind = obj.get("type")
+            if type(kind) is str and kind in SEGMENT_TYPES:  # `_is_type`, inline
+                yield obj
+                continue
         if _is_batch(obj) or isinstance(obj, list):
             items, label = (obj["batch"], "batch item") if isinstance(obj, dict) else (obj, "array item")
             for index, item in enumerate(items, start=1):
@@ -643,6 +696,25 @@ class _RecentIds:
         if len(self.order) > self.window:
             self.seen.discard(self.order.popleft())
         return False
+
+    def add_new(self, ids: list) -> bool:
+        """Take a run of ids (None: no id) at once when none of them repeats (none seen before, none twice
+        in the run): True, and the state is the one `repeat` per id leaves, every answer False. Otherwise
+        False, with nothing changed: ask `repeat` id by id.
+
+        Exact: each new id is added and the oldest dropped while more than `window` are kept, as `repeat`
+        does one id at a time (the same ids leave, in the same order); an id no earlier one equals and not
+        seen before is no repeat whatever left the window meanwhile."""
+        keys = [hash(message_id) for message_id in ids if message_id is not None]
+        seen = self.seen
+        if len(set(keys)) != len(keys) or not seen.isdisjoint(keys):
+            return False
+        seen.update(keys)
+        order = self.order
+        order.extend(keys)
+        while len(order) > self.window:
+            seen.discard(order.popleft())
+        return True
 
 
 def read_events(

@@ -171,12 +171,13 @@ def _read(lines, monkeypatch=None):
 @given(st.lists(_EVENTS, min_size=1, max_size=4))
 def test_the_counted_depth_bound_reads_what_the_bracket_count_reads(lines):
     fast = _read(lines)
-    plain_parse = _events._parse_counted
+    plain_parse, line_parse = _events._parse_counted, _events._parse_line
     try:  # the plain rule: no count from the parser, every line's brackets counted
         _events._parse_counted = lambda text: (plain_parse(text)[0], None)
+        _events._parse_line = lambda raw: None  # every line through `_parse_counted`
         plain = _read(lines)
     finally:
-        _events._parse_counted = plain_parse
+        _events._parse_counted, _events._parse_line = plain_parse, line_parse
     assert fast == plain
 
 
