@@ -313,3 +313,36 @@ def test_plain_user_properties_fold_as_the_first_written_rule(props):
         if isinstance(value, dict):
             assert list(folded[key]) == list(value) and folded[key] is not props
             assert [type(v) for v in folded[key].values()] == [type(v) for v in value.values()]
+
+
+class _Lang(str):
+    """A language value of another class than `str`: never taken from the remembered names."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["en-US", "de", "xx-YY", "English", "", "nl-NL"]), st.booleans()),
+                min_size=1, max_size=6),
+       st.sampled_from(["https://api2.amplitude.com/2/httpapi", "https://api.eu.amplitude.com/batch",
+                        "https://api2.amplitude.com/httpapi", "https://x.example/2/httpapi/", "", "https://a/b"]))
+def test_remembered_languages_and_endpoints_are_the_rules(values, url):
+    """The language names and URL endpoints `normalize_event` and `records_from_request` remember give what
+    `language_name` and `_endpoint` give, for repeated values and for a `str` subclass."""
+    for value, other_class in values:
+        value = _Lang(value) if other_class else value
+        event = {"user_id": "u1", "event_type": "e", "language": value}  # an id v1 keeps and v2 drops
+        expected = _normalize_event_reference(event)
+        for _ in range(2):
+            record = _canonical.normalize_event(event)
+            assert record == expected and type(record["language"]) is type(expected["language"])
+        body = {"events": [event]}
+        request = {"url": url, "json": body, "form": {"event": json.dumps([event])}}
+        endpoint, version2 = _canonical._endpoint(url)
+        _canonical._ENDPOINTS.clear()
+        first = _canonical.records_from_request(request)
+        assert _canonical.records_from_request(request) == first
+        if endpoint in ("httpapi", "batch") and (version2 or endpoint == "batch"):
+            assert first == [expected]
+        elif endpoint == "httpapi":
+            assert first == [_normalize_event_reference(event, 1)]
+        else:
+            assert first == []
