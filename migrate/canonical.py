@@ -163,9 +163,15 @@ def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
     min_len = min_id_length or DEFAULT_MIN_ID_LENGTH
     record = {"kind": "event"}
     fields = _EVENT_SET
+    # whether a top-level string may be longer than Amplitude keeps, looked for as the fields are copied: the
+    # steps below add only numbers, objects and short texts, except the id rule (an id made text) and a
+    # language name, which set it too
+    long_text = False
     for key, value in event.items():
         if key in fields and value is not None:
             record[key] = value
+            if isinstance(value, str) and len(value) > MAX_STRING:
+                long_text = True
     get = record.get
     # `_apply_ids`, its usual case without the call: each id absent or a plain string Amplitude keeps, and
     # at least one present
@@ -176,11 +182,15 @@ def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
                  and device_id.lower() not in INVALID_IDS)
             and (user_id is not None or device_id is not None)):
         _apply_ids(record, min_len)
+        long_text = True  # ids made text, and the rejection text (which holds the minimum length)
     language = get("language")
     if language is not None and isinstance(language, str):
         # `_language`, a name already known without the call
-        record["language"] = _LANGUAGES[language] if language.__class__ is str and language in _LANGUAGES \
+        name = _LANGUAGES[language] if language.__class__ is str and language in _LANGUAGES \
             else _language(language)
+        record["language"] = name
+        if len(name) > MAX_STRING:
+            long_text = True
     event_type = get("event_type")  # absent and None are one case: None values are never copied
     if event_type is None or event_type == "":
         record["rejected"] = "missing event_type"
@@ -216,12 +226,10 @@ def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
         if _is_number(quantity) or "revenue" not in record:
             # Amplitude derives revenue from price x quantity (quantity defaults to 1)
             record["revenue"] = price * (quantity if _is_number(quantity) else 1)
-    for value in record.values():  # a long string is rare: looked for before any write
-        if isinstance(value, str) and len(value) > MAX_STRING:
-            for key, value in record.items():
-                if isinstance(value, str) and len(value) > MAX_STRING:
-                    record[key] = value[:MAX_STRING]
-            break
+    if long_text:  # rare: each long top-level string cut
+        for key, value in record.items():
+            if isinstance(value, str) and len(value) > MAX_STRING:
+                record[key] = value[:MAX_STRING]
     return record
 
 

@@ -346,3 +346,22 @@ def test_remembered_languages_and_endpoints_are_the_rules(values, url):
             assert first == [_normalize_event_reference(event, 1)]
         else:
             assert first == []
+
+
+_LONG_ID = list(range(400))  # an id Amplitude reads as the text "0,1,2,...": longer than it keeps
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.fixed_dictionaries({"event_type": st.sampled_from(["e", "", _Text("e" * 1025), "e" * 1025])},
+                             optional={"user_id": st.sampled_from([_LONG_ID, "user-1", _Text("u" * 1030), "x"]),
+                                       "device_id": st.sampled_from([_LONG_ID, "dev-12", 12345]),
+                                       "language": st.sampled_from(["en-US", "l" * 1030, _Text("l" * 1030)]),
+                                       "platform": st.sampled_from([_Text("p" * 1025), "p" * 1024, "p"])}),
+       st.sampled_from([None, 1, 5, 10 ** 1100]))
+def test_long_top_level_strings_are_cut_as_the_plain_rule(event, min_len):
+    """`normalize_event` looks for long top-level strings as it copies the fields and after the steps that
+    make text (the id rule, a language name): the same cuts as looking at every value at the end."""
+    expected = _normalize_event_reference(event, min_len)
+    record = _canonical.normalize_event(event, min_len)
+    assert record == expected and list(record) == list(expected)
+    assert [type(v) for v in record.values()] == [type(v) for v in expected.values()]
