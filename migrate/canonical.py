@@ -60,9 +60,17 @@ _EVENT_SET = frozenset(EVENT_FIELDS)
 _IDENTIFY_SET = frozenset(IDENTIFY_FIELDS)
 _OPS_SET = frozenset(USER_PROPERTY_OPS)  # the same test as `in USER_PROPERTY_OPS` for the string keys of JSON
 
-@lru_cache(maxsize=4096)  # a handful of distinct language values per run
+# `language_name` of the language values seen (a handful per run; bounded): a dict look-up on the hot path
+_LANGUAGES: dict[str, str] = {}
+
+
 def _language(value: str) -> str:
-    return language_name(value)
+    if value.__class__ is str and value in _LANGUAGES:
+        return _LANGUAGES[value]
+    name = language_name(value)
+    if value.__class__ is str and len(_LANGUAGES) < 4096:
+        _LANGUAGES[value] = name
+    return name
 
 
 def _cut(value):
@@ -108,8 +116,8 @@ def _fold_properties(props):
     for key, value in props.items():
         if key in _OPS_SET:
             if isinstance(value, dict):
-                if value:
-                    ops.setdefault(key, {}).update(_cut_props(value))  # the values, long strings cut
+                if value:  # the values, long strings cut, in a new object (the keys of `props` are distinct)
+                    ops[key] = dict(_cut_props(value))
             elif value not in (None, [], ""):
                 ops[key] = value
         else:
@@ -155,9 +163,15 @@ def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
     min_len = min_id_length or DEFAULT_MIN_ID_LENGTH
     record = {"kind": "event"}
     fields = _EVENT_SET
+    # whether a top-level string may be longer than Amplitude keeps, looked for as the fields are copied: the
+    # steps below add only numbers, objects and short texts, except the id rule (an id made text) and a
+    # language name, which set it too
+    long_text = False
     for key, value in event.items():
         if key in fields and value is not None:
             record[key] = value
+            if isinstance(value, str) and len(value) > MAX_STRING:
+                long_text = True
     get = record.get
     # `_apply_ids`, its usual case without the call: each id absent or a plain string Amplitude keeps, and
     # at least one present
@@ -168,9 +182,15 @@ def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
                  and device_id.lower() not in INVALID_IDS)
             and (user_id is not None or device_id is not None)):
         _apply_ids(record, min_len)
+        long_text = True  # ids made text, and the rejection text (which holds the minimum length)
     language = get("language")
     if language is not None and isinstance(language, str):
-        record["language"] = _language(language)
+        # `_language`, a name already known without the call
+        name = _LANGUAGES[language] if language.__class__ is str and language in _LANGUAGES \
+            else _language(language)
+        record["language"] = name
+        if len(name) > MAX_STRING:
+            long_text = True
     event_type = get("event_type")  # absent and None are one case: None values are never copied
     if event_type is None or event_type == "":
         record["rejected"] = "missing event_type"
@@ -206,12 +226,10 @@ def normalize_event(event: dict, min_id_length: int | None = None) -> dict:
         if _is_number(quantity) or "revenue" not in record:
             # Amplitude derives revenue from price x quantity (quantity defaults to 1)
             record["revenue"] = price * (quantity if _is_number(quantity) else 1)
-    for value in record.values():  # a long string is rare: looked for before any write
-        if isinstance(value, str) and len(value) > MAX_STRING:
-            for key, value in record.items():
-                if isinstance(value, str) and len(value) > MAX_STRING:
-                    record[key] = value[:MAX_STRING]
-            break
+    if long_text:  # rare: each long top-level string cut
+        for key, value in record.items():
+            if isinstance(value, str) and len(value) > MAX_STRING:
+                record[key] = value[:MAX_STRING]
     return record
 
 
@@ -301,16 +319,27 @@ def _endpoint(url: str) -> tuple[str, bool]:
     return (path.rsplit("/", 1)[-1] if path else ""), "/2/httpapi" in url
 
 
+# `_endpoint` of the `str` URLs seen (bounded): a dict look-up on the hot path
+_ENDPOINTS: dict[str, tuple[str, bool]] = {}
+
+
 def records_from_request(request: dict) -> list[dict]:
     """The records one Amplitude request creates (requests to other APIs create none)."""
     url = request.get("url", "")
-    endpoint, version2 = _endpoint(url)
+    if url.__class__ is str and url in _ENDPOINTS:
+        endpoint, version2 = _ENDPOINTS[url]
+    else:
+        endpoint, version2 = found = _endpoint(url)
+        if url.__class__ is str and len(_ENDPOINTS) < 256:
+            _ENDPOINTS[url] = found
     if endpoint in ("httpapi", "batch") and (version2 or endpoint == "batch"):
         body = request.get("json") or {}
         options = body.get("options")
         min_len = None if options is None else _min_id_length(options)
         events = body.get("events")
         if events.__class__ is list:  # the usual body: `_items` without the intermediate list
+            if len(events) == 1 and events[0].__class__ is dict:  # one event, the most common: no comprehension
+                return [normalize_event(events[0], min_len)]
             return [normalize_event(e, min_len) for e in events if isinstance(e, dict)]
         return [normalize_event(e, min_len) for e in _items(events)]
     if endpoint == "httpapi":  # HTTP API v1: form field `event`, one object or a list

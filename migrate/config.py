@@ -68,7 +68,6 @@ def json_text(obj, *, indent: int | None = None, width: int | None = None) -> st
 
 _NUMBER_CHARS = frozenset(b"0123456789.-")
 _BEFORE_VALUE = frozenset(b":,[")
-_DIGITS = frozenset(b"0123456789")
 
 
 def _number_at(data: bytes, index: int) -> bool:
@@ -79,8 +78,17 @@ def _number_at(data: bytes, index: int) -> bool:
     return start < index and start > 0 and data[start - 1] in _BEFORE_VALUE
 
 
-# Each marker's search: a regular expression that is one literal (a faster scan than `bytes.find` for these).
-_MARKERS = tuple(re.compile(re.escape(marker)).search for marker in (b"e-", b"e+", b".0000"))
+# Each marker's search, with the marker's place in the match. A hit is a marker right after a digit whose
+# previous byte can be in or before a number token (a digit, `.`, `-`, `:`, `,` or `[`): the look back holds
+# what `_float_forms` would test first. A number's exponent or fraction follows a digit, and the run of number
+# bytes that ends there is preceded by `:`, `,` or `[`, so the byte before that digit is a number byte or one
+# of these (which also rules out a digit at the very start). Hex text ("…a8e-4f…", "c8e-") is passed over
+# inside the scan. The exponents are found by their sign (`-`, `+`: a scan for one byte, faster than one for
+# `e-`, with `e` so common in text); `.0000` by itself.
+_E_MINUS = re.compile(rb"-(?<=[-0-9.:,\[][0-9]e-)").search
+_E_PLUS = re.compile(rb"\+(?<=[-0-9.:,\[][0-9]e\+)").search
+_ZEROS = re.compile(rb"\.0000(?<=[-0-9.:,\[][0-9]\.0000)").search
+_MARKERS = ((_E_MINUS, 1), (_E_PLUS, 1), (_ZEROS, 0))  # (search, bytes of the marker before the hit)
 _MARKERS_NO_PLUS = (_MARKERS[0], _MARKERS[2])
 
 
@@ -91,14 +99,13 @@ def _float_forms(data: bytes) -> bool:
     like a number only sends the line to `json_text`, which is always right. `e+` is looked for only in a
     line holding a `+` (most lines hold none).
     """
-    for search in (_MARKERS if b"+" in data else _MARKERS_NO_PLUS):
+    for search, back in (_MARKERS if b"+" in data else _MARKERS_NO_PLUS):
         hit = search(data)
         while hit is not None:
-            index = hit.start()
-            # a number's exponent or fraction follows a digit: "Content-Type" is rejected by one test
-            if index and data[index - 1] in _DIGITS and _number_at(data, index):
+            start = hit.start()
+            if _number_at(data, start - back):  # the digit before the marker: checked by the look back
                 return True
-            hit = search(data, index + 1)
+            hit = search(data, start + 1)
     return False
 
 

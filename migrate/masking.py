@@ -231,14 +231,32 @@ def _secret_name(key: str) -> bool:
     return _names_secret(key)
 
 
+# `_names_secret` of the exact `str` keys of request parts seen so far (bounded): a look-up instead of a
+# call. `_PLAIN_KEYS` holds those that name no credential: a part whose keys are all in it has nothing to mask
+# (a key equal to one of them is that same text, or a `str` subclass, which `_mask_credentials` never looks at
+# either), and `redact_request` leaves it as it is without calling `_mask_credentials`.
+_KEY_NAMES_SECRET: dict[str, bool] = {}
+_PLAIN_KEYS: set[str] = set()
+_MAX_KEYS = 4096
+
+
+def _learn_key(key: str) -> bool:
+    secret = _names_secret(key)
+    if len(_KEY_NAMES_SECRET) < _MAX_KEYS:
+        _KEY_NAMES_SECRET[key] = secret
+        if not secret:
+            _PLAIN_KEYS.add(key)
+    return secret
+
+
 def _mask_credentials(part: Any) -> Any:
     if type(part) is not dict:
         return part
     for key in part:
-        if type(key) is str and _secret_name(key):  # copy only when there is something to mask
-            out = dict(part)  # a copy in one step, then the credentials masked in place
+        if type(key) is str and (_KEY_NAMES_SECRET[key] if key in _KEY_NAMES_SECRET else _learn_key(key)):
+            out = dict(part)  # copy only when there is something to mask; in one step, then masked in place
             for k, v in part.items():
-                if isinstance(k, str) and _secret_name(k) \
+                if (type(k) is str or isinstance(k, str)) and _secret_name(k) \
                         and not (v is None or v == "" or isinstance(v, (bool, int, float))):  # `mask_value`
                     out[k] = MASK
             return out
@@ -251,9 +269,13 @@ def redact_request(request: dict, known: Iterable[str] = ()) -> dict:
     data is kept."""
     out = dict(request)
     for part in ("json", "form", "headers"):
-        value = out.get(part, out)  # `out` itself marks an absent part
-        if value is not out:
-            out[part] = _mask_credentials(value)
+        if part in out:
+            value = out[part]
+            if type(value) is dict:  # what is no object has nothing to mask
+                for key in value:
+                    if key not in _PLAIN_KEYS:  # a key that may name a credential: the part looked at key by key
+                        out[part] = _mask_credentials(value)
+                        break
     url = out.get("url")
     if type(url) is str and "@" in url:
         out["url"] = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", url)

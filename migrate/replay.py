@@ -1157,7 +1157,7 @@ class ActionsRun(Job):
                 for item in fired:
                     for request in item["requests"]:
                         n_requests += 1
-                        records.extend(records_from_request(request))
+                        records += records_from_request(request)  # a list: `+=` extends it
             except Exception as exc:  # one odd event must not stop a long run: written as data and counted
                 partial.failed += 1
                 line = {"messageId": event.get("messageId"), "fired": [], "records": [],
@@ -1169,7 +1169,7 @@ class ActionsRun(Job):
                 if item.get("error"):
                     partial.errors += 1
                 if redact:  # the engine's items are new on every call: masked in place
-                    item["requests"] = [redact_request(r) for r in item["requests"]]
+                    item["requests"] = list(map(redact_request, item["requests"]))
             partial.requests += n_requests
             partial.records += len(records)
             line = {"messageId": event.get("messageId"), "fired": fired, "records": records}

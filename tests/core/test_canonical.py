@@ -313,3 +313,55 @@ def test_plain_user_properties_fold_as_the_first_written_rule(props):
         if isinstance(value, dict):
             assert list(folded[key]) == list(value) and folded[key] is not props
             assert [type(v) for v in folded[key].values()] == [type(v) for v in value.values()]
+
+
+class _Lang(str):
+    """A language value of another class than `str`: never taken from the remembered names."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["en-US", "de", "xx-YY", "English", "", "nl-NL"]), st.booleans()),
+                min_size=1, max_size=6),
+       st.sampled_from(["https://api2.amplitude.com/2/httpapi", "https://api.eu.amplitude.com/batch",
+                        "https://api2.amplitude.com/httpapi", "https://x.example/2/httpapi/", "", "https://a/b"]))
+def test_remembered_languages_and_endpoints_are_the_rules(values, url):
+    """The language names and URL endpoints `normalize_event` and `records_from_request` remember give what
+    `language_name` and `_endpoint` give, for repeated values and for a `str` subclass."""
+    for value, other_class in values:
+        value = _Lang(value) if other_class else value
+        event = {"user_id": "u1", "event_type": "e", "language": value}  # an id v1 keeps and v2 drops
+        expected = _normalize_event_reference(event)
+        for _ in range(2):
+            record = _canonical.normalize_event(event)
+            assert record == expected and type(record["language"]) is type(expected["language"])
+        body = {"events": [event]}
+        request = {"url": url, "json": body, "form": {"event": json.dumps([event])}}
+        endpoint, version2 = _canonical._endpoint(url)
+        _canonical._ENDPOINTS.clear()
+        first = _canonical.records_from_request(request)
+        assert _canonical.records_from_request(request) == first
+        if endpoint in ("httpapi", "batch") and (version2 or endpoint == "batch"):
+            assert first == [expected]
+        elif endpoint == "httpapi":
+            assert first == [_normalize_event_reference(event, 1)]
+        else:
+            assert first == []
+
+
+_LONG_ID = list(range(400))  # an id Amplitude reads as the text "0,1,2,...": longer than it keeps
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.fixed_dictionaries({"event_type": st.sampled_from(["e", "", _Text("e" * 1025), "e" * 1025])},
+                             optional={"user_id": st.sampled_from([_LONG_ID, "user-1", _Text("u" * 1030), "x"]),
+                                       "device_id": st.sampled_from([_LONG_ID, "dev-12", 12345]),
+                                       "language": st.sampled_from(["en-US", "l" * 1030, _Text("l" * 1030)]),
+                                       "platform": st.sampled_from([_Text("p" * 1025), "p" * 1024, "p"])}),
+       st.sampled_from([None, 1, 5, 10 ** 1100]))
+def test_long_top_level_strings_are_cut_as_the_plain_rule(event, min_len):
+    """`normalize_event` looks for long top-level strings as it copies the fields and after the steps that
+    make text (the id rule, a language name): the same cuts as looking at every value at the end."""
+    expected = _normalize_event_reference(event, min_len)
+    record = _canonical.normalize_event(event, min_len)
+    assert record == expected and list(record) == list(expected)
+    assert [type(v) for v in record.values()] == [type(v) for v in expected.values()]

@@ -232,3 +232,17 @@ def test_fitted_layout_is_json_dumps_per_node(value, indent, width):
     from migrate.config import _fitted
 
     assert _outcome(_fitted, value, indent, width, 0) == _outcome(_rule_fitted, value, indent, width, 0)
+
+
+# Every sequence of up to five of these pieces: the markers and each kind of byte the look back of the marker
+# searches tells apart (a digit, `.`, `-`, `:`, `,`, `[`, a letter, `e`, `+`), at every place in a line.
+_PIECES = (b"e-", b"e+", b".0000", b"1", b"0", b"-", b".", b"+", b":", b",", b"[", b'"', b"a", b"e")
+
+
+def test_float_forms_is_the_plain_marker_rule_on_every_short_sequence():
+    from itertools import product
+
+    lines = [b"".join(parts) for n in range(1, 5) for parts in product(_PIECES, repeat=n)]
+    lines += [b'{"k":[' + line + b"]}" for line in lines[:3000]]
+    wrong = [line for line in lines if _float_forms(line) != _float_forms_plain(line)]
+    assert not wrong, wrong[:5]
