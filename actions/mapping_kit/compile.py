@@ -297,6 +297,15 @@ class _ObjectCodegen:
                     source = self.path(_path_keys(child["@path"].replace("$.", "", 1)) or ())
                     self.prepared_path(result, self.bind(key, "o"), source, entry, depth)
                     continue
+                if out and entry is not None and _plain_path(child):
+                    # any other field straight from the event: nothing to do when the event lacks it (the
+                    # usual case), tested before anything else
+                    source = self.path(_path_keys(child["@path"].replace("$.", "", 1)) or ())
+                    self.emit(f"if {source} is not U:", depth)
+                    cleaned = self.fresh("x")
+                    self.emit(f"{cleaned} = clean({source}) if isinstance({source}, C) else {source}", depth + 1)
+                    self.prepared(result, self.bind(key, "o"), cleaned, entry, depth + 1, defined=True)
+                    continue
                 if out and root_fields is None and _plain_path(child):
                     # (cleaning a container never gives undefined)
                     source = self.path(_path_keys(child["@path"].replace("$.", "", 1)) or ())
@@ -326,10 +335,11 @@ class _ObjectCodegen:
         self.emit(f"{result} = {fn}(payload)", depth)
         return result
 
-    def prepared(self, result: str, out_key: str, source: str, entry, depth: int) -> None:
+    def prepared(self, result: str, out_key: str, source: str, entry, depth: int, defined: bool = False) -> None:
         """Store one root value as the schema's removeEmptyValues stage would keep it (the same steps as
         `PayloadSchema._remove_empty`): values of kept classes and values passing the kept-value test
-        as they are, the rest through the slow step, which also records the key for validation."""
+        as they are, the rest through the slow step, which also records the key for validation.
+        `defined`: the code runs only when the value is not undefined."""
         if entry is None:
             return  # not a field of the action: removed at the root (the value is still resolved)
         classes, test, slow = entry
@@ -340,7 +350,7 @@ class _ObjectCodegen:
                     self.emit(f"{result}[{out_key}] = {source}", depth)
                 return
             classes = ()
-        elif source not in self.objects:
+        elif source not in self.objects and not defined:
             self.emit(f"if {source} is not U:", depth)
             depth += 1
         fc = self.bind(classes, "fc") if classes else None
@@ -399,14 +409,14 @@ class _ObjectCodegen:
 
     def prepared_path(self, result: str, out_key: str, source: str, entry, depth: int) -> None:
         """`node` then `prepared` for a root field mapped by a plain `@path` whose schema keeps strings as
-        they are: an exact `str` (the usual value) is tested first, without `clean` (strings are no
-        containers) and without the class lookup; any other value takes the general steps, in a helper
-        (less code to compile per field)."""
-        self.emit(f"if {source}.__class__ is str:", depth)
-        self.emit(f"    if {source}: {result}[{out_key}] = {source}", depth)
+        they are: undefined (the usual value: most fields are missing from an event) is tested first, then
+        an exact `str`, without `clean` (strings are no containers) and without the class lookup; any other
+        value takes the general steps, in a helper (less code to compile per field)."""
+        self.emit(f"if {source} is not U:", depth)  # (most fields of a mapping are missing from an event)
+        self.emit(f"    if {source}.__class__ is str:", depth)
+        self.emit(f"        if {source}: {result}[{out_key}] = {source}", depth)
         self.namespace["store"] = _store_prepared
-        self.emit(f"elif {source} is not U: store({result}, {out_key}, {source}, {self.bind(entry, 'e')}, sl)",
-                  depth)
+        self.emit(f"    else: store({result}, {out_key}, {source}, {self.bind(entry, 'e')}, sl)", depth)
 
     def branch(self, option: dict, out: bool, depth: int) -> str:
         use_exists = option.get("exists", UNDEFINED) is not UNDEFINED
