@@ -8,6 +8,7 @@ output (types, key order, undefined) or the same error.
   the skipped `finish`, against the two stages (mapping, then the schema's prepare);
 - the schema's tests that a root value needs no change (dates, lists of products) against its slow step;
 - `plain_iso_ms` (minute remembered, the string found plain not matched again) against the arithmetic.
+- `_remove_undefined` (usual scalars skipped first) against its plain form.
 """
 
 from __future__ import annotations
@@ -599,3 +600,44 @@ def test_plain_iso_ms_equals_the_arithmetic(texts, tested_first):
         if tested:
             assert enrich.is_plain_iso(text) is (plain_iso_reference(text) is not None)
         assert strict(enrich.plain_iso_ms(text)) == strict(plain_iso_reference(text))
+
+
+# -- removeUndefined: the usual scalar values skipped first
+
+
+def remove_undefined_reference(value):
+    """`removeUndefined` in its plain form: fresh containers, object keys holding undefined dropped."""
+    if isinstance(value, dict):
+        return {k: remove_undefined_reference(v) for k, v in value.items() if v is not UNDEFINED}
+    if isinstance(value, list):
+        return [remove_undefined_reference(v) for v in value]
+    return value
+
+
+class _Str(str):
+    pass
+
+
+class _Dict(dict):
+    pass
+
+
+UNDEFINED_VALUES = st.recursive(
+    st.sampled_from(["", "x", _Str("s"), 0, 1, True, False, None, 1.5, UNDEFINED]),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["a", "b", "0"]), inner, max_size=3),
+        st.dictionaries(st.sampled_from(["a", "b"]), inner, max_size=2).map(_Dict),
+    ),
+    max_leaves=10,
+)
+
+
+@FAST
+@given(UNDEFINED_VALUES)
+def test_remove_undefined_equals_the_plain_rule(value):
+    from actions.mapping_kit.values import _remove_undefined
+
+    out = _remove_undefined(value)
+    assert strict(out) == strict(remove_undefined_reference(value))
+    assert not containers(out) & containers(value)  # fresh containers
