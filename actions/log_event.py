@@ -64,7 +64,13 @@ def event_properties(payload: dict, dropped=_DROPPED) -> dict:
     logEvent and logPurchase). The usual values (a non-empty platform string or none, a plain ISO time, a
     positive integer session_id, no UTM or referrer) take inline steps; anything else the helpers of
     `enrich`."""
-    properties = {k: v for k, v in payload.items() if k not in dropped}
+    if payload.__class__ is dict:  # a copy without the consumed keys: the same keys in the same order
+        properties = payload.copy()
+        pop = properties.pop
+        for key in dropped:
+            pop(key, None)
+    else:
+        properties = {k: v for k, v in payload.items() if k not in dropped}
     get = payload.get
     platform = properties.get("platform", UNDEFINED)
     if platform.__class__ is str and platform:

@@ -7,8 +7,9 @@ output (types, key order, undefined) or the same error.
 - the generated mapping's written-out test of a nested object built by the mapping (`unchanged_inline`) and
   the skipped `finish`, against the two stages (mapping, then the schema's prepare);
 - the schema's tests that a root value needs no change (dates, lists of products) against its slow step;
-- `plain_iso_ms` (minute remembered, the string found plain not matched again) against the arithmetic.
-- `_remove_undefined` (usual scalars skipped first) against its plain form.
+- `plain_iso_ms` (minute remembered, the string found plain not matched again) against the arithmetic;
+- `_remove_undefined` (usual scalars skipped first) against its plain form;
+- identifyUser's `perform` against its dict-comprehension form.
 """
 
 from __future__ import annotations
@@ -641,3 +642,44 @@ def test_remove_undefined_equals_the_plain_rule(value):
     out = _remove_undefined(value)
     assert strict(out) == strict(remove_undefined_reference(value))
     assert not containers(out) & containers(value)  # fresh containers
+
+
+# -- identifyUser's `perform` (the payload copied without its consumed keys) against the dict-comprehension form
+
+
+def plain_perform_identify(payload, settings_):
+    from actions import identify_user as I
+
+    properties = {k: v for k, v in payload.items() if k not in I._DROPPED}
+    normalize_platform(properties, payload.get("library", UNDEFINED))
+    utm = payload.get("utm_properties", UNDEFINED)
+    if (isinstance(utm, dict) and utm) or truthy(payload.get("referrer", UNDEFINED)):
+        user_properties = properties.get("user_properties", UNDEFINED)
+        properties["user_properties"] = merge_user_properties(
+            omit(user_properties if isinstance(user_properties, dict) else {}, ("utm_properties", "referrer")),
+            convert_utm_properties(payload),
+            convert_referrer_property(payload),
+        )
+    layer, _ = plain_user_agent_layer(payload)
+    identification = {**layer, **properties, "library": "segment"}
+    return [
+        I.form_request(
+            endpoint_for("identify", settings_.get("endpoint", UNDEFINED)),
+            {"api_key": settings_.get("apiKey", UNDEFINED), "identification": I.dumps(identification),
+             "options": I.min_id_length_option(payload)},
+        )
+    ]  # fmt: skip
+
+
+IDENTIFY_KEYS = sorted(set(ACTIONS["identifyUser"].FIELDS) | set(VALUE_FOR))
+identify_payloads = st.lists(st.sampled_from(IDENTIFY_KEYS), unique=True, max_size=14).flatmap(
+    lambda keys: st.fixed_dictionaries({k: VALUE_FOR.get(k, ANY) for k in keys})
+)
+
+
+@FAST
+@given(identify_payloads, SETTINGS)
+def test_identify_user_perform_equals_the_plain_rule(payload, settings_):
+    from actions import identify_user
+
+    assert outcome(identify_user.perform, payload, settings_) == outcome(plain_perform_identify, payload, settings_)
