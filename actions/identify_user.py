@@ -193,9 +193,8 @@ def min_id_length_option(payload: dict):
 def perform(payload: dict, settings: dict, ctx=None) -> list[dict]:
     if payload.__class__ is dict:  # a copy without the consumed keys: the same keys in the same order
         properties = payload.copy()
-        pop = properties.pop
-        for key in _DROPPED:
-            pop(key, None)
+        for key in _DROPPED.intersection(payload):
+            del properties[key]
     else:
         properties = {k: v for k, v in payload.items() if k not in _DROPPED}
     normalize_platform(properties, payload.get("library", UNDEFINED))

@@ -59,16 +59,15 @@ _LOCAL_KEYS = frozenset(
 _DROPPED = REVENUE_KEYS | _LOCAL_KEYS
 
 
-def event_properties(payload: dict, dropped=_DROPPED) -> dict:
+def event_properties(payload: dict, dropped: frozenset = _DROPPED) -> dict:
     """The payload minus the consumed keys, with platform, time and session_id settled (shared by
     logEvent and logPurchase). The usual values (a non-empty platform string or none, a plain ISO time, a
     positive integer session_id, no UTM or referrer) take inline steps; anything else the helpers of
     `enrich`."""
     if payload.__class__ is dict:  # a copy without the consumed keys: the same keys in the same order
         properties = payload.copy()
-        pop = properties.pop
-        for key in dropped:
-            pop(key, None)
+        for key in dropped.intersection(payload):
+            del properties[key]
     else:
         properties = {k: v for k, v in payload.items() if k not in dropped}
     get = payload.get
