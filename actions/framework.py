@@ -14,7 +14,7 @@ import math
 import re
 
 from .endpoints import endpoint_for
-from .enrich import _PLAIN_ISO_UTC, is_plain_iso, truthy
+from .enrich import _LAST_PLAIN, _PLAIN_ISO_UTC, truthy
 from .jsjson import UNDEFINED, js_number, js_string
 
 __all__ = [
@@ -578,11 +578,15 @@ def _fast_value(node: _Node, spec: dict):
         # a string is kept as it is when it is not empty (removeEmptyValues) and `date-like` (else the check
         # reports it); strings in the everyday form are, without asking the date parser
         number = "number" in node.types
+        iso = _PLAIN_ISO_UTC.fullmatch
 
         def unchanged_date(v) -> bool:
             cls = v.__class__
             if cls is str:
-                return is_plain_iso(v) or (v != "" and _date_like(v))
+                if iso(v) is not None:
+                    _LAST_PLAIN[0] = v  # `enrich.is_plain_iso` written out: remembered for `plain_iso_ms`
+                    return True
+                return v != "" and _date_like(v)
             return number and cls is float and v - v == 0.0
 
         return unchanged_date

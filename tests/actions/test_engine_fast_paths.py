@@ -595,11 +595,15 @@ iso_texts = st.builds(
 
 
 @FAST
-@given(st.lists(iso_texts, min_size=1, max_size=8), st.lists(st.booleans(), min_size=8, max_size=8))
+@given(st.lists(iso_texts, min_size=1, max_size=8), st.lists(st.sampled_from([None, "enrich", "schema"]), min_size=8,
+                                                             max_size=8))
 def test_plain_iso_ms_equals_the_arithmetic(texts, tested_first):
+    schema_test = _schema("logEventV2")._root["time"][2]  # remembers the plain strings it finds, as is_plain_iso
     for text, tested in zip(texts + texts, tested_first + tested_first):
-        if tested:
+        if tested == "enrich":
             assert enrich.is_plain_iso(text) is (plain_iso_reference(text) is not None)
+        elif tested == "schema":
+            schema_test(text)
         assert strict(enrich.plain_iso_ms(text)) == strict(plain_iso_reference(text))
 
 
