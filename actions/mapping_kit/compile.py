@@ -178,6 +178,9 @@ class _ObjectCodegen:
         # not undefined, a container cleaned), "constant" (always stored) or None (anything else)
         self.shapes: dict[str, list] = {}
         self.count = 0
+        # keys whose null values the next nested object built leaves out: the sub-fields of the root field it
+        # is built for, whose removeEmptyValues drops nulls (plain strings, `framework._fast_object`)
+        self.drop_null: frozenset = frozenset()
 
     def fresh(self, prefix: str) -> str:
         self.count += 1
@@ -283,6 +286,7 @@ class _ObjectCodegen:
                 return self.branch(option, out, depth)
         elif isinstance(value, dict) and _has_directive(value):
             root_fields, self.root_fields = self.root_fields, None  # only the outermost object
+            drop_null, self.drop_null = self.drop_null, frozenset()  # only this object
             result = self.fresh("r")
             self.emit(f"{result} = {{}}", depth)
             if root_fields is not None:
@@ -309,11 +313,21 @@ class _ObjectCodegen:
                 if out and root_fields is None and _plain_path(child):
                     # (cleaning a container never gives undefined)
                     source = self.path(_path_keys(child["@path"].replace("$.", "", 1)) or ())
+                    if key in drop_null:  # (removed by the root field's removeEmptyValues in any case)
+                        self.emit(f"if {source} is not U and {source} is not None: {result}[{self.bind(key, 'o')}] = "
+                                  f"clean({source}) if isinstance({source}, C) else {source}", depth)
+                        shape.append((key, source, "path or null"))
+                        continue
                     self.emit(f"if {source} is not U: {result}[{self.bind(key, 'o')}] = "
                               f"clean({source}) if isinstance({source}, C) else {source}", depth)
                     shape.append((key, source, "path"))
                     continue
+                if root_fields is not None and entry is not None and isinstance(child, dict) and out:
+                    allowed = getattr(entry[1], "allowed", None)
+                    if allowed is not None:
+                        self.drop_null = frozenset(allowed)
                 source = self.node(child, out, depth)
+                self.drop_null = frozenset()
                 out_key = self.bind(key, "o")
                 if root_fields is not None:
                     self.prepared(result, out_key, source, entry, depth)
@@ -397,11 +411,13 @@ class _ObjectCodegen:
                 constant = self.constants[value]
                 if constant.__class__ is not str or (choices is not None and constant not in choices):
                     return False
-            elif how == "path":  # (a cleaned container is no string: the class of the looked-up value tells)
+            elif how == "path" or how == "path or null":
+                # (a cleaned container is no string: the class of the looked-up value tells; a null was left out)
+                missing = f"{value} is U or {value} is None" if how == "path or null" else f"{value} is U"
                 if choices is None:
-                    terms.append(f"({value} is U or {value}.__class__ is str)")
+                    terms.append(f"({missing} or {value}.__class__ is str)")
                 else:
-                    terms.append(f"({value} is U or {value}.__class__ is str and {value} in "
+                    terms.append(f"({missing} or {value}.__class__ is str and {value} in "
                                  f"{self.bind(choices, 'ch')})")
             else:
                 return None
