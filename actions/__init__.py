@@ -397,7 +397,19 @@ class Engine:
 
     def send(self, event: dict) -> list[dict]:
         """Every subscription whose trigger matches, with the requests it made and its error (or None)."""
-        return [self._fire(sub, event) for sub, test in self._candidates(event) if test is None or test(event)]
+        # `_candidates` and the loop written out (one call less per event, no comprehension frame)
+        if type(event) is dict:
+            event_type = event.get("type")
+            subs = self._by_type.get(event_type) if type(event_type) is str else None
+            if subs is None:
+                subs = self._for_type(event_type if type(event_type) is str else None)
+        else:
+            subs = self._all
+        fired = []
+        for sub, test in subs:
+            if test is None or test(event):
+                fired.append(self._fire(sub, event))
+        return fired
 
     def send_indexed(self, event: dict) -> list[tuple[int, dict]]:
         """`send`, each entry with the index of its subscription in `subscriptions()`."""
@@ -426,19 +438,18 @@ class Engine:
         """One subscription on one event, its trigger already matched: what `send` lists for it."""
         if sub.run is None:  # a lazy engine's subscription, first run: an invalid mapping raises here
             _compile_lazily(sub)
-        error = sent = None
+        sent = None
         try:
             requests = sub.perform(sub.run(event), self.settings, self._ctx)
             if self.responder is None:  # nothing answers: every request built is sent
-                sent = requests if type(requests) is list else list(requests)
-            else:
-                sent = []
-                _deliver(requests, self.responder, sent)
-        except Exception as exc:  # reported per subscription, as the runtime does
-            error = _error_dict(exc)
-        if sent is None:
+                return {"subscription": sub.name, "action": sub.slug,
+                        "requests": requests if type(requests) is list else list(requests), "error": None}
             sent = []
-        return {"subscription": sub.name, "action": sub.slug, "requests": sent, "error": error}
+            _deliver(requests, self.responder, sent)
+        except Exception as exc:  # reported per subscription, as the runtime does
+            return {"subscription": sub.name, "action": sub.slug, "requests": [] if sent is None else sent,
+                    "error": _error_dict(exc)}
+        return {"subscription": sub.name, "action": sub.slug, "requests": sent, "error": None}
 
 
 def run_action(

@@ -14,7 +14,7 @@ import math
 import re
 
 from .endpoints import endpoint_for
-from .enrich import _PLAIN_ISO_UTC, truthy
+from .enrich import _LAST_PLAIN, _PLAIN_ISO_UTC, truthy
 from .jsjson import UNDEFINED, js_number, js_string
 
 __all__ = [
@@ -226,6 +226,9 @@ def _sentence(preamble: str, rest: str) -> str:
 
 
 _IS_DATE_LIKE = None
+# string -> its `date-like` verdict, for strings other than plain ISO timestamps (a pure function of the
+# string; session ids and date-only times repeat over a stream); short strings only, 4,096 of them
+_DATE_LIKE: dict = {}
 
 
 def _date_like(value: str) -> bool:
@@ -233,11 +236,17 @@ def _date_like(value: str) -> bool:
     global _IS_DATE_LIKE
     if _PLAIN_ISO_UTC.fullmatch(value):
         return True
+    known = _DATE_LIKE.get(value)
+    if known is not None:
+        return known
     if _IS_DATE_LIKE is None:
         from .dayjs import is_date_like
 
         _IS_DATE_LIKE = is_date_like
-    return _IS_DATE_LIKE(value)
+    known = _IS_DATE_LIKE(value)
+    if len(_DATE_LIKE) < 4096 and len(value) <= 64 and value.__class__ is str:
+        _DATE_LIKE[value] = known
+    return known
 
 
 def _js_json_string(value) -> str:
@@ -559,18 +568,25 @@ def _fast_classes(node: _Node, spec: dict) -> frozenset:
 
 def _fast_value(node: _Node, spec: dict):
     """A test that a value of a class not kept as it is by `_fast_classes` needs no change either, or None:
-    finite floats of number fields, plain ISO timestamps of datetime fields, objects of plain strings."""
-    if spec.get("multiple") or spec.get("choices"):
+    finite floats of number fields, valid date strings of datetime fields, objects of plain strings, lists
+    of objects of plain values."""
+    if spec.get("choices"):
         return None
+    if spec.get("multiple"):
+        return _fast_items(spec)
     if spec.get("type") == "datetime" and "string" in node.types:
-        # a non-empty string in the everyday form is a valid `date-like` string
+        # a string is kept as it is when it is not empty (removeEmptyValues) and `date-like` (else the check
+        # reports it); strings in the everyday form are, without asking the date parser
         number = "number" in node.types
         iso = _PLAIN_ISO_UTC.fullmatch
 
         def unchanged_date(v) -> bool:
             cls = v.__class__
             if cls is str:
-                return iso(v) is not None
+                if iso(v) is not None:
+                    _LAST_PLAIN[0] = v  # `enrich.is_plain_iso` written out: remembered for `plain_iso_ms`
+                    return True
+                return v != "" and _date_like(v)
             return number and cls is float and v - v == 0.0
 
         return unchanged_date
@@ -581,6 +597,58 @@ def _fast_value(node: _Node, spec: dict):
 
         return finite
     return _fast_object(spec)
+
+
+# per sub-field type: (classes its check keeps as they are, which floats it keeps: 0 none, 1 finite, 2 finite
+# and integral); the types `_fast_items` knows
+_ITEM_KINDS = {
+    "string": (frozenset((str,)), 0),
+    "text": (frozenset((str,)), 0),
+    "password": (frozenset((str,)), 0),
+    "number": (frozenset((int,)), 1),
+    "integer": (frozenset((int,)), 2),
+    "boolean": (frozenset((bool,)), 0),
+}
+
+
+def _fast_items(spec: dict):
+    """For a list field of objects whose sub-fields are plain values (`products`): a test that a list needs
+    no change. Its removeEmptyValues only drops items that are null or '' (never an object), and its check
+    changes an object item only by dropping unknown keys (no additional properties) or coercing a sub-field
+    value whose class its type does not take as it is."""
+    props = spec.get("properties")
+    if spec.get("type") != "object" or not props:
+        return None
+    kinds = {}
+    for key, sub in props.items():
+        kind = _ITEM_KINDS.get(sub.get("type"))
+        if kind is None or sub.get("multiple") or sub.get("allow_null") or sub.get("choices"):
+            return None
+        kinds[key] = kind
+    additional = bool(spec.get("additional_properties"))
+
+    def unchanged_items(v) -> bool:
+        if v.__class__ is not list:
+            return False
+        for item in v:
+            if item.__class__ is not dict:
+                return False
+            for key, value in item.items():
+                kind = kinds.get(key)
+                if kind is None:
+                    if additional:
+                        continue
+                    return False
+                cls = value.__class__
+                if cls in kind[0]:
+                    continue
+                floats = kind[1]
+                if cls is float and floats and value - value == 0.0 and (floats == 1 or value.is_integer()):
+                    continue
+                return False
+        return True
+
+    return unchanged_items
 
 
 def _fast_object(spec: dict):

@@ -191,7 +191,12 @@ def min_id_length_option(payload: dict):
 
 
 def perform(payload: dict, settings: dict, ctx=None) -> list[dict]:
-    properties = {k: v for k, v in payload.items() if k not in _DROPPED}
+    if payload.__class__ is dict:  # a copy without the consumed keys: the same keys in the same order
+        properties = payload.copy()
+        for key in _DROPPED.intersection(payload):
+            del properties[key]
+    else:
+        properties = {k: v for k, v in payload.items() if k not in _DROPPED}
     normalize_platform(properties, payload.get("library", UNDEFINED))
     utm = payload.get("utm_properties", UNDEFINED)
     if (isinstance(utm, dict) and utm) or truthy(payload.get("referrer", UNDEFINED)):

@@ -59,16 +59,25 @@ _LOCAL_KEYS = frozenset(
 _DROPPED = REVENUE_KEYS | _LOCAL_KEYS
 
 
-def event_properties(payload: dict, dropped=_DROPPED) -> dict:
+def event_properties(payload: dict, dropped: frozenset = _DROPPED) -> dict:
     """The payload minus the consumed keys, with platform, time and session_id settled (shared by
-    logEvent and logPurchase). The usual values (a non-empty platform string, a plain ISO time, no UTM or
-    referrer) take inline steps; anything else the helpers of `enrich`."""
-    properties = {k: v for k, v in payload.items() if k not in dropped}
+    logEvent and logPurchase). The usual values (a non-empty platform string or none, a plain ISO time, a
+    positive integer session_id, no UTM or referrer) take inline steps; anything else the helpers of
+    `enrich`."""
+    if payload.__class__ is dict:  # a copy without the consumed keys: the same keys in the same order
+        properties = payload.copy()
+        for key in dropped.intersection(payload):
+            del properties[key]
+    else:
+        properties = {k: v for k, v in payload.items() if k not in dropped}
     get = payload.get
     platform = properties.get("platform", UNDEFINED)
     if platform.__class__ is str and platform:
         properties["platform"] = _PLATFORMS.get(platform) or normalized_platform(platform)
-    elif platform is not UNDEFINED or get("library", UNDEFINED) == "analytics.js":
+    elif platform is UNDEFINED:  # (what `normalize_platform` does without a platform)
+        if get("library", UNDEFINED) == "analytics.js":
+            properties["platform"] = "Web"
+    else:
         normalize_platform(properties, get("library", UNDEFINED))
     time = get("time", UNDEFINED)
     if time is not UNDEFINED:
@@ -78,7 +87,9 @@ def event_properties(payload: dict, dropped=_DROPPED) -> dict:
         if ms is not UNDEFINED:
             properties["time"] = ms
     session = get("session_id", UNDEFINED)
-    if session is not UNDEFINED:
+    if session.__class__ is int and 0 < session <= 8_640_000_000_000_000:  # `session_time`'s first case
+        properties["session_id"] = session
+    elif session is not UNDEFINED:
         session = session_time(session)
         if session is not UNDEFINED:
             properties["session_id"] = session

@@ -178,6 +178,9 @@ class _ObjectCodegen:
         # not undefined, a container cleaned), "constant" (always stored) or None (anything else)
         self.shapes: dict[str, list] = {}
         self.count = 0
+        # keys whose null values the next nested object built leaves out: the sub-fields of the root field it
+        # is built for, whose removeEmptyValues drops nulls (plain strings, `framework._fast_object`)
+        self.drop_null: frozenset = frozenset()
 
     def fresh(self, prefix: str) -> str:
         self.count += 1
@@ -283,6 +286,7 @@ class _ObjectCodegen:
                 return self.branch(option, out, depth)
         elif isinstance(value, dict) and _has_directive(value):
             root_fields, self.root_fields = self.root_fields, None  # only the outermost object
+            drop_null, self.drop_null = self.drop_null, frozenset()  # only this object
             result = self.fresh("r")
             self.emit(f"{result} = {{}}", depth)
             if root_fields is not None:
@@ -297,14 +301,33 @@ class _ObjectCodegen:
                     source = self.path(_path_keys(child["@path"].replace("$.", "", 1)) or ())
                     self.prepared_path(result, self.bind(key, "o"), source, entry, depth)
                     continue
+                if out and entry is not None and _plain_path(child):
+                    # any other field straight from the event: nothing to do when the event lacks it (the
+                    # usual case), tested before anything else
+                    source = self.path(_path_keys(child["@path"].replace("$.", "", 1)) or ())
+                    self.emit(f"if {source} is not U:", depth)
+                    cleaned = self.fresh("x")
+                    self.emit(f"{cleaned} = clean({source}) if isinstance({source}, C) else {source}", depth + 1)
+                    self.prepared(result, self.bind(key, "o"), cleaned, entry, depth + 1, defined=True)
+                    continue
                 if out and root_fields is None and _plain_path(child):
                     # (cleaning a container never gives undefined)
                     source = self.path(_path_keys(child["@path"].replace("$.", "", 1)) or ())
+                    if key in drop_null:  # (removed by the root field's removeEmptyValues in any case)
+                        self.emit(f"if {source} is not U and {source} is not None: {result}[{self.bind(key, 'o')}] = "
+                                  f"clean({source}) if isinstance({source}, C) else {source}", depth)
+                        shape.append((key, source, "path or null"))
+                        continue
                     self.emit(f"if {source} is not U: {result}[{self.bind(key, 'o')}] = "
                               f"clean({source}) if isinstance({source}, C) else {source}", depth)
                     shape.append((key, source, "path"))
                     continue
+                if root_fields is not None and entry is not None and isinstance(child, dict) and out:
+                    allowed = getattr(entry[1], "allowed", None)
+                    if allowed is not None:
+                        self.drop_null = frozenset(allowed)
                 source = self.node(child, out, depth)
+                self.drop_null = frozenset()
                 out_key = self.bind(key, "o")
                 if root_fields is not None:
                     self.prepared(result, out_key, source, entry, depth)
@@ -326,10 +349,11 @@ class _ObjectCodegen:
         self.emit(f"{result} = {fn}(payload)", depth)
         return result
 
-    def prepared(self, result: str, out_key: str, source: str, entry, depth: int) -> None:
+    def prepared(self, result: str, out_key: str, source: str, entry, depth: int, defined: bool = False) -> None:
         """Store one root value as the schema's removeEmptyValues stage would keep it (the same steps as
         `PayloadSchema._remove_empty`): values of kept classes and values passing the kept-value test
-        as they are, the rest through the slow step, which also records the key for validation."""
+        as they are, the rest through the slow step, which also records the key for validation.
+        `defined`: the code runs only when the value is not undefined."""
         if entry is None:
             return  # not a field of the action: removed at the root (the value is still resolved)
         classes, test, slow = entry
@@ -340,7 +364,7 @@ class _ObjectCodegen:
                     self.emit(f"{result}[{out_key}] = {source}", depth)
                 return
             classes = ()
-        elif source not in self.objects:
+        elif source not in self.objects and not defined:
             self.emit(f"if {source} is not U:", depth)
             depth += 1
         fc = self.bind(classes, "fc") if classes else None
@@ -387,11 +411,13 @@ class _ObjectCodegen:
                 constant = self.constants[value]
                 if constant.__class__ is not str or (choices is not None and constant not in choices):
                     return False
-            elif how == "path":  # (a cleaned container is no string: the class of the looked-up value tells)
+            elif how == "path" or how == "path or null":
+                # (a cleaned container is no string: the class of the looked-up value tells; a null was left out)
+                missing = f"{value} is U or {value} is None" if how == "path or null" else f"{value} is U"
                 if choices is None:
-                    terms.append(f"({value} is U or {value}.__class__ is str)")
+                    terms.append(f"({missing} or {value}.__class__ is str)")
                 else:
-                    terms.append(f"({value} is U or {value}.__class__ is str and {value} in "
+                    terms.append(f"({missing} or {value}.__class__ is str and {value} in "
                                  f"{self.bind(choices, 'ch')})")
             else:
                 return None
@@ -399,14 +425,14 @@ class _ObjectCodegen:
 
     def prepared_path(self, result: str, out_key: str, source: str, entry, depth: int) -> None:
         """`node` then `prepared` for a root field mapped by a plain `@path` whose schema keeps strings as
-        they are: an exact `str` (the usual value) is tested first, without `clean` (strings are no
-        containers) and without the class lookup; any other value takes the general steps, in a helper
-        (less code to compile per field)."""
-        self.emit(f"if {source}.__class__ is str:", depth)
-        self.emit(f"    if {source}: {result}[{out_key}] = {source}", depth)
+        they are: undefined (the usual value: most fields are missing from an event) is tested first, then
+        an exact `str`, without `clean` (strings are no containers) and without the class lookup; any other
+        value takes the general steps, in a helper (less code to compile per field)."""
+        self.emit(f"if {source} is not U:", depth)  # (most fields of a mapping are missing from an event)
+        self.emit(f"    if {source}.__class__ is str:", depth)
+        self.emit(f"        if {source}: {result}[{out_key}] = {source}", depth)
         self.namespace["store"] = _store_prepared
-        self.emit(f"elif {source} is not U: store({result}, {out_key}, {source}, {self.bind(entry, 'e')}, sl)",
-                  depth)
+        self.emit(f"    else: store({result}, {out_key}, {source}, {self.bind(entry, 'e')}, sl)", depth)
 
     def branch(self, option: dict, out: bool, depth: int) -> str:
         use_exists = option.get("exists", UNDEFINED) is not UNDEFINED

@@ -191,6 +191,8 @@ def _remove_undefined(value):
         out = value.copy()  # a C-level copy, then only nested containers and undefined need work
         for key, item in value.items():
             item_kind = type(item)
+            if item_kind is str or item_kind is int or item_kind is float or item_kind is bool or item is None:
+                continue  # the usual values: nothing to do, without the tests below
             if item_kind is dict or item_kind is list:
                 out[key] = _remove_undefined(item)
             elif item is UNDEFINED:

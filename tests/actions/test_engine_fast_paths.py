@@ -5,7 +5,11 @@ output (types, key order, undefined) or the same error.
 - `event_properties` (inline platform, time and session steps) and `user_agent_layer` against their plain forms;
 - `session_time`, remembered per string, against the computation;
 - the generated mapping's written-out test of a nested object built by the mapping (`unchanged_inline`) and
-  the skipped `finish`, against the two stages (mapping, then the schema's prepare).
+  the skipped `finish`, against the two stages (mapping, then the schema's prepare);
+- the schema's tests that a root value needs no change (dates, lists of products) against its slow step;
+- `plain_iso_ms` (minute remembered, the string found plain not matched again) against the arithmetic;
+- `_remove_undefined` (usual scalars skipped first) against its plain form;
+- identifyUser's `perform` against its dict-comprehension form.
 """
 
 from __future__ import annotations
@@ -497,3 +501,189 @@ def test_array_path_products_fused_equals_mapping_then_prepare(slug):
         assert prepared_outcome(lambda d: schema.prepare(compile_closures(mapping_doc)(d)), data) == expected
 
     check()
+
+
+# -- the schema's tests that a root value needs no change (`framework._fast_value`), against its slow step
+
+FAST_TESTED = sorted(
+    (slug, key) for slug in ACTIONS for key, entry in _schema(slug)._root.items() if entry[2] is not None
+)
+SCALARS = st.sampled_from(
+    ["", "x", "0", "1.5", "true", None, True, False, 0, 1, -7, 2**60, 1.5, 2.0, -0.0, float("nan"), float("inf"),
+     "2024-03-14T07:50:29.267Z", "2024-03-14T07:50:29Z", "2024-03-14", "2024-02-30", "1710402598803",
+     "99999999999999999999", "1e+21", "not a date", "2024-03-14T07:50:29.267+01:00"]
+)  # fmt: skip
+ITEM_KEYS = st.sampled_from(["price", "quantity", "revenue", "productId", "revenueType", "extra", "0"])
+ROOT_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.one_of(ITEM_KEYS, st.sampled_from(["initial_referrer", "referrer", "behavior", "model"])),
+                        inner, max_size=4),
+    ),
+    max_leaves=8,
+)  # fmt: skip
+PRODUCT_LISTS = st.lists(st.one_of(st.dictionaries(ITEM_KEYS, SCALARS, max_size=5), SCALARS), max_size=4)
+
+
+def slow_outcome(schema, key, value):
+    """The value as removeEmptyValues and the check leave it, by the slow step alone."""
+    out: dict = {}
+    slow: list = []
+    schema._slow_step(out, key, copy.deepcopy(value), slow)
+    errors: list = []
+    if key in out:
+        out[key] = schema._root[key][0].check(out[key], "/" + key, errors)
+    return strict(out), errors
+
+
+@pytest.mark.parametrize("slug,key", FAST_TESTED)
+def test_root_values_the_schema_keeps_need_no_change(slug, key):
+    schema = _schema(slug)
+    fast = schema._root[key][2]
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.one_of(ROOT_VALUES, PRODUCT_LISTS))
+    def check(value):
+        for _ in range(2):  # the second time from what the date-like test remembers
+            if fast(value):
+                assert slow_outcome(schema, key, value) == (strict({key: value}), [])
+
+    check()
+
+
+def test_products_lists_of_plain_values_are_kept_by_the_fast_test():
+    fast = _schema("logPurchase")._root["products"][2]
+    assert fast([{"price": 1.5, "quantity": 2, "productId": "p", "extra": [None]}, {}, {"quantity": 3.0}])
+    assert fast([])
+    for changed in ([{"price": "1.5"}], [{"quantity": 1.5}], [None], [{"price": None}], [{"price": True}],
+                    [{"revenue": float("nan")}], {"price": 1}, [[]]):  # fmt: skip
+        assert not fast(changed)
+
+
+def test_date_like_strings_are_kept_by_the_fast_test():
+    fast = _schema("logEventV2")._root["session_id"][2]
+    for kept in ("1710402598803", "2024-03-14", "2024-03-14T07:50:29Z", 1.5):
+        assert fast(kept) and fast(kept)
+    for changed in ("", "not a date", "1e+21", float("inf")):
+        assert not fast(changed) and not fast(changed)
+
+
+# -- plain ISO timestamps: the minute remembered, the string the schema step found plain not matched again
+
+
+def plain_iso_reference(value):
+    import calendar
+
+    if enrich._PLAIN_ISO_UTC.fullmatch(value) is None:
+        return None
+    midnight = calendar.timegm((int(value[:4]), int(value[5:7]), int(value[8:10]), 0, 0, 0)) * 1000
+    ms = midnight + int(value[11:13]) * 3_600_000 + int(value[14:16]) * 60_000 + int(value[17:19]) * 1000
+    return ms + int(value[20:23]) if len(value) == 24 else ms
+
+
+def two_digits(first: str):
+    return st.tuples(st.sampled_from(first), st.sampled_from("0123456789\u0663\u0669")).map("".join)
+
+
+iso_texts = st.builds(
+    lambda y, mo, d, h, mi, s, frac, z: f"{y}-{mo}-{d}T{h}:{mi}:{s}{frac}{z}",
+    st.sampled_from(["1970", "2024", "2999", "1969", "3000", "2\u066024"]),
+    two_digits("01"), two_digits("0123"), two_digits("0123"), two_digits("056"), two_digits("056"),
+    st.sampled_from(["", ".000", ".999", ".5", ".1234", ".\u06699"]), st.sampled_from(["Z", "", "z"]),
+)  # fmt: skip
+
+
+@FAST
+@given(st.lists(iso_texts, min_size=1, max_size=8), st.lists(st.sampled_from([None, "enrich", "schema"]), min_size=8,
+                                                             max_size=8))
+def test_plain_iso_ms_equals_the_arithmetic(texts, tested_first):
+    schema_test = _schema("logEventV2")._root["time"][2]  # remembers the plain strings it finds, as is_plain_iso
+    for text, tested in zip(texts + texts, tested_first + tested_first):
+        if tested == "enrich":
+            assert enrich.is_plain_iso(text) is (plain_iso_reference(text) is not None)
+        elif tested == "schema":
+            schema_test(text)
+        assert strict(enrich.plain_iso_ms(text)) == strict(plain_iso_reference(text))
+
+
+# -- removeUndefined: the usual scalar values skipped first
+
+
+def remove_undefined_reference(value):
+    """`removeUndefined` in its plain form: fresh containers, object keys holding undefined dropped."""
+    if isinstance(value, dict):
+        return {k: remove_undefined_reference(v) for k, v in value.items() if v is not UNDEFINED}
+    if isinstance(value, list):
+        return [remove_undefined_reference(v) for v in value]
+    return value
+
+
+class _Str(str):
+    pass
+
+
+class _Dict(dict):
+    pass
+
+
+UNDEFINED_VALUES = st.recursive(
+    st.sampled_from(["", "x", _Str("s"), 0, 1, True, False, None, 1.5, UNDEFINED]),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["a", "b", "0"]), inner, max_size=3),
+        st.dictionaries(st.sampled_from(["a", "b"]), inner, max_size=2).map(_Dict),
+    ),
+    max_leaves=10,
+)
+
+
+@FAST
+@given(UNDEFINED_VALUES)
+def test_remove_undefined_equals_the_plain_rule(value):
+    from actions.mapping_kit.values import _remove_undefined
+
+    out = _remove_undefined(value)
+    assert strict(out) == strict(remove_undefined_reference(value))
+    assert not containers(out) & containers(value)  # fresh containers
+
+
+# -- identifyUser's `perform` (the payload copied without its consumed keys) against the dict-comprehension form
+
+
+def plain_perform_identify(payload, settings_):
+    from actions import identify_user as I
+
+    properties = {k: v for k, v in payload.items() if k not in I._DROPPED}
+    normalize_platform(properties, payload.get("library", UNDEFINED))
+    utm = payload.get("utm_properties", UNDEFINED)
+    if (isinstance(utm, dict) and utm) or truthy(payload.get("referrer", UNDEFINED)):
+        user_properties = properties.get("user_properties", UNDEFINED)
+        properties["user_properties"] = merge_user_properties(
+            omit(user_properties if isinstance(user_properties, dict) else {}, ("utm_properties", "referrer")),
+            convert_utm_properties(payload),
+            convert_referrer_property(payload),
+        )
+    layer, _ = plain_user_agent_layer(payload)
+    identification = {**layer, **properties, "library": "segment"}
+    return [
+        I.form_request(
+            endpoint_for("identify", settings_.get("endpoint", UNDEFINED)),
+            {"api_key": settings_.get("apiKey", UNDEFINED), "identification": I.dumps(identification),
+             "options": I.min_id_length_option(payload)},
+        )
+    ]  # fmt: skip
+
+
+IDENTIFY_KEYS = sorted(set(ACTIONS["identifyUser"].FIELDS) | set(VALUE_FOR))
+identify_payloads = st.lists(st.sampled_from(IDENTIFY_KEYS), unique=True, max_size=14).flatmap(
+    lambda keys: st.fixed_dictionaries({k: VALUE_FOR.get(k, ANY) for k in keys})
+)
+
+
+@FAST
+@given(identify_payloads, SETTINGS)
+def test_identify_user_perform_equals_the_plain_rule(payload, settings_):
+    from actions import identify_user
+
+    assert outcome(identify_user.perform, payload, settings_) == outcome(plain_perform_identify, payload, settings_)
