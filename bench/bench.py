@@ -242,9 +242,14 @@ print(json.dumps({label: end - start for label, (start, end) in marks.items()}))
 
 def bench_compare_passes(compare_path: Path, settings_path: Path, trees: dict[str, Path]) -> dict:
     """{tree label: {pass label: CPU seconds}}: where `compare` with recommendations spends its time."""
+    return _in_each_tree(_PASSES, [str(settings_path), str(compare_path)], trees)
+
+
+def _in_each_tree(script: str, args: list[str], trees: dict[str, Path]) -> dict:
+    """{tree label: the JSON `script` prints last, run with `args` in that tree (or {"error": its stderr})}."""
     out = {}
     for label, code in trees.items():
-        proc = subprocess.run([sys.executable, "-c", _PASSES, str(settings_path), str(compare_path)], cwd=code,
+        proc = subprocess.run([sys.executable, "-c", script, *args], cwd=code,
                               env={**os.environ, "PYTHONPATH": str(code)}, capture_output=True, text=True)
         if proc.returncode == 0:
             out[label] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -305,15 +310,7 @@ def bench_compare_parts(compare_path: Path, settings_path: Path, trees: dict[str
     event before any diff (Classic alone; the presets and translated sets alone, records included; both as
     the pass runs them). No `compare` can run faster than its replay part, whatever the diff, findings and
     report cost."""
-    out = {}
-    for label, code in trees.items():
-        proc = subprocess.run([sys.executable, "-c", _PARTS, str(settings_path), str(compare_path)], cwd=code,
-                              env={**os.environ, "PYTHONPATH": str(code)}, capture_output=True, text=True)
-        if proc.returncode == 0:
-            out[label] = json.loads(proc.stdout.strip().splitlines()[-1])
-        else:
-            out[label] = {"error": proc.stderr[-2000:]}
-    return out
+    return _in_each_tree(_PARTS, [str(settings_path), str(compare_path)], trees)
 
 
 def _has_workers(code: Path) -> bool:
